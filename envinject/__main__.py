@@ -1,0 +1,3 @@
+from envinject.cli import main
+
+main()

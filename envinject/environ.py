@@ -1,0 +1,35 @@
+"""Bindings (name, value, where it came from) and how they merge into an environment. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One variable to set. The value never shows in a repr, so it cannot leak into a log or traceback."""
+
+    name: str
+    value: str = field(repr=False)
+    source: str
+
+
+def merge(base: Mapping[str, str], bindings: Iterable[Binding], *, override: bool = True) -> dict[str, str]:
+    """The environment for the command: ``base`` with the bindings applied in order, a later one winning.
+
+    With ``override=False`` a name already in ``base`` keeps its inherited value.
+    """
+    env = dict(base)
+    for b in bindings:
+        if override or b.name not in base:
+            env[b.name] = b.value
+    return env
+
+
+def final_sources(bindings: Iterable[Binding]) -> dict[str, str]:
+    """Name -> the source that sets it last, in first-set order (for --dry-run and check)."""
+    out: dict[str, str] = {}
+    for b in bindings:
+        out[b.name] = b.source
+    return out

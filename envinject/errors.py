@@ -1,0 +1,60 @@
+"""One error type for everything envinject reports to a user.
+
+Messages name secrets, files, keys and variables, never a secret value: they are printed as they are.
+"""
+
+from __future__ import annotations
+
+#: Exit status for envinject's own failures, as GNU env uses it.
+EXIT_FAILURE = 125
+#: The command was found but could not be run.
+EXIT_CANNOT_RUN = 126
+#: The command was not found.
+EXIT_NOT_FOUND = 127
+
+
+class EnvinjectError(Exception):
+    """A failure with a one-line message for the user and the exit status to end with."""
+
+    exit_code: int = EXIT_FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+class RefError(EnvinjectError):
+    """A secret reference that cannot be parsed."""
+
+
+class SecretFormatError(EnvinjectError):
+    """A secret whose content cannot become environment variables."""
+
+
+class NamingError(EnvinjectError):
+    """A variable name that is invalid, collides, or is protected."""
+
+
+class FetchError(EnvinjectError):
+    """AWS could not give us a secret: not found, denied, no credentials, unreachable..."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, code: str = "", denied_action: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.denied_action = denied_action
+
+
+class ConfigError(EnvinjectError):
+    """Bad options, environment or configuration."""
+
+
+class CommandError(EnvinjectError):
+    """The command could not be started (126) or was not found (127)."""

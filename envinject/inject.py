@@ -1,0 +1,137 @@
+"""From fetched secrets to bindings: the rules every command shares. Pure apart from the source it is given."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from . import flatten
+from .environ import Binding
+from .errors import NamingError, SecretFormatError
+from .naming import env_name, is_valid_name
+from .refs import Locator, Ref, parse_ref
+from .sources import Payload, Source
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How keys become names."""
+
+    prefix: str = ""
+    keep_case: bool = False
+
+
+@dataclass(frozen=True)
+class Options:
+    naming: Naming = field(default_factory=Naming)
+
+
+def _text(ref: Ref, payload: Payload) -> str:
+    if payload.text is not None:
+        return payload.text
+    try:
+        return (payload.binary or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        raise SecretFormatError(
+            f"secret {ref.locator.secret_id!r} is binary and not UTF-8 text, so it cannot be an environment variable",
+            hint="store it base64-encoded as a SecretString",
+        ) from None
+
+
+def _json(ref: Ref, text: str) -> object:
+    try:
+        return flatten.loads(text)
+    except flatten.DuplicateKey as e:
+        raise SecretFormatError(
+            f"secret {ref.locator.secret_id!r} repeats the key {e.key!r} in one object",
+            hint="remove the duplicate key from the secret",
+        ) from None
+    except json.JSONDecodeError as e:
+        if text.lstrip().startswith(("{", "[")):
+            # e.msg and the position never include the document itself.
+            raise SecretFormatError(
+                f"secret {ref.locator.secret_id!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                hint="fix the JSON, or write VAR=NAME to inject the text whole",
+            ) from None
+        raise SecretFormatError(
+            f"secret {ref.locator.secret_id!r} is plain text, not a JSON object",
+            hint=f"write VAR={ref.text} to put it whole into VAR",
+        ) from None
+
+
+def _keys_hint(value: object) -> str:
+    if isinstance(value, dict):
+        keys = list(value)
+        shown = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+        return f"keys there: {shown}" if keys else "the object is empty"
+    return "that part of the secret is not a JSON object"
+
+
+def bindings_for(ref: Ref, payload: Payload, naming: Naming) -> list[Binding]:
+    """The variables one reference sets, checked: valid names, no collisions, no NUL."""
+    text = _text(ref, payload)
+    sid = ref.locator.secret_id
+    pairs: list[tuple[tuple[str, ...], str]]
+    if ref.var is not None and ref.key is None:
+        pairs = [((), text)]
+    else:
+        document = _json(ref, text)
+        value: object = document
+        if ref.key is not None:
+            try:
+                value = flatten.select(document, ref.key)
+            except flatten.KeyMissing as e:
+                parent = flatten.select(document, e.path[:-1])
+                raise SecretFormatError(
+                    f"secret {sid!r} has no key {'.'.join(e.path)!r}", hint=_keys_hint(parent)
+                ) from None
+        if ref.var is not None:
+            pairs = [((), flatten.scalar_text(value))]
+        elif ref.key is None and not isinstance(document, dict):
+            raise SecretFormatError(
+                f"secret {sid!r} is JSON but not an object, so it has no keys to name variables after",
+                hint=f"write VAR={ref.text} to put it whole into VAR",
+            )
+        else:
+            pairs = list(flatten.flatten(value, ref.key or ()))
+
+    out: list[Binding] = []
+    seen: dict[str, str] = {}
+    for path, val in pairs:
+        key = ".".join(path)
+        name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
+        where = f"{sid}#{key}" if key else sid
+        if not is_valid_name(name):
+            raise NamingError(
+                f"key {key!r} of secret {sid!r} gives {name!r}, which is not a valid variable name",
+                hint="use --prefix, or VAR=NAME#KEY to name it yourself",
+            )
+        if name in seen:
+            raise NamingError(
+                f"keys {seen[name]!r} and {key!r} of secret {sid!r} both become {name}",
+                hint="rename one key in the secret, or select each with VAR=NAME#KEY",
+            )
+        if "\0" in val:
+            raise SecretFormatError(
+                f"the value for {name} from secret {sid!r} contains a NUL byte, which no environment can hold",
+                hint="remove the NUL from the secret",
+            )
+        seen[name] = key
+        out.append(Binding(name, val, where))
+    return out
+
+
+def resolve(refs: Sequence[str | Ref], source: Source, options: Options | None = None) -> list[Binding]:
+    """Parse, fetch (each secret once) and turn every reference into bindings, in the order given.
+
+    All-or-nothing: any failure raises before anything is returned.
+    """
+    options = options or Options()
+    parsed = [r if isinstance(r, Ref) else parse_ref(r) for r in refs]
+    wanted: list[Locator] = list(dict.fromkeys(r.locator for r in parsed))
+    payloads = source.fetch_many(wanted)
+    bindings: list[Binding] = []
+    for ref in parsed:
+        bindings.extend(bindings_for(ref, payloads[ref.locator], options.naming))
+    return bindings

@@ -1,0 +1,208 @@
+"""AWS Secrets Manager. The client is injected; only GetSecretValue and BatchGetSecretValue are called."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..errors import EnvinjectError, FetchError
+from ..refs import Locator
+from . import Payload
+
+GET = "secretsmanager:GetSecretValue"
+KMS_DECRYPT = "kms:Decrypt"
+_DENIED = {"AccessDeniedException", "AccessDenied", "403", "UnauthorizedOperation"}
+_BAD_CREDENTIALS = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "ExpiredTokenException",
+    "ExpiredToken",
+}
+_MAX_WORKERS = 8
+
+ClientFor = Callable[[str | None], Any]
+
+
+class SecretsManagerSource:
+    """Fetches secrets with GetSecretValue, several at once when there are several."""
+
+    def __init__(self, client_for: ClientFor, *, note: Callable[[str], None] | None = None) -> None:
+        self._client_for = client_for
+        self._note = note or (lambda _msg: None)
+
+    @classmethod
+    def from_client(cls, client: Any) -> SecretsManagerSource:
+        """A source that uses one client for every secret (tests, or one region)."""
+        return cls(lambda _region: client)
+
+    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
+        if len(locators) <= 1:
+            return {loc: self.fetch_one(loc) for loc in locators}
+        # Build the clients first, in this thread: botocore's session is not safe to build them concurrently.
+        for loc in locators:
+            self._client(loc)
+        with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(locators))) as pool:
+            results = list(pool.map(self._fetch_or_error, locators))
+        for result in results:  # first failure in the order given, so the message is deterministic
+            if isinstance(result, EnvinjectError):
+                raise result
+        return dict(zip(locators, results, strict=True))  # type: ignore[arg-type]
+
+    def _fetch_or_error(self, loc: Locator) -> Payload | EnvinjectError:
+        try:
+            return self.fetch_one(loc)
+        except EnvinjectError as e:
+            return e
+
+    def _client(self, loc: Locator) -> Any:
+        return self._client_for(loc.region)
+
+    def fetch_one(self, loc: Locator) -> Payload:
+        client = self._client(loc)
+        kwargs: dict[str, str] = {"SecretId": loc.secret_id}
+        if loc.version_stage:
+            kwargs["VersionStage"] = loc.version_stage
+        if loc.version_id:
+            kwargs["VersionId"] = loc.version_id
+        try:
+            resp = client.get_secret_value(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
+            raise translate(exc, str(loc), client) from None
+        return Payload(
+            text=resp.get("SecretString"),
+            binary=resp.get("SecretBinary"),
+            version_id=resp.get("VersionId"),
+            arn=resp.get("ARN"),
+        )
+
+
+def _endpoint(client: Any) -> str:
+    try:
+        return str(client.meta.endpoint_url)
+    except AttributeError:
+        return "the Secrets Manager endpoint"
+
+
+def _region(client: Any) -> str:
+    try:
+        return str(client.meta.region_name)
+    except AttributeError:
+        return "the configured region"
+
+
+def translate(exc: BaseException, secret: str, client: Any, action: str = GET) -> EnvinjectError:
+    """Turn a botocore exception into one line naming the secret, the cause and a fix. No value is in it."""
+    if isinstance(exc, EnvinjectError):
+        return exc
+    from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
+
+    s = f"secret {secret!r}"
+    if isinstance(exc, bx.ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        msg = str(err.get("Message", ""))
+        if code == "ResourceNotFoundException":
+            return FetchError(
+                f"{s} was not found in {_region(client)}",
+                hint="check the name, or --region if it lives in another region",
+                code=code,
+            )
+        if code in _DENIED or code in ("DecryptionFailure", "KMSAccessDeniedException"):
+            needed = denied_action(code, msg, action)
+            return FetchError(
+                f"access denied to {s}: the caller lacks {needed}",
+                hint=f"allow {needed} on this {'key' if needed == KMS_DECRYPT else 'secret'} "
+                "(envinject policy prints the policy)",
+                code=code,
+                denied_action=needed,
+            )
+        if code in _BAD_CREDENTIALS:
+            return FetchError(
+                f"AWS rejected the credentials while reading {s} ({code})",
+                hint="refresh them (aws sso login, or new access keys) or check AWS_PROFILE",
+                code=code,
+            )
+        if code == "InvalidRequestException" and "delet" in msg.lower():
+            return FetchError(
+                f"{s} is scheduled for deletion",
+                hint="restore it with: aws secretsmanager restore-secret --secret-id NAME",
+                code=code,
+            )
+        if code in ("ThrottlingException", "Throttling", "TooManyRequestsException"):
+            return FetchError(
+                f"AWS throttled the request for {s} and retries ran out",
+                hint="try again, or lower the request rate",
+                code=code,
+            )
+        return FetchError(f"AWS refused to give {s}: {code}: {msg}".rstrip(": "), code=code)
+    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return FetchError(
+            f"no AWS credentials were found to read {s}",
+            hint="set AWS_PROFILE, run aws sso login / aws configure, or set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY",
+            code="NoCredentials",
+        )
+    if isinstance(exc, bx.NoRegionError):
+        return FetchError("no AWS region is set", hint="pass --region or set AWS_REGION", code="NoRegion")
+    if isinstance(exc, bx.ConnectTimeoutError | bx.ReadTimeoutError):
+        return FetchError(
+            f"timed out talking to {_endpoint(client)} for {s}",
+            hint="check the network, VPC endpoint or --endpoint-url; --timeout sets the limit",
+            code="Timeout",
+        )
+    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError):
+        return FetchError(
+            f"could not reach {_endpoint(client)} for {s}",
+            hint="check the network, proxy, VPC endpoint or --endpoint-url",
+            code="Unreachable",
+        )
+    if isinstance(exc, bx.ParamValidationError):
+        return FetchError(f"{s} is not a valid secret id for AWS", hint="check the name or ARN", code="BadId")
+    if isinstance(exc, _credential_errors(bx)):
+        # These messages describe the credential source (SSO, a process, a role), never a secret.
+        return FetchError(
+            f"could not get AWS credentials to read {s}: {str(exc).splitlines()[0][:200]}",
+            hint="refresh them (aws sso login) or check AWS_PROFILE",
+            code="Credentials",
+        )
+    if isinstance(exc, ResponseParserError):
+        # Its text quotes the raw body, which may hold a value: never show it.
+        return FetchError(
+            f"{_endpoint(client)} sent a response for {s} that could not be read",
+            hint="check --endpoint-url and any proxy in between",
+            code="BadResponse",
+        )
+    return FetchError(
+        f"could not read {s}: unexpected {type(exc).__name__}", hint="report it if it persists", code=type(exc).__name__
+    )
+
+
+_PERFORM = re.compile(r"perform:? ([A-Za-z0-9-]+:[A-Za-z0-9]+)")
+
+
+def denied_action(code: str, message: str, default: str) -> str:
+    """The IAM action a denial is about: named in AWS's message, else KMS when KMS is mentioned."""
+    m = _PERFORM.search(message)
+    if m:
+        return m.group(1)
+    if code in ("DecryptionFailure", "KMSAccessDeniedException") or "kms" in message.lower():
+        return KMS_DECRYPT
+    return default
+
+
+def _credential_errors(bx: Any) -> tuple[type[BaseException], ...]:
+    names = (
+        "CredentialRetrievalError",
+        "TokenRetrievalError",
+        "SSOTokenLoadError",
+        "UnauthorizedSSOTokenError",
+        "SSOError",
+        "InvalidConfigError",
+        "RefreshWithMFAUnsupportedError",
+    )
+    return tuple(getattr(bx, n) for n in names if hasattr(bx, n))
