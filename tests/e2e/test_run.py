@@ -1,0 +1,140 @@
+"""The installed envinject against moto_server: what the child receives, exit codes, dry-run."""
+
+import json
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+from tests.e2e.conftest import CHILD, ENVINJECT, Result, base_env
+from tests.emulator import Emulator
+
+Run = Callable[..., Result]
+SEED = {"openai": "sk-openai-canary-1", "anthropic": "sk-ant-canary-2"}
+
+
+def test_seed_scenario(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    r = run("--secret", "APIKEYS", "--", *CHILD)
+    assert r.returncode == 0, r.stderr
+    assert r.env["OPENAI"] == SEED["openai"]
+    assert r.env["ANTHROPIC"] == SEED["anthropic"]
+    assert r.stderr == ""
+
+
+def test_run_subcommand_and_short_option(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    assert run("run", "-s", "APIKEYS", "--", *CHILD).env["OPENAI"] == SEED["openai"]
+
+
+def test_arguments_after_the_separator_reach_the_command_untouched(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    r = run("-s", "APIKEYS", "--", "sh", "-c", 'printf "%s|" "$@"', "sh", "--secret", "-v", "--", "a b")
+    assert r.stdout == "--secret|-v|--|a b|"
+
+
+def test_secrets_from_the_environment_variable(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="a", SecretString='{"x": "1"}')
+    sm.create_secret(Name="b", SecretString='{"y": "2"}')
+    sm.create_secret(Name="c", SecretString='{"z": "3"}')
+    r = run("--", *CHILD, env={"ENVINJECT_SECRETS": "a, b\nc"})
+    assert (r.env["X"], r.env["Y"], r.env["Z"]) == ("1", "2", "3")
+
+
+def test_prefix_keep_case_nested_and_types(sm: Any, run: Run) -> None:
+    doc = {"db": {"host": "h", "port": 5432}, "on": True, "none": None, "list": [1, "a"], "api-key": "k"}
+    sm.create_secret(Name="app/config", SecretString=json.dumps(doc))
+    env = run("-s", "app/config", "--prefix", "APP_", "--", *CHILD).env
+    assert env["APP_DB_HOST"] == "h"
+    assert env["APP_DB_PORT"] == "5432"
+    assert env["APP_ON"] == "true"
+    assert env["APP_NONE"] == ""
+    assert env["APP_LIST"] == '[1,"a"]'
+    assert env["APP_API_KEY"] == "k"
+    assert run("-s", "app/config", "--keep-case", "--", *CHILD).env["db_host"] == "h"
+
+
+def test_order_later_secret_wins_and_secrets_override_inherited(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="first", SecretString='{"token": "one"}')
+    sm.create_secret(Name="second", SecretString='{"token": "two"}')
+    assert run("-s", "first", "-s", "second", "--", *CHILD, env={"TOKEN": "inherited"}).env["TOKEN"] == "two"
+    assert run("-s", "second", "-s", "first", "--", *CHILD).env["TOKEN"] == "one"
+    assert run("-s", "second", "--", *CHILD, env={"OTHER": "kept"}).env["OTHER"] == "kept"
+
+
+def test_plain_text_into_a_variable(sm: Any, run: Run) -> None:
+    value = 'line one\nit\'s "quoted" $HOME `x` \\ é 🙂'
+    sm.create_secret(Name="db/password", SecretString=value)
+    assert run("-s", "DB_PASSWORD=db/password", "--", *CHILD).env["DB_PASSWORD"] == value
+
+
+def test_names_with_every_allowed_character_and_arns(sm: Any, run: Run) -> None:
+    arn = sm.create_secret(Name="team/a_b+c=d.e@f-g", SecretString='{"k": "v"}')["ARN"]
+    assert run("-s", "team/a_b+c=d.e@f-g", "--", *CHILD).env["K"] == "v"
+    assert run("-s", arn, "--", *CHILD).env["K"] == "v"
+    assert run("-s", f"X={arn}", "--", *CHILD).env["X"] == '{"k": "v"}'
+
+
+def test_exit_status_is_the_commands(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    for status in (0, 3, 255):
+        assert run("-s", "APIKEYS", "--", *CHILD, str(status)).returncode == status
+
+
+def test_exec_replaces_envinject(sm: Any, emulator: Emulator) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    # After exec the command has envinject's PID: nothing of envinject stays resident.
+    p = subprocess.Popen(
+        [ENVINJECT, "-s", "APIKEYS", "--", "sh", "-c", "echo $$"],
+        env=base_env(emulator),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    out, _ = p.communicate(timeout=60)
+    assert int(out) == p.pid
+
+
+def test_command_not_found_and_not_executable(sm: Any, run: Run, tmp_path: Any) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    r = run("-s", "APIKEYS", "--", "no-such-command-xyz")
+    assert r.returncode == 127
+    assert "no-such-command-xyz: command not found" in r.stderr
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    r = run("-s", "APIKEYS", "--", str(script))
+    assert r.returncode == 126
+    assert "cannot run" in r.stderr
+    r.assert_no(*SEED.values())
+
+
+def test_dry_run_prints_names_and_command_never_values(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    r = run("-s", "APIKEYS", "--dry-run", "--", "python", "bot.py", "--flag")
+    assert r.returncode == 0
+    assert "OPENAI" in r.stdout
+    assert "ANTHROPIC" in r.stdout
+    assert "python bot.py --flag" in r.stdout
+    r.assert_no(*SEED.values())
+
+
+def test_verbose_says_what_it_does_without_values(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    r = run("-v", "-s", "APIKEYS", "--", "true")
+    assert r.returncode == 0
+    assert "2 variable(s)" in r.stderr
+    r.assert_no(*SEED.values())
+
+
+def test_version_and_help(run: Run) -> None:
+    r = run("--version")
+    assert r.returncode == 0
+    assert r.stdout.startswith("envinject ")
+    assert "--secret" in run("run", "--help").stdout
+
+
+def test_usage_errors_exit_125(run: Run) -> None:
+    r = run("--no-such-option", "--", "true")
+    assert r.returncode == 125
+    assert r.stderr.count("\n") == 1
+    r = run("-s", "APIKEYS")
+    assert r.returncode == 125
+    assert "no command given" in r.stderr

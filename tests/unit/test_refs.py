@@ -1,0 +1,96 @@
+import pytest
+
+from envinject.errors import RefError
+from envinject.refs import Locator, Ref, looks_like_ref, parse_keypath, parse_ref, split_assignment
+
+ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("APIKEYS", Ref("APIKEYS", Locator("APIKEYS"))),
+        ("sm://APIKEYS", Ref("sm://APIKEYS", Locator("APIKEYS"))),
+        ("prod/app_1+x=y.z@corp-db", Ref("prod/app_1+x=y.z@corp-db", Locator("prod/app_1+x=y.z@corp-db"))),
+        ("TOKEN=APIKEYS", Ref("TOKEN=APIKEYS", Locator("APIKEYS"), var="TOKEN")),
+        ("TOKEN=a=b", Ref("TOKEN=a=b", Locator("a=b"), var="TOKEN")),
+        # A name that starts like an assignment needs the scheme.
+        ("sm://A=B", Ref("sm://A=B", Locator("A=B"))),
+        ("team/a=b", Ref("team/a=b", Locator("team/a=b"))),
+        ("1X=y", Ref("1X=y", Locator("1X=y"))),
+        ("APIKEYS#openai", Ref("APIKEYS#openai", Locator("APIKEYS"), key=("openai",))),
+        ("DB=sm://db#conn.host", Ref("DB=sm://db#conn.host", Locator("db"), key=("conn", "host"), var="DB")),
+        ("db#a\\.b.c", Ref("db#a\\.b.c", Locator("db"), key=("a.b", "c"))),
+        ("db?version-stage=AWSPREVIOUS", Ref("db?version-stage=AWSPREVIOUS", Locator("db", "AWSPREVIOUS"))),
+        ("db?version-id=abc-123", Ref("db?version-id=abc-123", Locator("db", version_id="abc-123"))),
+        (
+            "db?version-stage=AWSPREVIOUS#pw",
+            Ref("db?version-stage=AWSPREVIOUS#pw", Locator("db", "AWSPREVIOUS"), key=("pw",)),
+        ),
+        (
+            "db#pw?version-stage=AWSCURRENT",
+            Ref("db#pw?version-stage=AWSCURRENT", Locator("db", "AWSCURRENT"), key=("pw",)),
+        ),
+        (ARN, Ref(ARN, Locator(ARN))),
+        (f"X={ARN}#user", Ref(f"X={ARN}#user", Locator(ARN), key=("user",), var="X")),
+        # ECS task-definition form: ARN:JSON_KEY:VERSION_STAGE:VERSION_ID, empty fields unset.
+        (f"{ARN}:user.name::", Ref(f"{ARN}:user.name::", Locator(ARN), key=("user.name",))),
+        (f"{ARN}::AWSPREVIOUS:", Ref(f"{ARN}::AWSPREVIOUS:", Locator(ARN, "AWSPREVIOUS"))),
+        (f"{ARN}:pw:AWSCURRENT:v1", Ref(f"{ARN}:pw:AWSCURRENT:v1", Locator(ARN, "AWSCURRENT", "v1"), key=("pw",))),
+        (f"{ARN}:pw", Ref(f"{ARN}:pw", Locator(ARN), key=("pw",))),
+    ],
+)
+def test_grammar(text: str, expected: Ref) -> None:
+    assert parse_ref(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "sm://",
+        "X=",
+        "bad name",
+        "a,b",
+        "db#",
+        "db#a..b",
+        "db#a\\x",
+        "db?stage=x",
+        "db?version-stage=",
+        "arn:aws:s3:::bucket",
+        f"{ARN}:a:b:c:d",
+        f"{ARN}:pw:#x",
+        "x" * 513,
+    ],
+)
+def test_malformed_references_are_errors_with_a_hint(text: str) -> None:
+    with pytest.raises(RefError) as info:
+        parse_ref(text)
+    assert info.value.hint
+    assert info.value.exit_code == 125
+
+
+def test_locator_region_comes_from_an_arn() -> None:
+    assert Locator(ARN).region == "eu-west-1"
+    assert Locator("APIKEYS").region is None
+
+
+def test_locator_str_shows_the_version() -> None:
+    assert str(Locator("db", "AWSPREVIOUS")) == "db?version-stage=AWSPREVIOUS"
+
+
+def test_split_assignment() -> None:
+    assert split_assignment("A=b") == ("A", "b")
+    assert split_assignment("sm://A=b") == (None, "sm://A=b")
+    assert split_assignment("a/b=c") == (None, "a/b=c")
+
+
+def test_keypath_escapes() -> None:
+    assert parse_keypath("a\\\\.b", "r") == ("a\\", "b")
+
+
+def test_looks_like_ref() -> None:
+    assert looks_like_ref("sm://APIKEYS#openai")
+    assert looks_like_ref(ARN)
+    assert not looks_like_ref("APIKEYS")
+    assert not looks_like_ref("arn:aws:s3:::bucket")

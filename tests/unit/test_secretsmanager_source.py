@@ -1,0 +1,150 @@
+"""The Secrets Manager source against botocore's Stubber: no network, exact responses."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore import exceptions as bx
+from botocore.parsers import ResponseParserError
+from botocore.stub import Stubber
+
+from envinject.errors import FetchError
+from envinject.refs import Locator
+from envinject.sources.secretsmanager import SecretsManagerSource, denied_action, translate
+
+CANARY = "canary-Q7-secret"
+ARN = "arn:aws:secretsmanager:eu-west-1:1:secret:db-AbCdEf"
+GET = "secretsmanager:GetSecretValue"
+
+
+@pytest.fixture
+def client() -> Any:
+    session = botocore.session.get_session()
+    return session.create_client(
+        "secretsmanager", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+
+
+@pytest.fixture
+def stub(client: Any) -> Iterator[Stubber]:
+    with Stubber(client) as s:
+        yield s
+        s.assert_no_pending_responses()
+
+
+def test_fetch_one_passes_version_selectors(client: Any, stub: Stubber) -> None:
+    stub.add_response(
+        "get_secret_value",
+        {
+            "SecretString": CANARY,
+            "VersionId": "v" * 32,
+            "ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:db-AbCdEf",
+            "Name": "db",
+        },
+        {"SecretId": "db", "VersionStage": "AWSPREVIOUS"},
+    )
+    payload = SecretsManagerSource.from_client(client).fetch_one(Locator("db", "AWSPREVIOUS"))
+    assert payload.text == CANARY
+    assert CANARY not in repr(payload)
+
+
+def test_fetch_many_keeps_order_and_reports_the_first_failure(client: Any) -> None:
+    calls: list[str] = []
+
+    class Fake:
+        meta = client.meta
+
+        def get_secret_value(self, SecretId: str) -> dict[str, str]:
+            calls.append(SecretId)
+            if SecretId.startswith("missing"):
+                raise bx.ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": ""}}, "GetSecretValue")
+            return {"SecretString": SecretId.upper()}
+
+    source = SecretsManagerSource.from_client(Fake())
+    locs = [Locator(f"s{i}") for i in range(10)]
+    result = source.fetch_many(locs)
+    assert [result[loc].text for loc in locs] == [f"S{i}" for i in range(10)]
+    with pytest.raises(FetchError) as info:
+        source.fetch_many([Locator("ok"), Locator("missing-1"), Locator("missing-2")])
+    assert "missing-1" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "status", "words"),
+    [
+        (
+            "ResourceNotFoundException",
+            "Secrets Manager can't find the specified secret.",
+            400,
+            ["'APIKEYS'", "not found", "eu-west-1"],
+        ),
+        (
+            "AccessDeniedException",
+            f"User: arn:aws:iam::1:user/bot is not authorized to perform: {GET} on resource: APIKEYS",
+            400,
+            ["access denied", "secretsmanager:GetSecretValue", "'APIKEYS'"],
+        ),
+        ("AccessDeniedException", "Access to KMS is not allowed", 400, ["kms:Decrypt", "'APIKEYS'"]),
+        (
+            "DecryptionFailure",
+            "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+            400,
+            ["kms:Decrypt"],
+        ),
+        ("403", "", 403, ["access denied", "secretsmanager:GetSecretValue"]),
+        (
+            "InvalidRequestException",
+            "You can't perform this operation on the secret because it was marked for deletion.",
+            400,
+            ["scheduled for deletion", "restore-secret"],
+        ),
+        (
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+            400,
+            ["rejected the credentials"],
+        ),
+        ("ThrottlingException", "Rate exceeded", 400, ["throttled"]),
+        ("InternalServiceError", "boom", 500, ["InternalServiceError"]),
+    ],
+)
+def test_client_errors_become_one_line(
+    client: Any, stub: Stubber, code: str, message: str, status: int, words: list[str]
+) -> None:
+    stub.add_client_error("get_secret_value", code, message, status)
+    with pytest.raises(FetchError) as info:
+        SecretsManagerSource.from_client(client).fetch_one(Locator("APIKEYS"))
+    text = str(info.value)
+    assert "\n" not in text
+    for w in words:
+        assert w in text, text
+    assert info.value.exit_code == 125
+
+
+@pytest.mark.parametrize(
+    ("exc", "words"),
+    [
+        (bx.NoCredentialsError(), ["no AWS credentials", "AWS_PROFILE"]),
+        (bx.NoRegionError(), ["no AWS region"]),
+        (bx.EndpointConnectionError(endpoint_url="https://x"), ["could not reach", "--endpoint-url"]),
+        (bx.ConnectTimeoutError(endpoint_url="https://x"), ["timed out"]),
+        (bx.ReadTimeoutError(endpoint_url="https://x"), ["timed out"]),
+        (ResponseParserError(f"Unable to parse response b'{CANARY}'"), ["could not be read"]),
+        (bx.TokenRetrievalError(provider="sso", error_msg="Token has expired"), ["sso", "aws sso login"]),
+        (ValueError(CANARY), ["unexpected ValueError"]),
+    ],
+)
+def test_other_failures(client: Any, exc: BaseException, words: list[str]) -> None:
+    text = str(translate(exc, "APIKEYS", client))
+    for w in words:
+        assert w in text, text
+    assert CANARY not in text
+
+
+def test_denied_action_reads_the_action_from_the_message() -> None:
+    msg = "is not authorized to perform: secretsmanager:BatchGetSecretValue on resource: kms-named-secret"
+    assert denied_action("AccessDeniedException", msg, "x") == "secretsmanager:BatchGetSecretValue"
+    assert (
+        denied_action("AccessDeniedException", "", "secretsmanager:GetSecretValue") == "secretsmanager:GetSecretValue"
+    )
