@@ -84,7 +84,12 @@ def iam(emulator: Emulator) -> Iterator[Callable[[str | None], dict[str, str]]]:
     """Makes an IAM user with an optional policy and returns its keys; IAM is enforced until the test ends."""
 
     def post(value: str) -> None:
-        req = urllib.request.Request(f"{emulator.url}/moto-api/reset-auth", data=value.encode(), method="POST")
+        req = urllib.request.Request(
+            f"{emulator.url}/moto-api/reset-auth",
+            data=value.encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         urllib.request.urlopen(req, timeout=5).close()
 
     def make_user(policy: str | None) -> dict[str, str]:

@@ -1,0 +1,148 @@
+"""Every failure: one line on stderr naming the secret and a fix, exit 125, nothing run, no value shown."""
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Result
+
+Run = Callable[..., Result]
+CANARY = "canary-e2e-7f3a9"
+GOOD = {"token": CANARY + "-good"}
+
+
+@pytest.fixture
+def good(sm: Any) -> Any:
+    """A secret that fetches fine, so a failure next to it must not leak it either."""
+    sm.create_secret(Name="good", SecretString=json.dumps(GOOD))
+    return sm
+
+
+def marker_command(tmp_path: Path) -> tuple[list[str], Path]:
+    marker = tmp_path / "ran"
+    return ["sh", "-c", f"touch {marker}; echo {CANARY}-child"], marker
+
+
+def check_failure(r: Result, marker: Path, *words: str) -> None:
+    assert r.returncode == 125, r.stderr
+    assert not marker.exists(), "the command ran although injection failed"
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("envinject: ")
+    assert "Traceback" not in r.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+    r.assert_no(CANARY)
+
+
+def test_not_found(good: Any, run: Run, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "-s", "APIKEYZ", "--", *cmd)
+    check_failure(r, marker, "'APIKEYZ'", "not found", "us-east-1", "--region")
+
+
+def test_access_denied_names_the_action(good: Any, run: Run, iam: Any, tmp_path: Path) -> None:
+    keys = iam(None)
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "--", *cmd, env=keys)
+    check_failure(r, marker, "access denied", "'good'", "secretsmanager:GetSecretValue")
+
+
+def test_kms_denied_names_kms_decrypt(run: Run, canned: Any, tmp_path: Path) -> None:
+    url = canned(400, {"__type": "AccessDeniedException", "Message": "Access to KMS is not allowed"})
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "APIKEYS", "--endpoint-url", url, "--", *cmd)
+    check_failure(r, marker, "access denied", "'APIKEYS'", "kms:Decrypt")
+
+
+def test_no_credentials(good: Any, run: Run, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "--", *cmd, env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None})
+    check_failure(r, marker, "no AWS credentials", "'good'", "AWS_PROFILE")
+
+
+def test_unknown_profile(good: Any, run: Run, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "--profile", "nosuch", "--", *cmd)
+    check_failure(r, marker, "profile 'nosuch'")
+
+
+def test_no_region(good: Any, run: Run, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "--", *cmd, env={"AWS_REGION": None, "AWS_DEFAULT_REGION": None})
+    check_failure(r, marker, "no AWS region", "--region", "AWS_REGION")
+
+
+def test_scheduled_for_deletion(good: Any, run: Run, tmp_path: Path) -> None:
+    good.create_secret(Name="old", SecretString=json.dumps({"k": CANARY}))
+    good.delete_secret(SecretId="old", RecoveryWindowInDays=7)
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "-s", "old", "--", *cmd)
+    check_failure(r, marker, "'old'", "scheduled for deletion", "restore-secret")
+
+
+def test_endpoint_unreachable(run: Run, tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd, marker = marker_command(tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    r = run("-s", "good", "--endpoint-url", url, "--", *cmd)
+    check_failure(r, marker, "could not reach", url, "'good'")
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A loopback port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_endpoint_times_out(run: Run, silent_endpoint: str, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "--endpoint-url", silent_endpoint, "--timeout", "0.5", "--", *cmd)
+    check_failure(r, marker, "timed out", silent_endpoint, "'good'")
+
+
+def test_invalid_json(good: Any, run: Run, tmp_path: Path) -> None:
+    good.create_secret(Name="broken", SecretString='{"token": "' + CANARY + '", }')
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", "good", "-s", "broken", "--", *cmd)
+    check_failure(r, marker, "'broken'", "not valid JSON", "line 1")
+
+
+def test_plain_text_needs_var(good: Any, run: Run, tmp_path: Path) -> None:
+    good.create_secret(Name="pw", SecretString=CANARY)
+    cmd, marker = marker_command(tmp_path)
+    check_failure(run("-s", "good", "-s", "pw", "--", *cmd), marker, "'pw'", "VAR=pw")
+
+
+def test_collision_and_bad_name(good: Any, run: Run, tmp_path: Path) -> None:
+    good.create_secret(Name="dup", SecretString=json.dumps({"api-key": CANARY, "API_KEY": CANARY}))
+    good.create_secret(Name="digit", SecretString=json.dumps({"1password": CANARY}))
+    cmd, marker = marker_command(tmp_path)
+    check_failure(run("-s", "dup", "--", *cmd), marker, "'api-key'", "'API_KEY'", "'dup'")
+    check_failure(run("-s", "digit", "--", *cmd), marker, "'1password'", "--prefix")
+
+
+def test_nul_in_a_value(good: Any, run: Run, tmp_path: Path) -> None:
+    good.create_secret(Name="nul", SecretString=json.dumps({"k": CANARY + "\0"}))
+    cmd, marker = marker_command(tmp_path)
+    check_failure(run("-s", "nul", "--", *cmd), marker, "NUL", "'nul'")
+
+
+def test_malformed_reference(run: Run, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    check_failure(run("-s", "bad name!", "--", *cmd), marker, "'bad name!'", "not a valid secret name")
+
+
+def test_dry_run_of_a_failure_shows_no_value(good: Any, run: Run, tmp_path: Path) -> None:
+    good.create_secret(Name="pw", SecretString=CANARY)
+    cmd, marker = marker_command(tmp_path)
+    check_failure(run("--dry-run", "-s", "good", "-s", "pw", "--", *cmd), marker, "'pw'")
