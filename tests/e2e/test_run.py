@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -138,3 +139,26 @@ def test_usage_errors_exit_125(run: Run) -> None:
     r = run("-s", "APIKEYS")
     assert r.returncode == 125
     assert "no command given" in r.stderr
+
+
+def test_profile_from_the_aws_config_files(sm: Any, run: Run, tmp_path: Any) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    (tmp_path / "config").write_text("[profile dev]\nregion = us-east-1\n")
+    (tmp_path / "credentials").write_text("[dev]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    files = {"AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials")}
+    no_env = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_REGION": None, "AWS_DEFAULT_REGION": None}
+    assert run("-s", "APIKEYS", "--", *CHILD, env={**files, **no_env, "AWS_PROFILE": "dev"}).env["OPENAI"]
+    assert run("--profile", "dev", "-s", "APIKEYS", "--", *CHILD, env={**files, **no_env}).env["OPENAI"]
+
+
+def test_a_huge_secret(sm: Any, run: Run) -> None:
+    # Secrets Manager's limit is 65,536 bytes of SecretString.
+    doc = {f"key_{i:04d}": "v" * 50 for i in range(1000)}
+    sm.create_secret(Name="huge", SecretString=json.dumps(doc, separators=(",", ":")))
+    env = run("-s", "huge", "--", *CHILD).env
+    assert all(env[k.upper()] == v for k, v in doc.items())
+
+
+def test_python_dash_m(emulator: Emulator) -> None:
+    out = subprocess.run([sys.executable, "-m", "envinject", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("envinject ")
