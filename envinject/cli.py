@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 import sys
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -47,9 +47,61 @@ Secrets = Annotated[
         show_default=False,
     ),
 ]
-Prefix = Annotated[str, typer.Option(help="Put PREFIX in front of every name made from a JSON key.")]
-KeepCase = Annotated[bool, typer.Option("--keep-case", help="Keep the keys' case instead of uppercasing.")]
-Region = Annotated[str | None, typer.Option(help="AWS region [default: AWS_REGION, then the profile's].")]
+EnvFiles = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--env-file",
+        "-e",
+        metavar="FILE",
+        help="A .env template: sm:// values are fetched, others pass through. Repeatable.",
+        show_default=False,
+    ),
+]
+Prefix = Annotated[
+    str | None, typer.Option(help="Put PREFIX in front of every name made from a JSON key.", show_default=False)
+]
+KeepCase = Annotated[
+    bool | None,
+    typer.Option("--keep-case/--upper-case", help="Keep the keys' case [default: uppercase].", show_default=False),
+]
+Require = Annotated[
+    list[str] | None,
+    typer.Option("--require", metavar="VAR", help="Fail unless VAR is set in the end. Repeatable.", show_default=False),
+]
+Allow = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow",
+        metavar="VAR",
+        help="Let secrets set protected VAR (PATH, LD_PRELOAD...). Repeatable.",
+        show_default=False,
+    ),
+]
+Override = Annotated[
+    bool | None,
+    typer.Option(
+        "--override/--no-override", help="Secrets replace inherited variables [default: override].", show_default=False
+    ),
+]
+Pristine = Annotated[
+    bool | None,
+    typer.Option(
+        "--pristine/--inherit",
+        help="Give the command only the injected variables [default: inherit].",
+        show_default=False,
+    ),
+]
+Batch = Annotated[
+    bool | None,
+    typer.Option(
+        "--batch/--no-batch",
+        help="Fetch several secrets with BatchGetSecretValue [default: batch].",
+        show_default=False,
+    ),
+]
+Region = Annotated[
+    str | None, typer.Option(help="AWS region [default: AWS_REGION, then the profile's].", show_default=False)
+]
 Profile = Annotated[str | None, typer.Option(help="AWS profile [default: AWS_PROFILE].", show_default=False)]
 Endpoint = Annotated[
     str | None,
@@ -59,7 +111,20 @@ Endpoint = Annotated[
         show_default=False,
     ),
 ]
-Timeout = Annotated[float, typer.Option(help="Seconds to wait for a connection or an answer.", min=0.1)]
+Timeout = Annotated[
+    float | None,
+    typer.Option(help="Seconds to wait for a connection or an answer [default: 10].", min=0.1, show_default=False),
+]
+Config = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Read settings from FILE [default: the nearest envinject.toml or pyproject.toml with [tool.envinject]].",
+        show_default=False,
+    ),
+]
+NoConfig = Annotated[bool, typer.Option("--no-config", help="Read no config file.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]
 
 
@@ -83,10 +148,24 @@ def _fail(err: EnvinjectError) -> NoReturn:
     raise typer.Exit(err.exit_code) from None
 
 
-def _refs(secrets: list[str] | None, environ: dict[str, str]) -> list[str]:
-    if secrets:
-        return secrets
-    return [r for r in re.split(r"[,\s]+", environ.get("ENVINJECT_SECRETS", "")) if r]
+def _settings(cli: dict[str, Any], config_path: Path | None, no_config: bool, note: Any) -> Any:
+    """Settings from the command line, the environment and the config file, in that order of precedence."""
+    import os
+
+    from .config import find_config, load_config, resolve_settings
+
+    config = None
+    if config_path is not None:
+        config = load_config(config_path)
+        if config is None:
+            raise EnvinjectError(
+                f"{str(config_path)!r} has no [tool.envinject] table", hint="add one, or drop --config"
+            )
+    elif not no_config:
+        config = find_config(Path.cwd())
+    if config is not None:
+        note(f"config: {config.path}")
+    return resolve_settings(cli, os.environ, config)
 
 
 @app.command(
@@ -98,12 +177,20 @@ def run(
         list[str] | None, typer.Argument(help="The command and its arguments, after --.", show_default=False)
     ] = None,
     secret: Secrets = None,
-    prefix: Prefix = "",
-    keep_case: KeepCase = False,
+    env_file: EnvFiles = None,
+    prefix: Prefix = None,
+    keep_case: KeepCase = None,
+    require: Require = None,
+    allow: Allow = None,
+    override: Override = None,
+    pristine: Pristine = None,
+    batch: Batch = None,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: Endpoint = None,
-    timeout: Timeout = 10.0,
+    timeout: Timeout = None,
+    config: Config = None,
+    no_config: NoConfig = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the names that would be set and the command; run nothing.")
     ] = False,
@@ -111,34 +198,37 @@ def run(
 ) -> None:
     import os
 
-    from .environ import final_sources, merge
-    from .inject import Naming, Options, resolve
+    from .core import environment, inject
+    from .environ import final_sources
     from .process import exec_command
-    from .sources.aws import AwsSettings, ClientFactory
-    from .sources.secretsmanager import SecretsManagerSource
 
     def note(msg: str) -> None:
         if verbose:
             typer.echo(f"envinject: {msg}", err=True)
 
-    environ = dict(os.environ)
+    cli = {
+        "secrets": secret, "env_files": [str(p) for p in env_file or ()], "prefix": prefix, "keep_case": keep_case,
+        "require": require, "allow": allow, "override": override, "pristine": pristine, "batch": batch,
+        "region": region, "profile": profile, "endpoint_url": endpoint_url, "timeout": timeout,
+    }  # fmt: skip
     try:
         if not command:
             raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
-        refs = _refs(secret, environ)
-        if not refs:
+        settings = _settings(cli, config, no_config, note)
+        if not settings.secrets and not settings.env_files:
             note("no secrets given; running the command with the inherited environment")
-        factory = ClientFactory(AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url, timeout=timeout))
-        source = SecretsManagerSource(lambda r: factory.client("secretsmanager", r), note=note)
-        bindings = resolve(refs, source, Options(naming=Naming(prefix=prefix, keep_case=keep_case)))
-        names = final_sources(bindings)
-        note(f"{len(names)} variable(s) from {len(refs)} reference(s)")
+        injection = inject(settings, note=note)
+        env = environment(settings, injection.bindings, os.environ)
+        names = final_sources(injection.bindings)
+        requests = ", ".join(f"{n} {op}" for op, n in injection.source.requests.items()) or "no requests"
+        note(f"{len(names)} variable(s) from {len(settings.secrets)} reference(s), {requests}")
         if dry_run:
             for name, src in names.items():
-                typer.echo(f"{name}\t<- {src}")
+                kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
+                typer.echo(f"{name}\t<- {src}{kept}")
             typer.echo(f"exec: {shlex.join(command)}")
             return
-        exec_command(command, merge(environ, bindings))
+        exec_command(command, env, search_path=os.environ.get("PATH"))
     except EnvinjectError as err:
         _fail(err)
 

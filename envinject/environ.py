@@ -33,3 +33,8 @@ def final_sources(bindings: Iterable[Binding]) -> dict[str, str]:
     for b in bindings:
         out[b.name] = b.source
     return out
+
+
+def missing(env: Mapping[str, str], required: Iterable[str]) -> list[str]:
+    """The required names that ``env`` does not set, in the order given."""
+    return [name for name in dict.fromkeys(required) if name not in env]

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import flatten
+from .envfile import Entry, Literal
 from .environ import Binding
-from .errors import NamingError, SecretFormatError
-from .naming import env_name, is_valid_name
-from .refs import Locator, Ref, parse_ref
+from .errors import EnvinjectError, NamingError, SecretFormatError
+from .naming import env_name, is_protected, is_valid_name
+from .refs import Ref, parse_ref
 from .sources import Payload, Source
 
 
@@ -24,7 +25,11 @@ class Naming:
 
 @dataclass(frozen=True)
 class Options:
+    """The rules that turn fetched secrets into bindings."""
+
     naming: Naming = field(default_factory=Naming)
+    #: Protected names that secrets may set all the same (--allow).
+    allow: frozenset[str] = frozenset()
 
 
 def _text(ref: Ref, payload: Payload) -> str:
@@ -68,7 +73,7 @@ def _keys_hint(value: object) -> str:
     return "that part of the secret is not a JSON object"
 
 
-def bindings_for(ref: Ref, payload: Payload, naming: Naming) -> list[Binding]:
+def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[str] = frozenset()) -> list[Binding]:
     """The variables one reference sets, checked: valid names, no collisions, no NUL."""
     text = _text(ref, payload)
     sid = ref.locator.secret_id
@@ -107,6 +112,11 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming) -> list[Binding]:
                 f"key {key!r} of secret {sid!r} gives {name!r}, which is not a valid variable name",
                 hint="use --prefix, or VAR=NAME#KEY to name it yourself",
             )
+        if is_protected(name) and name not in allow:
+            raise NamingError(
+                f"secret {sid!r} would set {name}, which changes how programs load code or find binaries",
+                hint=f"pass --allow {name} if that is really wanted",
+            )
         if name in seen:
             raise NamingError(
                 f"keys {seen[name]!r} and {key!r} of secret {sid!r} both become {name}",
@@ -122,16 +132,39 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming) -> list[Binding]:
     return out
 
 
-def resolve(refs: Sequence[str | Ref], source: Source, options: Options | None = None) -> list[Binding]:
-    """Parse, fetch (each secret once) and turn every reference into bindings, in the order given.
+#: Precedence layers, lowest first: env files, then secrets, then explicit VAR= secrets.
+ENV_FILE, SECRET, ASSIGNMENT = 0, 1, 2
 
+
+def resolve(
+    refs: Sequence[str | Ref],
+    source: Source,
+    options: Options | None = None,
+    env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+) -> list[Binding]:
+    """Parse, fetch (each secret once) and turn env files and references into bindings.
+
+    The result is in precedence order, a later binding winning on the same name: env files (in the order
+    given, literals and references alike), then secrets in the order given, then ``VAR=`` secrets.
     All-or-nothing: any failure raises before anything is returned.
     """
     options = options or Options()
-    parsed = [r if isinstance(r, Ref) else parse_ref(r) for r in refs]
-    wanted: list[Locator] = list(dict.fromkeys(r.locator for r in parsed))
-    payloads = source.fetch_many(wanted)
-    bindings: list[Binding] = []
-    for ref in parsed:
-        bindings.extend(bindings_for(ref, payloads[ref.locator], options.naming))
-    return bindings
+    layered: list[tuple[int, str, Entry]] = [(ENV_FILE, where, e) for f in env_files for where, e in f]
+    for r in refs:
+        ref = r if isinstance(r, Ref) else parse_ref(r)
+        layered.append((ASSIGNMENT if ref.var is not None else SECRET, ref.text, ref))
+    wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
+    payloads = source.fetch_many(wanted) if wanted else {}
+    bindings: list[tuple[int, Binding]] = []
+    for layer, where, entry in layered:
+        if isinstance(entry, Literal):
+            bindings.append((layer, Binding(entry.name, entry.value, where)))
+            continue
+        try:
+            found = bindings_for(entry, payloads[entry.locator], options.naming, options.allow)
+        except EnvinjectError as e:
+            if layer == ENV_FILE:  # say which line of which file asked for it
+                raise type(e)(f"{where}: {e.message}", hint=e.hint) from None
+            raise
+        bindings.extend((layer, b) for b in found)
+    return [b for _, b in sorted(bindings, key=lambda lb: lb[0])]

@@ -29,7 +29,7 @@ class ClientFactory:
         self.settings = settings or AwsSettings()
         self._environ = os.environ if environ is None else environ
         self._session: Any = None
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, bool], Any] = {}
 
     def _get_session(self) -> Any:
         if self._session is None:
@@ -61,10 +61,13 @@ class ClientFactory:
             hint="check --profile / AWS_PROFILE against ~/.aws/config",
         )
 
-    def client(self, service: str, region: str | None = None) -> Any:
-        """A client for ``service`` in ``region`` (the default region when None)."""
+    def client(self, service: str, region: str | None = None, *, retries: bool = True) -> Any:
+        """A client for ``service`` in ``region`` (the default region when None).
+
+        ``retries=False`` gives a client that tries once, for calls that have a cheaper fallback.
+        """
         region = region or self.default_region()
-        key = (service, region)
+        key = (service, region, retries)
         if key not in self._clients:
             from botocore.config import Config
             from botocore.exceptions import ProfileNotFound
@@ -72,7 +75,7 @@ class ClientFactory:
             config = Config(
                 connect_timeout=self.settings.timeout,
                 read_timeout=self.settings.timeout,
-                retries={"mode": "standard", "max_attempts": self.settings.max_attempts},
+                retries={"mode": "standard", "max_attempts": self.settings.max_attempts if retries else 1},
                 user_agent_extra=f"envinject/{__version__}",
             )
             try:

@@ -12,6 +12,8 @@ from ..refs import Locator
 from . import Payload
 
 GET = "secretsmanager:GetSecretValue"
+BATCH = "secretsmanager:BatchGetSecretValue"
+BATCH_LIMIT = 20
 KMS_DECRYPT = "kms:Decrypt"
 _DENIED = {"AccessDeniedException", "AccessDenied", "403", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {
@@ -23,31 +25,94 @@ _BAD_CREDENTIALS = {
     "ExpiredToken",
 }
 _MAX_WORKERS = 8
+_THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 
 ClientFor = Callable[[str | None], Any]
 
 
 class SecretsManagerSource:
-    """Fetches secrets with GetSecretValue, several at once when there are several."""
+    """Fetches secrets: BatchGetSecretValue for two or more, GetSecretValue for one or a pinned version.
 
-    def __init__(self, client_for: ClientFor, *, note: Callable[[str], None] | None = None) -> None:
+    A denied or throttled batch falls back to concurrent GetSecretValue calls, so a policy that allows only
+    ``secretsmanager:GetSecretValue`` works, and a fleet that exhausts the batch quota still starts.
+    """
+
+    def __init__(
+        self,
+        client_for: ClientFor,
+        *,
+        batch_client_for: ClientFor | None = None,
+        batch: bool = True,
+        note: Callable[[str], None] | None = None,
+    ) -> None:
         self._client_for = client_for
+        self._batch_client_for = batch_client_for or client_for
+        self.batch = batch
         self._note = note or (lambda _msg: None)
+        #: Requests sent, by operation name (for -v and the benchmarks).
+        self.requests: dict[str, int] = {}
 
     @classmethod
-    def from_client(cls, client: Any) -> SecretsManagerSource:
+    def from_client(cls, client: Any, **kwargs: Any) -> SecretsManagerSource:
         """A source that uses one client for every secret (tests, or one region)."""
-        return cls(lambda _region: client)
+        return cls(lambda _region: client, **kwargs)
+
+    def _count(self, op: str) -> None:
+        self.requests[op] = self.requests.get(op, 0) + 1
 
     def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
+        found: dict[Locator, Payload] = {}
+        if self.batch:
+            by_region: dict[str | None, list[Locator]] = {}
+            for loc in locators:
+                if not loc.versioned:  # a batch always reads AWSCURRENT
+                    by_region.setdefault(loc.region, []).append(loc)
+            for group in by_region.values():
+                for i in range(0, len(group), BATCH_LIMIT):
+                    chunk = group[i : i + BATCH_LIMIT]
+                    if len(chunk) >= 2:
+                        found.update(self._batch(chunk))
+        rest = [loc for loc in locators if loc not in found]
+        found.update(self._fetch_concurrently(rest))
+        return {loc: found[loc] for loc in locators}
+
+    def _batch(self, chunk: list[Locator]) -> dict[Locator, Payload]:
+        """Fetch up to 20 in one call. Returns what it got; whatever is missing is fetched singly."""
+        client = self._batch_client_for(chunk[0].region)
+        self._count("BatchGetSecretValue")
+        try:
+            resp = client.batch_get_secret_value(SecretIdList=[loc.secret_id for loc in chunk])
+        except Exception as exc:  # noqa: BLE001 - any failure of the batch falls back to single reads
+            err = translate(exc, chunk[0].secret_id, client, BATCH)
+            reason = {"denied": "was denied", "throttled": "was throttled"}.get(
+                _kind(err), f"failed ({getattr(err, 'code', '')})"
+            )
+            self._note(
+                f"BatchGetSecretValue {reason}; fetching {len(chunk)} secrets with GetSecretValue instead"
+                + (" (--no-batch skips the batch attempt)" if _kind(err) == "denied" else "")
+            )
+            return {}
+        got: dict[Locator, Payload] = {}
+        for value in resp.get("SecretValues", []):
+            for loc in chunk:
+                if loc not in got and _matches(loc.secret_id, value):
+                    got[loc] = _payload(value)
+        failed = {e.get("SecretId"): e for e in resp.get("Errors", [])}
+        for loc in chunk:
+            if loc not in got and loc.secret_id in failed:
+                e = failed[loc.secret_id]
+                raise translate(_client_error(str(e.get("ErrorCode")), str(e.get("Message", ""))), str(loc), client)
+        return got
+
+    def _fetch_concurrently(self, locators: Sequence[Locator]) -> dict[Locator, Payload]:
         if len(locators) <= 1:
             return {loc: self.fetch_one(loc) for loc in locators}
         # Build the clients first, in this thread: botocore's session is not safe to build them concurrently.
         for loc in locators:
-            self._client(loc)
+            self._client_for(loc.region)
         with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(locators))) as pool:
             results = list(pool.map(self._fetch_or_error, locators))
-        for result in results:  # first failure in the order given, so the message is deterministic
+        for result in results:  # the first failure in the order given, so the message is deterministic
             if isinstance(result, EnvinjectError):
                 raise result
         return dict(zip(locators, results, strict=True))  # type: ignore[arg-type]
@@ -58,26 +123,55 @@ class SecretsManagerSource:
         except EnvinjectError as e:
             return e
 
-    def _client(self, loc: Locator) -> Any:
-        return self._client_for(loc.region)
-
     def fetch_one(self, loc: Locator) -> Payload:
-        client = self._client(loc)
+        """One GetSecretValue call, with the version selectors the locator carries."""
+        client = self._client_for(loc.region)
         kwargs: dict[str, str] = {"SecretId": loc.secret_id}
         if loc.version_stage:
             kwargs["VersionStage"] = loc.version_stage
         if loc.version_id:
             kwargs["VersionId"] = loc.version_id
+        self._count("GetSecretValue")
         try:
             resp = client.get_secret_value(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
             raise translate(exc, str(loc), client) from None
-        return Payload(
-            text=resp.get("SecretString"),
-            binary=resp.get("SecretBinary"),
-            version_id=resp.get("VersionId"),
-            arn=resp.get("ARN"),
-        )
+        return _payload(resp)
+
+
+def _payload(resp: Mapping[str, Any]) -> Payload:
+    return Payload(
+        text=resp.get("SecretString"),
+        binary=resp.get("SecretBinary"),
+        version_id=resp.get("VersionId"),
+        arn=resp.get("ARN"),
+    )
+
+
+_ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}\Z")
+
+
+def _matches(secret_id: str, value: Mapping[str, Any]) -> bool:
+    """Does a batch answer belong to the id we asked with (a name, a full ARN or a partial ARN)?"""
+    arn = str(value.get("ARN", ""))
+    if secret_id.startswith("arn:"):
+        return secret_id in (arn, _ARN_SUFFIX.sub("", arn))
+    return secret_id == value.get("Name")
+
+
+def _client_error(code: str, message: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    error: Exception = ClientError({"Error": {"Code": code, "Message": message}}, "BatchGetSecretValue")
+    return error
+
+
+def _kind(err: EnvinjectError) -> str:
+    if isinstance(err, FetchError) and err.denied_action:
+        return "denied"
+    if isinstance(err, FetchError) and err.code in _THROTTLED:
+        return "throttled"
+    return "other"
 
 
 def _endpoint(client: Any) -> str:
@@ -133,7 +227,7 @@ def translate(exc: BaseException, secret: str, client: Any, action: str = GET) -
                 hint="restore it with: aws secretsmanager restore-secret --secret-id NAME",
                 code=code,
             )
-        if code in ("ThrottlingException", "Throttling", "TooManyRequestsException"):
+        if code in _THROTTLED:
             return FetchError(
                 f"AWS throttled the request for {s} and retries ran out",
                 hint="try again, or lower the request rate",

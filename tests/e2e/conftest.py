@@ -65,15 +65,22 @@ def base_env(emulator: Emulator) -> dict[str, str]:
 
 
 @pytest.fixture
-def run(emulator: Emulator) -> Callable[..., Result]:
-    def _run(*args: str, env: dict[str, str | None] | None = None, timeout: float = 60) -> Result:
+def run(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Result]:
+    """Runs the installed envinject in an empty folder (so no config file is found unless a test writes one)."""
+    default_cwd = tmp_path_factory.mktemp("cwd")
+
+    def _run(
+        *args: str, env: dict[str, str | None] | None = None, timeout: float = 60, cwd: Path | None = None
+    ) -> Result:
         full = base_env(emulator)
         for k, v in (env or {}).items():
             if v is None:
                 full.pop(k, None)
             else:
                 full[k] = v
-        p = subprocess.run([ENVINJECT, *args], env=full, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(
+            [ENVINJECT, *args], env=full, capture_output=True, text=True, timeout=timeout, cwd=cwd or default_cwd
+        )
         return Result(p.returncode, p.stdout, p.stderr)
 
     return _run
