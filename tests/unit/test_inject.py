@@ -1,10 +1,12 @@
+import json
 from collections.abc import Mapping, Sequence
 
 import pytest
 
+from envinject.envfile import Literal
 from envinject.errors import EnvinjectError, NamingError, SecretFormatError
 from envinject.inject import Naming, Options, resolve
-from envinject.refs import Locator
+from envinject.refs import Locator, Ref
 from envinject.sources import Payload
 
 CANARY = "canary-Zx81-value"
@@ -138,3 +140,34 @@ def test_failure_in_one_reference_fails_all() -> None:
     secrets = {"good": text('{"a": "1"}'), "bad": text("plain")}
     with pytest.raises(SecretFormatError):
         resolve(["good", "bad"], FakeSource(secrets))
+
+
+@pytest.mark.parametrize("name", ["PATH", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONPATH",
+                                  "NODE_OPTIONS", "BASH_ENV", "IFS", "JAVA_TOOL_OPTIONS"])  # fmt: skip
+def test_protected_names_need_allow(name: str) -> None:
+    secrets = {"evil": text(json.dumps({name.lower(): CANARY}))}
+    msg = raises(["evil"], secrets, NamingError, name, "'evil'", f"--allow {name}")
+    assert CANARY not in msg
+    raises([f"{name}=evil"], secrets, NamingError, name)
+    allowed = resolve(["evil"], FakeSource(secrets), Options(allow=frozenset({name})))
+    assert [(b.name, b.value) for b in allowed] == [(name, CANARY)]
+
+
+def test_prefixed_names_are_not_protected() -> None:
+    assert env(["p"], {"p": text('{"path": "x"}')}, prefix="APP_") == {"APP_PATH": "x"}
+
+
+def test_precedence_env_files_then_secrets_then_assignments() -> None:
+    secrets = {"a": text('{"token": "from-a"}'), "b": text('{"token": "from-b"}'), "t": text("from-var")}
+    env_file = [("f:1", Literal("TOKEN", "from-file", "f:1")), ("f:2", Literal("OTHER", "lit", "f:2"))]
+    source = FakeSource(secrets)
+    order = [(b.name, b.value) for b in resolve(["TOKEN=t", "b", "a"], source, env_files=[env_file])]
+    assert order == [("TOKEN", "from-file"), ("OTHER", "lit"), ("TOKEN", "from-b"), ("TOKEN", "from-a"),
+                     ("TOKEN", "from-var")]  # fmt: skip
+
+
+def test_env_file_reference_errors_name_the_line() -> None:
+    entries = [("app.env:7", Ref("X=sm://p#nope", Locator("p"), ("nope",), "X"))]
+    with pytest.raises(SecretFormatError) as info:
+        resolve([], FakeSource({"p": text('{"k": "v"}')}), env_files=[entries])
+    assert str(info.value).startswith("app.env:7: secret 'p' has no key 'nope'")
