@@ -233,6 +233,48 @@ def run(
         _fail(err)
 
 
+@app.command(help="Store a .env FILE in Secrets Manager as one JSON secret (created, or a new version added).")
+def push(
+    file: Annotated[Path, typer.Argument(help="The .env file to store.", show_default=False)],
+    secret: Annotated[str, typer.Option("--secret", "-s", metavar="NAME", help="The secret to create or update.")],
+    merge: Annotated[bool, typer.Option("--merge", help="Keep the secret's keys that FILE does not mention.")] = False,
+    description: Annotated[str | None, typer.Option(help="Description for a new secret.", show_default=False)] = None,
+    kms_key_id: Annotated[
+        str | None, typer.Option("--kms-key-id", help="KMS key for a new secret.", show_default=False)
+    ] = None,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: Endpoint = None,
+    timeout: Timeout = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the key names that would be added, changed and removed.")
+    ] = False,
+) -> None:
+    from .config import Settings
+    from .envfile import Literal, read_envfile
+    from .push import apply_push, current_content, plan_push
+    from .sources.aws import AwsSettings, ClientFactory
+
+    try:
+        pairs = {e.name: e.value for _, e in read_envfile(file, refs=False) if isinstance(e, Literal)}
+        defaults = Settings()
+        factory = ClientFactory(
+            AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url, timeout=timeout or defaults.timeout)
+        )
+        client = factory.client("secretsmanager")
+        plan = plan_push(current_content(client, secret), pairs, merge=merge)
+        verb = "update" if plan.exists else "create"
+        lines = [f"{'would ' if dry_run else ''}{verb} secret {secret!r}"]
+        lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))
+                  for key in keys]  # fmt: skip
+        if not dry_run:
+            version = apply_push(client, secret, plan, description=description, kms_key_id=kms_key_id)
+            lines[0] = f"{verb}d secret {secret!r} (version {version})"
+        typer.echo("\n".join(lines))
+    except EnvinjectError as err:
+        _fail(err)
+
+
 def main() -> None:
     """Console entry point. Usage errors are one line and end with 125, as GNU env's own failures do."""
     try:

@@ -28,11 +28,12 @@ class Literal:
 Entry = Literal | Ref
 
 
-def parse_envfile(text: str, origin: str) -> Iterator[tuple[str, Entry]]:
+def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tuple[str, Entry]]:
     """Yield (``FILE:LINE``, entry) for each assignment, in file order. Pure.
 
     A value that starts with ``sm://`` or is a Secrets Manager ARN is a reference put into exactly that
-    name; any other value is a literal. Errors name the file and line, never the line's content.
+    name; any other value is a literal. With ``refs=False`` every value is a literal (``push``).
+    Errors name the file and line, never the line's content.
     """
     for binding in parse_stream(io.StringIO(text)):
         where = f"{origin}:{binding.original.line}"
@@ -45,7 +46,7 @@ def parse_envfile(text: str, origin: str) -> Iterator[tuple[str, Entry]]:
             raise ConfigError(f"{where}: {key!r} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
-        if looks_like_ref(value):
+        if refs and looks_like_ref(value):
             try:
                 ref = parse_ref(value)
             except EnvinjectError as e:
@@ -55,11 +56,11 @@ def parse_envfile(text: str, origin: str) -> Iterator[tuple[str, Entry]]:
             yield where, Literal(key, value, where)
 
 
-def read_envfile(path: str | Path) -> list[tuple[str, Entry]]:
+def read_envfile(path: str | Path, *, refs: bool = True) -> list[tuple[str, Entry]]:
     """Read and parse one env file; a missing or unreadable file is a ConfigError naming it."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
         raise ConfigError(f"env file {str(path)!r}: {reason}", hint="check the --env-file path") from None
-    return list(parse_envfile(text, str(path)))
+    return list(parse_envfile(text, str(path), refs=refs))

@@ -1,0 +1,75 @@
+"""`envinject push`: store a .env file as one JSON secret. The client is injected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import flatten
+from .errors import FetchError, SecretFormatError
+from .sources.secretsmanager import translate
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    """What a push changes, by key name. ``content`` is the new secret; it never shows in a repr."""
+
+    exists: bool
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    content: dict[str, str] = field(repr=False)
+
+
+def plan_push(current: Mapping[str, str] | None, new: Mapping[str, str], *, merge: bool) -> PushPlan:
+    """The secret's new content: the file's keys replace the secret's, or with ``merge`` keep the others. Pure."""
+    old = dict(current or {})
+    content = {**old, **new} if merge else dict(new)
+    return PushPlan(
+        exists=current is not None,
+        added=[k for k in content if k not in old],
+        changed=[k for k in content if k in old and old[k] != content[k]],
+        removed=[k for k in old if k not in content],
+        content=content,
+    )
+
+
+def current_content(client: Any, name: str) -> dict[str, str] | None:
+    """The secret's current JSON object, or None when there is no such secret."""
+    try:
+        resp = client.get_secret_value(SecretId=name)
+    except Exception as exc:  # noqa: BLE001 - translated below
+        err = translate(exc, name, client)
+        if isinstance(err, FetchError) and err.code == "ResourceNotFoundException":
+            return None
+        raise err from None
+    text = resp.get("SecretString")
+    try:
+        doc = flatten.loads(text) if text is not None else None
+    except (ValueError, flatten.DuplicateKey):
+        doc = None
+    if not isinstance(doc, dict):
+        raise SecretFormatError(
+            f"secret {name!r} exists but is not a JSON object, so push cannot update its keys",
+            hint="push to another secret name, or replace it with the AWS CLI",
+        )
+    return {k: flatten.scalar_text(v) for k, v in doc.items()}
+
+
+def apply_push(
+    client: Any, name: str, plan: PushPlan, *, description: str | None = None, kms_key_id: str | None = None
+) -> str:
+    """Create the secret or add a version; returns the new VersionId."""
+    body = json.dumps(plan.content, ensure_ascii=False)
+    try:
+        if plan.exists:
+            resp = client.put_secret_value(SecretId=name, SecretString=body)
+        else:
+            extra = {k: v for k, v in (("Description", description), ("KmsKeyId", kms_key_id)) if v}
+            resp = client.create_secret(Name=name, SecretString=body, **extra)
+    except Exception as exc:  # noqa: BLE001 - one clear line
+        action = "secretsmanager:PutSecretValue" if plan.exists else "secretsmanager:CreateSecret"
+        raise translate(exc, name, client, action) from None
+    return str(resp.get("VersionId", ""))

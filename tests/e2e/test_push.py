@@ -1,0 +1,82 @@
+"""`envinject push` against moto_server, then a run that gives the file's values back exactly."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from tests.e2e.conftest import CHILD, Result
+
+Run = Callable[..., Result]
+CANARY = "canary-push-55"
+ENV_FILE = f"""\
+OPENAI=sk-{CANARY}
+MULTI="line one
+line two"
+QUOTES='it"s $HOME ${{X}} `x`'
+SPACES="  padded  "
+EMPTY=
+UNICODE=é🙂
+"""
+
+
+def test_create_update_merge_and_round_trip(sm: Any, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(ENV_FILE)
+    expected = dotenv_values(path, interpolate=False)
+
+    r = run("push", str(path), "--secret", "app/env", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "would create secret 'app/env'" in r.stdout
+    assert "+ OPENAI" in r.stdout
+    r.assert_no(CANARY)
+    assert sm.list_secrets()["SecretList"] == []
+
+    r = run("push", str(path), "-s", "app/env", "--description", "from .env")
+    assert r.returncode == 0, r.stderr
+    r.assert_no(CANARY)
+    assert sm.describe_secret(SecretId="app/env")["Description"] == "from .env"
+    assert json.loads(sm.get_secret_value(SecretId="app/env")["SecretString"]) == expected
+
+    # The run gives back exactly what the file said.
+    env = run("-s", "app/env", "--", *CHILD).env
+    assert {k: env[k] for k in expected} == expected
+
+    (tmp_path / "update.env").write_text("OPENAI=new\nADDED=1\n")
+    r = run("push", str(tmp_path / "update.env"), "-s", "app/env", "--dry-run")
+    assert "~ OPENAI" in r.stdout
+    assert "+ ADDED" in r.stdout
+    assert "- MULTI" in r.stdout
+    r.assert_no(CANARY)
+    r = run("push", str(tmp_path / "update.env"), "-s", "app/env", "--merge")
+    assert r.returncode == 0, r.stderr
+    stored = json.loads(sm.get_secret_value(SecretId="app/env")["SecretString"])
+    assert stored == {**expected, "OPENAI": "new", "ADDED": "1"}
+    r = run("push", str(tmp_path / "update.env"), "-s", "app/env")
+    assert json.loads(sm.get_secret_value(SecretId="app/env")["SecretString"]) == {"OPENAI": "new", "ADDED": "1"}
+    versions = sm.list_secret_version_ids(SecretId="app/env")["Versions"]
+    assert len(versions) >= 3
+
+
+def test_push_errors(sm: Any, run: Run, iam: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.env"
+    bad.write_text(f"A={CANARY}\nB='open\n")
+    r = run("push", str(bad), "-s", "x")
+    assert r.returncode == 125
+    assert f"{bad}:2" in r.stderr
+    r.assert_no(CANARY)
+    sm.create_secret(Name="plain", SecretString=CANARY)
+    good = tmp_path / "good.env"
+    good.write_text("A=1\n")
+    r = run("push", str(good), "-s", "plain")
+    assert r.returncode == 125
+    assert "not a JSON object" in r.stderr
+    r.assert_no(CANARY)
+    keys = iam(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))  # fmt: skip
+    r = run("push", str(good), "-s", "newone", env=keys)
+    assert r.returncode == 125
+    assert "secretsmanager:CreateSecret" in r.stderr
+    assert len(r.stderr.splitlines()) == 1
