@@ -75,7 +75,8 @@ class ClientFactory:
             config = Config(
                 connect_timeout=self.settings.timeout,
                 read_timeout=self.settings.timeout,
-                retries={"mode": "standard", "max_attempts": self.settings.max_attempts if retries else 1},
+                # total_max_attempts counts the first try; botocore's max_attempts would count retries only.
+                retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts if retries else 1},
                 user_agent_extra=f"envinject/{__version__}",
             )
             try:

@@ -96,7 +96,7 @@ class SecretsManagerSource:
         for value in resp.get("SecretValues", []):
             for loc in chunk:
                 if loc not in got and _matches(loc.secret_id, value):
-                    got[loc] = _payload(value)
+                    got[loc] = _payload(value, str(loc), client)
         failed = {e.get("SecretId"): e for e in resp.get("Errors", [])}
         for loc in chunk:
             if loc not in got and loc.secret_id in failed:
@@ -136,10 +136,18 @@ class SecretsManagerSource:
             resp = client.get_secret_value(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
             raise translate(exc, str(loc), client) from None
-        return _payload(resp)
+        return _payload(resp, str(loc), client)
 
 
-def _payload(resp: Mapping[str, Any]) -> Payload:
+def _payload(resp: Mapping[str, Any], secret: str, client: Any) -> Payload:
+    """The secret in an answer. botocore turns a garbled or cut-off body into a dict without a value,
+    so an answer that holds neither SecretString nor SecretBinary is an error, never an empty value."""
+    if resp.get("SecretString") is None and resp.get("SecretBinary") is None:
+        raise FetchError(
+            f"{_endpoint(client)} answered for secret {secret!r} without a value (a garbled or cut-off response)",
+            hint="try again; check --endpoint-url and any proxy in between",
+            code="BadResponse",
+        )
     return Payload(
         text=resp.get("SecretString"),
         binary=resp.get("SecretBinary"),

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Result
+from tests.emulator import Emulator
+from tests.faults.proxy import FaultPlan, FaultProxy
 
 Run = Callable[..., Result]
 CANARY = "canary-e2e-7f3a9"
@@ -146,3 +148,11 @@ def test_dry_run_of_a_failure_shows_no_value(good: Any, run: Run, tmp_path: Path
     good.create_secret(Name="pw", SecretString=CANARY)
     cmd, marker = marker_command(tmp_path)
     check_failure(run("--dry-run", "-s", "good", "-s", "pw", "--", *cmd), marker, "'pw'")
+
+
+@pytest.mark.parametrize("fault", ["garble", "truncate"])
+def test_garbled_or_truncated_answer(good: Any, run: Run, emulator: Emulator, tmp_path: Path, fault: str) -> None:
+    cmd, marker = marker_command(tmp_path)
+    with FaultProxy(emulator.url, FaultPlan(**{fault: 1.0})) as proxy:
+        r = run("-s", "T=good", "--endpoint-url", proxy.url, "--", *cmd)
+    check_failure(r, marker, "'good'", "garbled or cut-off", proxy.url)
