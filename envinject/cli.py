@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
+import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import ClickException  # typer vendors click; no public name for it
@@ -13,6 +18,9 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import EXIT_FAILURE, EnvinjectError
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 _GROUP_WORDS = {"-h", "--help", "--version", "--install-completion", "--show-completion"}
 
@@ -36,69 +44,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-Secrets = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--secret",
-        "-s",
-        metavar="REF",
-        help="Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S. Repeatable; "
-        "a later one wins. Default: $ENVINJECT_SECRETS (comma or space separated).",
-        show_default=False,
-    ),
-]
-EnvFiles = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--env-file",
-        "-e",
-        metavar="FILE",
-        help="A .env template: sm:// values are fetched, others pass through. Repeatable.",
-        show_default=False,
-    ),
-]
-Prefix = Annotated[
-    str | None, typer.Option(help="Put PREFIX in front of every name made from a JSON key.", show_default=False)
-]
-KeepCase = Annotated[
-    bool | None,
-    typer.Option("--keep-case/--upper-case", help="Keep the keys' case [default: uppercase].", show_default=False),
-]
-Require = Annotated[
-    list[str] | None,
-    typer.Option("--require", metavar="VAR", help="Fail unless VAR is set in the end. Repeatable.", show_default=False),
-]
-Allow = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--allow",
-        metavar="VAR",
-        help="Let secrets set protected VAR (PATH, LD_PRELOAD...). Repeatable.",
-        show_default=False,
-    ),
-]
-Override = Annotated[
-    bool | None,
-    typer.Option(
-        "--override/--no-override", help="Secrets replace inherited variables [default: override].", show_default=False
-    ),
-]
-Pristine = Annotated[
-    bool | None,
-    typer.Option(
-        "--pristine/--inherit",
-        help="Give the command only the injected variables [default: inherit].",
-        show_default=False,
-    ),
-]
-Batch = Annotated[
-    bool | None,
-    typer.Option(
-        "--batch/--no-batch",
-        help="Fetch several secrets with BatchGetSecretValue [default: batch].",
-        show_default=False,
-    ),
-]
 Region = Annotated[
     str | None, typer.Option(help="AWS region [default: AWS_REGION, then the profile's].", show_default=False)
 ]
@@ -106,26 +51,68 @@ Profile = Annotated[str | None, typer.Option(help="AWS profile [default: AWS_PRO
 Endpoint = Annotated[
     str | None,
     typer.Option(
-        "--endpoint-url",
-        help="Secrets Manager endpoint [default: AWS_ENDPOINT_URL_SECRETS_MANAGER].",
+        "--endpoint-url", help="Secrets Manager endpoint [default: AWS_ENDPOINT_URL_SECRETS_MANAGER].",
         show_default=False,
     ),
-]
+]  # fmt: skip
 Timeout = Annotated[
     float | None,
     typer.Option(help="Seconds to wait for a connection or an answer [default: 10].", min=0.1, show_default=False),
 ]
-Config = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        metavar="FILE",
-        help="Read settings from FILE [default: the nearest envinject.toml or pyproject.toml with [tool.envinject]].",
-        show_default=False,
-    ),
-]
-NoConfig = Annotated[bool, typer.Option("--no-config", help="Read no config file.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would happen (names only); change nothing.")]
+
+
+def _opt(*flags: str, help: str, metavar: str | None = None) -> Any:
+    return typer.Option(*flags, help=help, metavar=metavar, show_default=False)
+
+
+#: The options every command that reads secrets shares (run, export, check, policy), added to each by
+#: @_source_options. Their names are Settings' field names, plus config and no_config.
+_SOURCE_OPTIONS: list[tuple[str, Any]] = [
+    ("secrets", Annotated[list[str] | None, _opt("--secret", "-s", metavar="REF", help=(
+        "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S. Repeatable; a later one wins. "
+        "Default: $ENVINJECT_SECRETS (comma or space separated)."))]),
+    ("env_files", Annotated[list[str] | None, _opt("--env-file", "-e", metavar="FILE", help=(
+        "A .env template: sm:// values are fetched, others pass through. Repeatable."))]),
+    ("prefix", Annotated[str | None, _opt("--prefix", help="Put PREFIX in front of every name made from a key.")]),
+    ("keep_case", Annotated[bool | None, _opt("--keep-case/--upper-case", help="Keep the keys' case "
+                                              "[default: uppercase].")]),
+    ("require", Annotated[list[str] | None, _opt("--require", metavar="VAR", help=(
+        "Fail unless VAR is set in the end. Repeatable."))]),
+    ("allow", Annotated[list[str] | None, _opt("--allow", metavar="VAR", help=(
+        "Let secrets set protected VAR (PATH, LD_PRELOAD...). Repeatable."))]),
+    ("override", Annotated[bool | None, _opt("--override/--no-override", help=(
+        "Secrets replace inherited variables [default: override]."))]),
+    ("pristine", Annotated[bool | None, _opt("--pristine/--inherit", help=(
+        "Give the command only the injected variables [default: inherit]."))]),
+    ("batch", Annotated[bool | None, _opt("--batch/--no-batch", help=(
+        "Fetch several secrets with BatchGetSecretValue [default: batch]."))]),
+    ("region", Region),
+    ("profile", Profile),
+    ("endpoint_url", Endpoint),
+    ("timeout", Timeout),
+    ("config", Annotated[Path | None, _opt("--config", metavar="FILE", help=(
+        "Read settings from FILE [default: the nearest envinject.toml or pyproject.toml with [tool.envinject]]."))]),
+    ("no_config", Annotated[bool | None, _opt("--no-config", help="Read no config file.")]),
+]  # fmt: skip
+
+
+def _source_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared source options: ``fn(own params..., **source)`` receives them as ``source``."""
+    sig = inspect.signature(fn, eval_str=True)
+    own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    shared = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=a) for n, a in _SOURCE_OPTIONS
+    ]
+
+    @functools.wraps(fn)
+    def command(**kwargs: Any) -> None:
+        fn(**kwargs)
+
+    del command.__wrapped__  # typer must read the signature below, not fn's
+    command.__signature__ = sig.replace(parameters=own + shared)  # type: ignore[attr-defined]
+    return command
 
 
 def _version(value: bool) -> None:
@@ -148,73 +135,55 @@ def _fail(err: EnvinjectError) -> NoReturn:
     raise typer.Exit(err.exit_code) from None
 
 
-def _settings(cli: dict[str, Any], config_path: Path | None, no_config: bool, note: Any) -> Any:
-    """Settings from the command line, the environment and the config file, in that order of precedence."""
-    import os
+def _notes(verbose: bool) -> Callable[[str], None]:
+    def note(msg: str) -> None:
+        if verbose:
+            typer.echo(f"envinject: {msg}", err=True)
 
+    return note
+
+
+def _settings(source: dict[str, Any], note: Callable[[str], None]) -> Settings:
+    """Settings from the command line, the environment and the config file, in that order of precedence."""
     from .config import find_config, load_config, resolve_settings
 
+    config_path, no_config = source.pop("config", None), source.pop("no_config", None)
     config = None
     if config_path is not None:
         config = load_config(config_path)
         if config is None:
-            raise EnvinjectError(
-                f"{str(config_path)!r} has no [tool.envinject] table", hint="add one, or drop --config"
-            )
+            raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
     elif not no_config:
         config = find_config(Path.cwd())
     if config is not None:
         note(f"config: {config.path}")
-    return resolve_settings(cli, os.environ, config)
+    return resolve_settings(source, os.environ, config)
 
 
 @app.command(
     context_settings={"allow_interspersed_args": False},
     help="Fetch the secrets and exec COMMAND with them in its environment (the default command).",
 )
+@_source_options
 def run(
     command: Annotated[
         list[str] | None, typer.Argument(help="The command and its arguments, after --.", show_default=False)
     ] = None,
-    secret: Secrets = None,
-    env_file: EnvFiles = None,
-    prefix: Prefix = None,
-    keep_case: KeepCase = None,
-    require: Require = None,
-    allow: Allow = None,
-    override: Override = None,
-    pristine: Pristine = None,
-    batch: Batch = None,
-    region: Region = None,
-    profile: Profile = None,
-    endpoint_url: Endpoint = None,
-    timeout: Timeout = None,
-    config: Config = None,
-    no_config: NoConfig = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the names that would be set and the command; run nothing.")
     ] = False,
     verbose: Verbose = False,
+    **source: Any,
 ) -> None:
-    import os
-
     from .core import environment, inject
     from .environ import final_sources
     from .process import exec_command
 
-    def note(msg: str) -> None:
-        if verbose:
-            typer.echo(f"envinject: {msg}", err=True)
-
-    cli = {
-        "secrets": secret, "env_files": [str(p) for p in env_file or ()], "prefix": prefix, "keep_case": keep_case,
-        "require": require, "allow": allow, "override": override, "pristine": pristine, "batch": batch,
-        "region": region, "profile": profile, "endpoint_url": endpoint_url, "timeout": timeout,
-    }  # fmt: skip
+    note = _notes(verbose)
     try:
         if not command:
             raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
-        settings = _settings(cli, config, no_config, note)
+        settings = _settings(source, note)
         if not settings.secrets and not settings.env_files:
             note("no secrets given; running the command with the inherited environment")
         injection = inject(settings, note=note)
@@ -231,6 +200,51 @@ def run(
         exec_command(command, env, search_path=os.environ.get("PATH"))
     except EnvinjectError as err:
         _fail(err)
+
+
+@app.command(help="Report, per reference, whether a run would work; set nothing and print no value.")
+@_source_options
+def check(
+    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
+    verbose: Verbose = False,
+    **source: Any,
+) -> None:
+    from .check import check as run_check
+    from .check import render
+    from .core import caller_identity, make_source
+
+    note = _notes(verbose)
+    try:
+        settings = _settings(source, note)
+        src = make_source(settings, note=note)
+        report = run_check(settings, src, os.environ, caller_identity(settings, note))
+    except EnvinjectError as err:
+        _fail(err)
+    typer.echo(json.dumps(report.to_json(), indent=2) if json_output else render(report))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command(help="Print the IAM policy (JSON) that a run of these secrets needs, and no more.")
+@_source_options
+def policy(
+    kms_key: Annotated[
+        list[str] | None,
+        _opt("--kms-key", metavar="ARN", help="A customer-managed KMS key the secrets use. Repeatable."),
+    ] = None,
+    account: Annotated[str | None, _opt("--account", help="AWS account id [default: sts:GetCallerIdentity].")] = None,
+    partition: Annotated[str | None, _opt("--partition", help="AWS partition [default: the caller's, or aws].")] = None,
+    verbose: Verbose = False,
+    **source: Any,
+) -> None:
+    from .core import iam_policy
+
+    note = _notes(verbose)
+    try:
+        settings = _settings(source, note)
+        document = iam_policy(settings, kms_keys=kms_key or [], account=account, partition=partition, note=note)
+    except EnvinjectError as err:
+        _fail(err)
+    typer.echo(json.dumps(document, indent=2))
 
 
 @app.command(help="Store a .env FILE in Secrets Manager as one JSON secret (created, or a new version added).")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .config import Settings
 from .envfile import read_envfile
 from .environ import Binding, merge, missing
-from .errors import ConfigError
-from .inject import Naming, Options, resolve
+from .errors import ConfigError, EnvinjectError
+from .inject import Naming, Options, layered_entries, resolve
+from .policy import Account, build_policy, key_arn
+from .refs import Locator, Ref
 from .sources.aws import AwsSettings, ClientFactory
-from .sources.secretsmanager import SecretsManagerSource
+from .sources.secretsmanager import SecretsManagerSource, translate
 
 
 @dataclass
@@ -23,13 +25,9 @@ class Injection:
     source: SecretsManagerSource
 
 
-def make_source(
-    settings: Settings, *, client: Any = None, note: Callable[[str], None] | None = None
-) -> SecretsManagerSource:
-    """A Secrets Manager source for these settings; ``client`` replaces the AWS client (tests, the API)."""
-    if client is not None:
-        return SecretsManagerSource.from_client(client, batch=settings.batch, note=note)
-    factory = ClientFactory(
+def client_factory(settings: Settings) -> ClientFactory:
+    """One factory (one botocore session) for everything a command does."""
+    return ClientFactory(
         AwsSettings(
             region=settings.region,
             profile=settings.profile,
@@ -37,6 +35,19 @@ def make_source(
             timeout=settings.timeout,
         )
     )
+
+
+def make_source(
+    settings: Settings,
+    *,
+    client: Any = None,
+    note: Callable[[str], None] | None = None,
+    factory: ClientFactory | None = None,
+) -> SecretsManagerSource:
+    """A Secrets Manager source for these settings; ``client`` replaces the AWS client (tests, the API)."""
+    if client is not None:
+        return SecretsManagerSource.from_client(client, batch=settings.batch, note=note)
+    factory = factory or client_factory(settings)
     return SecretsManagerSource(
         lambda region: factory.client("secretsmanager", region),
         batch_client_for=lambda region: factory.client("secretsmanager", region, retries=False),
@@ -63,3 +74,64 @@ def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[
             hint="add a secret or env file that sets them, or drop --require",
         )
     return env
+
+
+def locators(settings: Settings) -> list[Locator]:
+    """Every secret a run of these settings reads, each once, without fetching anything."""
+    layered = layered_entries(settings.secrets, [read_envfile(p) for p in settings.env_files])
+    return list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
+
+
+def caller_identity(
+    settings: Settings, note: Callable[[str], None], factory: ClientFactory | None = None
+) -> str | None:
+    """The caller's ARN from sts:GetCallerIdentity (which needs no permission), or None if it fails."""
+    try:
+        return str((factory or client_factory(settings)).client("sts").get_caller_identity()["Arn"])
+    except EnvinjectError as e:
+        note(f"cannot tell who the caller is: {e}")
+    except Exception as e:  # noqa: BLE001 - a report degrades, it does not fail
+        note(f"cannot tell who the caller is: {translate(e, 'sts:GetCallerIdentity', None).message}")
+    return None
+
+
+def iam_policy(
+    settings: Settings,
+    *,
+    kms_keys: Sequence[str] = (),
+    account: str | None = None,
+    partition: str | None = None,
+    note: Callable[[str], None],
+) -> dict[str, Any]:
+    """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
+    is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
+    factory = client_factory(settings)
+    wanted = locators(settings)
+    if account is None:
+        arn = caller_identity(settings, note, factory)
+        if arn is None:
+            raise ConfigError(
+                "cannot learn the AWS account from sts:GetCallerIdentity", hint="pass --account (and --partition)"
+            )
+        partition, account = partition or arn.split(":")[1], arn.split(":")[4]
+    region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
+    where = Account(partition or "aws", account, region)
+    keys = {key_arn(k, where): region for k in kms_keys}
+    sm = make_source(settings, factory=factory)
+    for loc in wanted:
+        try:
+            key = sm.kms_key_of(loc)
+        except EnvinjectError as e:
+            note(f"warning: {e.message}; if secret {loc.secret_id!r} uses a customer-managed KMS key, pass --kms-key")
+            continue
+        if key is None:
+            continue
+        secret_region = loc.region or region
+        if "alias/" in key:  # kms:Decrypt is granted on the key, not on its alias
+            try:
+                key = str(factory.client("kms", secret_region).describe_key(KeyId=key)["KeyMetadata"]["Arn"])
+            except Exception:  # noqa: BLE001 - degrade to a warning
+                note(f"warning: cannot resolve KMS alias {key!r} (kms:DescribeKey); pass --kms-key with the key ARN")
+                continue
+        keys[key_arn(key, Account(where.partition, where.account, secret_region))] = secret_region
+    return build_policy(wanted, where, batch=settings.batch, kms_keys=keys)

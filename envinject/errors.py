@@ -17,13 +17,19 @@ class EnvinjectError(Exception):
     """A failure with a one-line message for the user and the exit status to end with."""
 
     exit_code: int = EXIT_FAILURE
+    #: What went wrong, for `envinject check` (not_found, denied, not_json, key_missing, protected, ...).
+    kind: str = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None, exit_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, exit_code: int | None = None, kind: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         if exit_code is not None:
             self.exit_code = exit_code
+        if kind is not None:
+            self.kind = kind
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
@@ -45,9 +51,16 @@ class FetchError(EnvinjectError):
     """AWS could not give us a secret: not found, denied, no credentials, unreachable..."""
 
     def __init__(
-        self, message: str, *, hint: str | None = None, code: str = "", denied_action: str | None = None
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        code: str = "",
+        denied_action: str | None = None,
+        kind: str | None = None,
     ) -> None:
-        super().__init__(message, hint=hint)
+        default = "denied" if denied_action else "not_found" if code == "ResourceNotFoundException" else "error"
+        super().__init__(message, hint=hint, kind=kind or default)
         self.code = code
         self.denied_action = denied_action
 

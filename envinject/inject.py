@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import flatten
@@ -11,7 +11,7 @@ from .envfile import Entry, Literal
 from .environ import Binding
 from .errors import EnvinjectError, NamingError, SecretFormatError
 from .naming import env_name, is_protected, is_valid_name
-from .refs import Ref, parse_ref
+from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
 
 
@@ -58,10 +58,12 @@ def _json(ref: Ref, text: str) -> object:
             raise SecretFormatError(
                 f"secret {ref.locator.secret_id!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
                 hint="fix the JSON, or write VAR=NAME to inject the text whole",
+                kind="not_json",
             ) from None
         raise SecretFormatError(
             f"secret {ref.locator.secret_id!r} is plain text, not a JSON object",
             hint=f"write VAR={ref.text} to put it whole into VAR",
+            kind="not_json",
         ) from None
 
 
@@ -89,7 +91,7 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
             except flatten.KeyMissing as e:
                 parent = flatten.select(document, e.path[:-1])
                 raise SecretFormatError(
-                    f"secret {sid!r} has no key {'.'.join(e.path)!r}", hint=_keys_hint(parent)
+                    f"secret {sid!r} has no key {'.'.join(e.path)!r}", hint=_keys_hint(parent), kind="key_missing"
                 ) from None
         if ref.var is not None:
             pairs = [((), flatten.scalar_text(value))]
@@ -97,6 +99,7 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
             raise SecretFormatError(
                 f"secret {sid!r} is JSON but not an object, so it has no keys to name variables after",
                 hint=f"write VAR={ref.text} to put it whole into VAR",
+                kind="not_json",
             )
         else:
             pairs = list(flatten.flatten(value, ref.key or ()))
@@ -111,16 +114,19 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
             raise NamingError(
                 f"key {key!r} of secret {sid!r} gives {name!r}, which is not a valid variable name",
                 hint="use --prefix, or VAR=NAME#KEY to name it yourself",
+                kind="bad_name",
             )
         if is_protected(name) and name not in allow:
             raise NamingError(
                 f"secret {sid!r} would set {name}, which changes how programs load code or find binaries",
                 hint=f"pass --allow {name} if that is really wanted",
+                kind="protected",
             )
         if name in seen:
             raise NamingError(
                 f"keys {seen[name]!r} and {key!r} of secret {sid!r} both become {name}",
                 hint="rename one key in the secret, or select each with VAR=NAME#KEY",
+                kind="collision",
             )
         if "\0" in val:
             raise SecretFormatError(
@@ -136,6 +142,51 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
 ENV_FILE, SECRET, ASSIGNMENT = 0, 1, 2
 
 
+Layered = tuple[int, str, Entry]
+#: Called with (where, reference, its bindings or its error) when a caller wants every outcome.
+Outcome = Callable[[str, Ref, "list[Binding] | EnvinjectError"], None]
+
+
+def layered_entries(refs: Sequence[str | Ref], env_files: Sequence[Sequence[tuple[str, Entry]]] = ()) -> list[Layered]:
+    """Every entry with its precedence layer and where it was written, in the order given."""
+    layered: list[Layered] = [(ENV_FILE, where, e) for f in env_files for where, e in f]
+    for r in refs:
+        ref = r if isinstance(r, Ref) else parse_ref(r)
+        layered.append((ASSIGNMENT if ref.var is not None else SECRET, ref.text, ref))
+    return layered
+
+
+def bind_all(
+    layered: Sequence[Layered],
+    results: Mapping[Locator, Payload | EnvinjectError],
+    options: Options,
+    outcome: Outcome | None = None,
+) -> list[Binding]:
+    """Bindings for every entry, in precedence order. The first failure raises, unless ``outcome`` is given:
+    then each reference's bindings or error goes to it, and the failed ones are left out."""
+    bindings: list[tuple[int, Binding]] = []
+    for layer, where, entry in layered:
+        if isinstance(entry, Literal):
+            bindings.append((layer, Binding(entry.name, entry.value, where)))
+            continue
+        try:
+            result = results[entry.locator]
+            if isinstance(result, EnvinjectError):
+                raise result
+            found = bindings_for(entry, result, options.naming, options.allow)
+        except EnvinjectError as e:
+            if outcome is not None:
+                outcome(where, entry, e)
+                continue
+            if layer == ENV_FILE:  # say which line of which file asked for it
+                raise type(e)(f"{where}: {e.message}", hint=e.hint, kind=e.kind) from None
+            raise
+        if outcome is not None:
+            outcome(where, entry, found)
+        bindings.extend((layer, b) for b in found)
+    return [b for _, b in sorted(bindings, key=lambda lb: lb[0])]
+
+
 def resolve(
     refs: Sequence[str | Ref],
     source: Source,
@@ -148,23 +199,7 @@ def resolve(
     given, literals and references alike), then secrets in the order given, then ``VAR=`` secrets.
     All-or-nothing: any failure raises before anything is returned.
     """
-    options = options or Options()
-    layered: list[tuple[int, str, Entry]] = [(ENV_FILE, where, e) for f in env_files for where, e in f]
-    for r in refs:
-        ref = r if isinstance(r, Ref) else parse_ref(r)
-        layered.append((ASSIGNMENT if ref.var is not None else SECRET, ref.text, ref))
+    layered = layered_entries(refs, env_files)
     wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
     payloads = source.fetch_many(wanted) if wanted else {}
-    bindings: list[tuple[int, Binding]] = []
-    for layer, where, entry in layered:
-        if isinstance(entry, Literal):
-            bindings.append((layer, Binding(entry.name, entry.value, where)))
-            continue
-        try:
-            found = bindings_for(entry, payloads[entry.locator], options.naming, options.allow)
-        except EnvinjectError as e:
-            if layer == ENV_FILE:  # say which line of which file asked for it
-                raise type(e)(f"{where}: {e.message}", hint=e.hint) from None
-            raise
-        bindings.extend((layer, b) for b in found)
-    return [b for _, b in sorted(bindings, key=lambda lb: lb[0])]
+    return bind_all(layered, payloads, options or Options())

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..errors import EnvinjectError
 from ..refs import Locator
 
 
@@ -20,6 +21,12 @@ class Payload:
 
 
 class Source(Protocol):
-    """A backend: fetch every locator or raise one EnvinjectError (all-or-nothing)."""
+    """A backend."""
 
-    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]: ...
+    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
+        """Every locator's payload, or raise the first EnvinjectError (all-or-nothing)."""
+        ...
+
+    def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
+        """Each locator's payload or its error, for reports that go on past a failure."""
+        ...

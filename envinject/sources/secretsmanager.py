@@ -105,17 +105,21 @@ class SecretsManagerSource:
         return got
 
     def _fetch_concurrently(self, locators: Sequence[Locator]) -> dict[Locator, Payload]:
+        results = self.fetch_each(locators)
+        for result in results.values():  # the first failure in the order given, so the message is deterministic
+            if isinstance(result, EnvinjectError):
+                raise result
+        return results  # type: ignore[return-value]
+
+    def fetch_each(self, locators: Sequence[Locator]) -> dict[Locator, Payload | EnvinjectError]:
+        """GetSecretValue for each locator, concurrently, each one's result or error (for check)."""
         if len(locators) <= 1:
-            return {loc: self.fetch_one(loc) for loc in locators}
+            return {loc: self._fetch_or_error(loc) for loc in locators}
         # Build the clients first, in this thread: botocore's session is not safe to build them concurrently.
         for loc in locators:
             self._client_for(loc.region)
         with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(locators))) as pool:
-            results = list(pool.map(self._fetch_or_error, locators))
-        for result in results:  # the first failure in the order given, so the message is deterministic
-            if isinstance(result, EnvinjectError):
-                raise result
-        return dict(zip(locators, results, strict=True))  # type: ignore[arg-type]
+            return dict(zip(locators, pool.map(self._fetch_or_error, locators), strict=True))
 
     def _fetch_or_error(self, loc: Locator) -> Payload | EnvinjectError:
         try:
@@ -137,6 +141,18 @@ class SecretsManagerSource:
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
             raise translate(exc, str(loc), client) from None
         return _payload(resp, str(loc), client)
+
+    def kms_key_of(self, loc: Locator) -> str | None:
+        """The customer-managed KMS key (id, ARN or alias) a secret is encrypted with, from DescribeSecret;
+        None for AWS's own ``aws/secretsmanager`` key."""
+        client = self._client_for(loc.region)
+        try:
+            key = client.describe_secret(SecretId=loc.secret_id).get("KmsKeyId")
+        except Exception as exc:  # noqa: BLE001 - one clear line
+            raise translate(exc, str(loc), client, "secretsmanager:DescribeSecret") from None
+        if not key or key == "alias/aws/secretsmanager" or key.endswith(":alias/aws/secretsmanager"):
+            return None
+        return str(key)
 
 
 def _payload(resp: Mapping[str, Any], secret: str, client: Any) -> Payload:
