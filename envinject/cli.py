@@ -241,7 +241,9 @@ def policy(
     note = _notes(verbose)
     try:
         settings = _settings(source, note)
-        document = iam_policy(settings, kms_keys=kms_key or [], account=account, partition=partition, note=note)
+        document = iam_policy(
+            settings, kms_keys=kms_key or [], account=account, partition=partition, note=note, warn=_notes(True)
+        )
     except EnvinjectError as err:
         _fail(err)
     typer.echo(json.dumps(document, indent=2))

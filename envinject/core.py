@@ -102,6 +102,7 @@ def iam_policy(
     account: str | None = None,
     partition: str | None = None,
     note: Callable[[str], None],
+    warn: Callable[[str], None],
 ) -> dict[str, Any]:
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
     is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
@@ -122,7 +123,7 @@ def iam_policy(
         try:
             key = sm.kms_key_of(loc)
         except EnvinjectError as e:
-            note(f"warning: {e.message}; if secret {loc.secret_id!r} uses a customer-managed KMS key, pass --kms-key")
+            warn(f"{e.message}; if secret {loc.secret_id!r} uses a customer-managed KMS key, pass --kms-key")
             continue
         if key is None:
             continue
@@ -131,7 +132,7 @@ def iam_policy(
             try:
                 key = str(factory.client("kms", secret_region).describe_key(KeyId=key)["KeyMetadata"]["Arn"])
             except Exception:  # noqa: BLE001 - degrade to a warning
-                note(f"warning: cannot resolve KMS alias {key!r} (kms:DescribeKey); pass --kms-key with the key ARN")
+                warn(f"cannot resolve KMS alias {key!r} (kms:DescribeKey); pass --kms-key with the key ARN")
                 continue
         keys[key_arn(key, Account(where.partition, where.account, secret_region))] = secret_region
     return build_policy(wanted, where, batch=settings.batch, kms_keys=keys)

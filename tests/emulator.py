@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,9 +23,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _moto_server() -> str:
-    local = Path(sys.executable).with_name("moto_server")
-    return str(local) if local.exists() else (shutil.which("moto_server") or "moto_server")
+def _moto_server() -> list[str]:
+    # moto_server itself, with AWS's IAM wildcard matching (see that file for why).
+    return [sys.executable, str(Path(__file__).with_name("moto_server_aws_wildcards.py"))]
 
 
 @dataclass
@@ -55,7 +54,7 @@ def moto_server(timeout: float = 30.0) -> Iterator[Emulator]:
     """Run moto_server on a free loopback port until the block ends."""
     port = free_port()
     proc = subprocess.Popen(
-        [_moto_server(), "-H", "127.0.0.1", "-p", str(port)],
+        [*_moto_server(), "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -198,6 +198,14 @@ def _kind(err: EnvinjectError) -> str:
     return "other"
 
 
+def _one_line(text: str) -> str:
+    """An AWS error message on one short line; an HTML error page is no message at all."""
+    if text.lstrip().startswith("<"):
+        return "the endpoint answered with an HTML error page"
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 200 else flat[:197] + "..."
+
+
 def _endpoint(client: Any) -> str:
     try:
         return str(client.meta.endpoint_url)
@@ -257,7 +265,7 @@ def translate(exc: BaseException, secret: str, client: Any, action: str = GET) -
                 hint="try again, or lower the request rate",
                 code=code,
             )
-        return FetchError(f"AWS refused to give {s}: {code}: {msg}".rstrip(": "), code=code)
+        return FetchError(f"AWS refused to give {s}: {code}{': ' + _one_line(msg) if msg else ''}", code=code)
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         return FetchError(
             f"no AWS credentials were found to read {s}",
@@ -284,7 +292,7 @@ def translate(exc: BaseException, secret: str, client: Any, action: str = GET) -
     if isinstance(exc, _credential_errors(bx)):
         # These messages describe the credential source (SSO, a process, a role), never a secret.
         return FetchError(
-            f"could not get AWS credentials to read {s}: {str(exc).splitlines()[0][:200]}",
+            f"could not get AWS credentials to read {s}: {_one_line(str(exc))}",
             hint="refresh them (aws sso login) or check AWS_PROFILE",
             code="Credentials",
         )

@@ -148,3 +148,14 @@ def test_denied_action_reads_the_action_from_the_message() -> None:
     assert (
         denied_action("AccessDeniedException", "", "secretsmanager:GetSecretValue") == "secretsmanager:GetSecretValue"
     )
+
+
+def test_unknown_errors_stay_on_one_line(client: Any, stub: Stubber) -> None:
+    stub.add_client_error("get_secret_value", "500", "<!doctype html>\n<title>500</title>\n<p>oops</p>", 500)
+    with pytest.raises(FetchError) as info:
+        SecretsManagerSource.from_client(client).fetch_one(Locator("APIKEYS"))
+    assert "\n" not in str(info.value)
+    assert "HTML error page" in str(info.value)
+    long = translate(bx.ClientError({"Error": {"Code": "X", "Message": "a\nb " * 300}}, "Op"), "s", client)
+    assert "\n" not in str(long)
+    assert len(str(long)) < 300

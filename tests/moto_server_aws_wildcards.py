@@ -1,0 +1,43 @@
+"""moto_server, with Secrets Manager's IAM resources checked as AWS checks them. Run it like ``moto_server``.
+
+Two gaps in moto 5.2's IAM enforcement would make a least-privilege policy untestable:
+
+- It turns a policy's Resource into a regular expression by replacing only ``*``, so the ``?`` wildcard that AWS
+  documents (and that ``envinject policy`` uses for the six random characters of a secret's ARN) is a regex
+  error and an HTTP 500. Here ``*`` and ``?`` are wildcards and every other character is literal, as in AWS.
+- It authorizes every Secrets Manager call against the resource ``*``, so a policy naming one secret allows
+  none. Here a call that names a secret (``SecretId``) is authorized against that secret's ARN, as in AWS.
+  (BatchGetSecretValue is still checked only as an action, as moto does.)
+"""
+
+import re
+import sys
+from re import Match
+
+from moto.iam import access_control
+from moto.secretsmanager.responses import SecretsManagerResponse
+from moto.server import main
+
+
+def _match(pattern: str, string: str) -> Match[str] | None:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.match(f"^{regex}$", string, re.DOTALL)
+
+
+def _determine_resource(self: SecretsManagerResponse) -> str:
+    secret_id = self._get_param("SecretId")
+    if not secret_id:
+        return "*"
+    try:
+        return str(self.backend.describe_secret(secret_id).arn)
+    except Exception:  # noqa: BLE001 - an unknown secret: authorize against its would-be ARN
+        if str(secret_id).startswith("arn:"):
+            return str(secret_id)
+        return f"arn:aws:secretsmanager:{self.region}:{self.current_account}:secret:{secret_id}"
+
+
+access_control.IAMPolicyStatement._match = staticmethod(_match)  # type: ignore[method-assign]
+SecretsManagerResponse._determine_resource = _determine_resource  # type: ignore[attr-defined]
+
+if __name__ == "__main__":
+    sys.exit(main())
