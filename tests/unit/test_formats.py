@@ -1,0 +1,408 @@
+"""Every output format, fed to its real consumer: python-dotenv, bash and dash, json, and parsers written
+here from the documented reading rules of docker and the GitHub runner."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from dotenv import dotenv_values, load_dotenv
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from envinject.errors import ConfigError, EnvinjectError
+from envinject.formats import FORMATS, UnrepresentableError, docker, dotenv, github, jsonfmt, render, shell
+
+# ---------------------------------------------------------------------------------------------------------
+# Strategies: arbitrary Unicode without NUL or surrogates, salted with what breaks quoting.
+
+_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")  # utf-8: no surrogates
+_TRICKY = [
+    "'", '"', "\\", "$", "${X}", "${HOME}", "${A:-b}", "${:-}", "$X", "`id`", "$(id)", "#", " # ", "=", "==",
+    "\n", "\r\n", "\r", "\n\n", " ", "  ", "\t", "\v", "\f", "😀", "é", "\u2028", "\x85", "\xa0", "\ufeff",
+    "%", "%0A", "%0D", "%25", "::", "::add-mask::", "<<", "EOF", "ghadelimiter_", "\\'", '\\"', "\\n", "\\r",
+    "'\\''", "export ", "{", "}", ":-", "!", "*", "~", ";",
+]  # fmt: skip
+VALUES = st.lists(st.one_of(st.sampled_from(_TRICKY), st.text(_CHARS, max_size=8)), max_size=12).map("".join)
+NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True)
+ENVS = st.dictionaries(NAMES, VALUES, max_size=6)
+# For the shells: names that no shell treats specially (PPID, IFS, SHELLOPTS... are tested nowhere here).
+SHELL_ENVS = st.lists(VALUES, max_size=10).map(lambda vs: {f"V_{i}": v for i, v in enumerate(vs)})
+# Values made of what python-dotenv's interpolation looks at.
+DOLLARISH = st.lists(st.sampled_from(["$", "{", "}", ":", "-", ":-", "${", "X", "\\", '"', "'", " ", "\n"]),
+                     max_size=12).map("".join)  # fmt: skip
+
+LONG = "0123456789abcdef'\"\\$`#=\t é😀\r\n" * 10_000  # 300 000 characters
+REVERSED = {"ZED": "1", "ALPHA": "2", "_U": "3", "MID": "4"}
+
+
+def test_registry_and_dispatch() -> None:
+    assert set(FORMATS) == {"dotenv", "shell", "json", "docker", "github"}
+    env = {"B": "2", "A": "1"}
+    for name, fn in FORMATS.items():
+        assert render(name, env) == fn(env)
+    assert render("github", {"A": "x\ny"}, delimiter=lambda: "END") == "A<<END\nx\ny\nEND\n"
+    with pytest.raises(ConfigError, match="unknown format 'yaml'") as e:
+        render("yaml", env)
+    assert "dotenv" in str(e.value)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_sorted_and_stable(fmt: str) -> None:
+    kwargs = {"delimiter": lambda: "D"} if fmt == "github" else {}
+    out = render(fmt, REVERSED, **kwargs)
+    assert out == render(fmt, dict(sorted(REVERSED.items())), **kwargs)
+    positions = [out.index(name) for name in sorted(REVERSED)]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("fmt", ["dotenv", "shell", "docker", "github"])
+def test_empty_env(fmt: str) -> None:
+    assert render(fmt, {}) == ""
+
+
+def test_long_values() -> None:
+    # Checked outside hypothesis, which would print a megabyte on failure.
+    env = {"LONG": LONG, "ONE_LINE": LONG.replace("\r", "").replace("\n", "")}
+    assert dotenv_values(stream=io.StringIO(dotenv.render(env)), interpolate=False) == env
+    assert json.loads(jsonfmt.render(env)) == env
+    assert parse_github_env(github.render(env)) == env
+    assert parse_masks(github.mask_commands(env)) == [LONG.split("\r\n")[0].strip(), env["ONE_LINE"]]
+    for sh in ("/bin/bash", "/usr/bin/dash"):
+        assert shell_eval(sh, "C.UTF-8", shell.render(env), list(env)) == [v.encode() for v in env.values()]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# dotenv
+
+
+def test_dotenv_examples() -> None:
+    assert dotenv.render({"B": 'it\'s "x"', "A": "a\\b\r\nc", "E": ""}) == (
+        'A="a\\\\b\\r\\nc"\nB="it\'s \\"x\\""\nE=""\n'
+    )
+
+
+@given(ENVS)
+@example({"E": "", "S": "  lead and trail\t "})
+def test_dotenv_round_trip(env: dict[str, str]) -> None:
+    text = dotenv.render(env)
+    assert dotenv_values(stream=io.StringIO(text), interpolate=False) == env
+
+
+@given(ENVS)
+def test_dotenv_round_trip_through_a_file(env: dict[str, str]) -> None:
+    # Read from a path, python-dotenv opens the file in text mode: universal newlines turn a raw \r into
+    # \n. The escapes keep every line break out of the file.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, ".env")
+        path.write_bytes(dotenv.render(env).encode())
+        assert dotenv_values(path, interpolate=False) == env
+
+
+@given(ENVS)
+def test_dotenv_without_hazards_survives_interpolation(env: dict[str, str]) -> None:
+    hazards = set(dotenv.interpolation_hazards(env))
+    loaded = dotenv_values(stream=io.StringIO(dotenv.render(env)))  # interpolate=True, the default
+    assert {k: v for k, v in loaded.items() if k not in hazards} == {k: v for k, v in env.items() if k not in hazards}
+
+
+@given(NAMES, st.one_of(DOLLARISH, VALUES))
+@example("A", "${X}")
+@example("A", "${A}")
+@example("A", "'${X}'")
+@example("A", "\\${X}")
+@example("A", "$${X}")
+@example("A", "${X:-${Y}}")
+@example("A", "${X:y}")
+@example("A", "${X")
+@example("A", "$X")
+@example("A", "$")
+def test_interpolation_hazards_match_python_dotenv(name: str, value: str) -> None:
+    # With nothing in the environment to substitute, a value changes exactly when it is named a hazard
+    # (an expansion is always shorter than the `${...}` it replaces).
+    with mock.patch.dict(os.environ, clear=True):
+        loaded = dotenv_values(stream=io.StringIO(dotenv.render({name: value})), interpolate=True)
+    assert (loaded[name] != value) == (dotenv.interpolation_hazards({name: value}) == [name])
+
+
+def test_no_dollar_escape_exists() -> None:
+    # The evidence for the module's choice: neither quoting nor a backslash stops the expansion.
+    with mock.patch.dict(os.environ, {"X": "expanded"}, clear=True):
+        assert dotenv_values(stream=io.StringIO("A='${X}'\n")) == {"A": "expanded"}
+        assert dotenv_values(stream=io.StringIO('A="\\${X}"\n')) == {"A": "\\expanded"}
+        assert dotenv_values(stream=io.StringIO("A=$${X}\n")) == {"A": "$expanded"}
+
+
+def test_load_dotenv_and_hazards() -> None:
+    env = {"PLAIN": "p$a ${x", "REF": "a ${HOME} b", "DEFAULT": "${NOPE:-d}"}
+    assert dotenv.interpolation_hazards(env) == ["DEFAULT", "REF"]
+    with mock.patch.dict(os.environ, {"HOME": "/root"}, clear=True):
+        load_dotenv(stream=io.StringIO(dotenv.render(env)), override=True)
+        assert os.environ["PLAIN"] == "p$a ${x"
+        assert os.environ["REF"] == "a /root b"
+        assert os.environ["DEFAULT"] == "d"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# shell
+
+
+def shell_eval(sh: str, locale: str, text: str, names: list[str]) -> list[bytes]:
+    """Run ``eval "$(cat)"`` on ``text`` in ``sh``, and return each variable's bytes."""
+    script = "eval \"$(cat)\"\nprintf '%s\\0' " + " ".join(f'"${name}"' for name in names) + "\n"
+    if not names:
+        script = 'eval "$(cat)"\n'
+    result = subprocess.run(
+        [sh, "-c", script],
+        input=text.encode(),
+        capture_output=True,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": locale},
+        check=True,
+    )
+    assert result.stderr == b""
+    return result.stdout.split(b"\0")[:-1]
+
+
+def test_shell_examples() -> None:
+    assert shell.render({"A": "it's", "B": ""}) == "export A='it'\\''s'\nexport B=''\n"
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+@pytest.mark.parametrize("sh", ["/bin/bash", "/usr/bin/dash"])
+@settings(max_examples=50, deadline=None)
+@given(SHELL_ENVS)
+@example({"V_0": "", "V_1": "'", "V_2": "\r\n", "V_3": "a'b'\\'c"})
+def test_shell_round_trip(sh: str, locale: str, env: dict[str, str]) -> None:
+    names = list(env)
+    assert shell_eval(sh, locale, shell.render(env), names) == [env[n].encode() for n in names]
+
+
+@pytest.mark.parametrize("sh", ["/bin/bash", "/usr/bin/dash"])
+def test_shell_exports_to_children(sh: str) -> None:
+    env = {"APP_TOKEN": "t'o\nk$en", "DB_URL": "postgres://u:p@h/db?x=1&y=2"}
+    script = 'eval "$(cat)"; env -0'
+    out = subprocess.run([sh, "-c", script], input=shell.render(env).encode(), capture_output=True, check=True)
+    child = dict(entry.split(b"=", 1) for entry in out.stdout.split(b"\0") if entry)
+    assert child[b"APP_TOKEN"] == env["APP_TOKEN"].encode()
+    assert child[b"DB_URL"] == env["DB_URL"].encode()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# json
+
+
+@given(ENVS)
+def test_json_round_trip(env: dict[str, str]) -> None:
+    text = jsonfmt.render(env)
+    assert text.endswith("}\n")
+    assert json.loads(text) == env
+    assert list(json.loads(text)) == sorted(env)
+
+
+def test_json_keeps_unicode() -> None:
+    assert jsonfmt.render({"A": "é😀", "B": "x"}) == '{\n  "A": "é😀",\n  "B": "x"\n}\n'
+    assert jsonfmt.render({}) == "{}\n"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# docker: docker/cli pkg/kvfile (docker 28), read as Go reads it.
+
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"  # noqa: E501
+_SCANNER_MAX = 64 * 1024  # bufio.MaxScanTokenSize: a line and its \n must fit
+
+
+def parse_docker_env_file(text: str) -> dict[str, str]:
+    """``docker run --env-file``'s reading rules; ValueError where docker reports an error."""
+    data = text.encode()
+    lines = data.split(b"\n")
+    if lines[-1] == b"":  # bufio.ScanLines yields no token after a final \n
+        lines.pop()
+    env: dict[str, str] = {}
+    for number, raw in enumerate(lines, 1):
+        if len(raw) + 1 > _SCANNER_MAX:
+            raise ValueError("bufio.Scanner: token too long")
+        if raw.endswith(b"\r"):  # ScanLines drops a \r before the \n
+            raw = raw[:-1]
+        line = raw.decode("utf-8")  # docker: "invalid utf8 bytes"
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        line = line.lstrip(_GO_SPACE)
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not key or " " in key or "\t" in key:
+            raise ValueError(f"bad key on line {number}")
+        if not sep:
+            raise ValueError("a bare name takes the value from docker's environment; never written here")
+        env[key] = value
+    return env
+
+
+def test_docker_parser_follows_docker() -> None:
+    text = '\ufeff# comment\n\n   LEAD=  x  \nHASH=#not a comment # at all\nQ="q"\nCR=v\r\nEQ=a=b\n'
+    assert parse_docker_env_file(text) == {"LEAD": "  x  ", "HASH": "#not a comment # at all", "Q": '"q"',
+                                           "CR": "v", "EQ": "a=b"}  # fmt: skip
+    with pytest.raises(ValueError, match="token too long"):
+        parse_docker_env_file("A=" + "x" * (_SCANNER_MAX - 2) + "\n")
+
+
+def _docker_can_hold(env: Mapping[str, str]) -> bool:
+    return all(
+        "\n" not in v and "\r" not in v and len(f"{k}={v}".encode()) <= docker.MAX_LINE_BYTES for k, v in env.items()
+    )
+
+
+@given(ENVS)
+@example({"SPACES": "  lead, trail \t", "HASHES": "#x # y", "QUOTES": "\"q\" 'q'", "E": ""})
+def test_docker_round_trip_or_refusal(env: dict[str, str]) -> None:
+    if _docker_can_hold(env):
+        assert parse_docker_env_file(docker.render(env)) == env
+    else:
+        with pytest.raises(UnrepresentableError) as e:
+            docker.render(env)
+        assert any(e.value.message.startswith(f"{name} ") for name in env)
+
+
+@pytest.mark.parametrize("value", ["line1\nline2", "trailing\n", "a\r\nb", "cr\r", "\n"])
+def test_docker_refuses_line_breaks(value: str) -> None:
+    secret = value.replace("\n", "SECRET").replace("\r", "SECRET")
+    with pytest.raises(UnrepresentableError) as e:
+        docker.render({"OK": "fine", "PEM_KEY": value, "ZZ": "fine"})
+    err = e.value
+    assert isinstance(err, EnvinjectError)
+    assert err.message == "PEM_KEY contains a line break, which the docker env-file format cannot hold"
+    assert err.hint and "docker run -e" in err.hint
+    assert secret not in str(err) and value not in str(err)
+
+
+def test_docker_line_length_limit() -> None:
+    longest = "x" * (docker.MAX_LINE_BYTES - len("K="))
+    assert parse_docker_env_file(docker.render({"K": longest})) == {"K": longest}
+    # Multi-byte characters count in bytes, as Go counts them.
+    emoji = "😀" * ((docker.MAX_LINE_BYTES - 2) // 4)
+    assert parse_docker_env_file(docker.render({"K": emoji})) == {"K": emoji}
+    with pytest.raises(UnrepresentableError, match=r"^K is too long for the docker env-file format"):
+        docker.render({"K": longest + "x"})
+    with pytest.raises(UnrepresentableError, match=r"^K is too long"):
+        docker.render({"K": emoji + "😀"})
+    with pytest.raises(ValueError, match="token too long"):  # what docker would have said
+        parse_docker_env_file("K=" + longest + "x\n")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# github: actions/runner SetEnvFileCommand (Linux and macOS runners) and ActionCommand.TryParseV2.
+
+
+def _read_line(text: str, index: int) -> tuple[str | None, int, str | None]:
+    if index >= len(text):
+        return None, index, None
+    lf = text.find("\n", index)
+    if lf < 0:
+        return text[index:], len(text), None
+    return text[index:lf], lf + 1, "\n"
+
+
+def parse_github_env(text: str) -> dict[str, str]:
+    """The runner's reading of ``$GITHUB_ENV``; ValueError where the runner fails the step."""
+    env: dict[str, str] = {}
+    line, index, _ = _read_line(text, 0)
+    while line is not None:
+        if line:
+            equals, heredoc = line.find("="), line.find("<<")
+            if equals >= 0 and (heredoc < 0 or equals < heredoc):
+                name, value = line.split("=", 1)
+            elif heredoc >= 0 and (equals < 0 or heredoc < equals):
+                name, delimiter = line.split("<<", 1)
+                if not name or not delimiter:
+                    raise ValueError("empty name or delimiter")
+                start = end = index
+                current, index, newline = _read_line(text, index)
+                while current != delimiter:
+                    if current is None or newline is None:
+                        raise ValueError(f"matching delimiter not found {delimiter!r}")
+                    end = index - len(newline)
+                    current, index, newline = _read_line(text, index)
+                value = text[start:end] if end > start else ""
+            else:
+                raise ValueError(f"invalid format {line!r}")
+            env[name] = value
+        line, index, _ = _read_line(text, index)
+    return env
+
+
+def parse_masks(text: str) -> list[str]:
+    """The data of each ``::add-mask::`` command, unescaped in the runner's order."""
+    masks = []
+    for line in text.split("\n")[:-1]:
+        assert line.startswith("::add-mask::")
+        data = line.removeprefix("::add-mask::")
+        assert data.strip(), "the runner refuses to mask whitespace"
+        masks.append(data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%"))
+    return masks
+
+
+def test_github_examples() -> None:
+    env = {"ONE": "a=b<<c", "EMPTY": "", "PEM": "-----BEGIN-----\nabc\n-----END-----\n"}
+    assert github.render(env, delimiter=lambda: "EOF") == (
+        "EMPTY=\nONE=a=b<<c\nPEM<<EOF\n-----BEGIN-----\nabc\n-----END-----\n\nEOF\n"
+    )
+    assert github.render({"CR": "a\rb"}, delimiter=lambda: "EOF") == "CR<<EOF\na\rb\nEOF\n"
+    token = github.new_delimiter()
+    assert token.startswith("ghadelimiter_") and len(token) == len("ghadelimiter_") + 32
+    assert token != github.new_delimiter()
+
+
+@given(ENVS)
+@example({"N": "\n", "NN": "\n\n", "CR": "\r", "CRLF": "x\r\n", "E": ""})
+def test_github_round_trip(env: dict[str, str]) -> None:
+    assert parse_github_env(github.render(env)) == env
+
+
+def test_github_delimiter_never_in_value() -> None:
+    offered = iter(["EOF", "OF", "SAFE"])
+    value = "first line\nEOF\nlast"
+    out = github.render({"V": value}, delimiter=lambda: next(offered))
+    assert out == "V<<SAFE\nfirst line\nEOF\nlast\nSAFE\n"
+    assert parse_github_env(out) == {"V": value}
+
+
+def test_github_masks_examples() -> None:
+    env = {"B": "-----BEGIN-----\r\n  abc  \n\n   \n-----END-----\n", "A": "50%\ncost", "C": "", "D": " \t "}
+    assert github.mask_commands(env) == (
+        "::add-mask::50%25\n::add-mask::cost\n::add-mask::-----BEGIN-----\n::add-mask::abc\n::add-mask::-----END-----\n"
+    )
+
+
+@given(ENVS)
+def test_github_masks_cover_every_line(env: dict[str, str]) -> None:
+    masks = parse_masks(github.mask_commands(env))
+    assert len(masks) == len(set(masks))
+    for value in env.values():
+        for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+            if line.strip():
+                assert any(mask in line for mask in masks)
+                assert line.strip() in masks
+
+
+@given(st.text(_CHARS))
+def test_github_escape_data_round_trip(text: str) -> None:
+    escaped = github.escape_data(text)
+    assert "\n" not in escaped and "\r" not in escaped
+    assert escaped.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%") == text
+
+
+def test_no_value_in_any_error() -> None:
+    secret = "hunter2-\nsecret"
+    for fmt in FORMATS:
+        try:
+            render(fmt, {"PASSWORD": secret})
+        except EnvinjectError as e:
+            assert "hunter2" not in str(e)
+            assert "PASSWORD" in str(e)
