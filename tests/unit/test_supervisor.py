@@ -1,0 +1,384 @@
+"""The Supervisor, run in a small driver process that the tests send signals to, with Python children."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envinject.errors import CommandError
+from envinject.supervisor import Supervisor, SupervisorOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "s3cr3t-value"
+
+DRIVER = """
+import json, os, sys, time
+from envinject.supervisor import Supervisor, SupervisorOptions
+
+cfg = json.loads(sys.argv[1])
+env = {**os.environ, **cfg.get("env", {})}
+watch = cfg.get("watch")
+last = open(watch).read() if watch else None
+env.update(json.loads(last) if last else {})
+
+def poll():
+    # A new environment whenever the watched file changes.
+    global last
+    text = open(watch).read()
+    if text == last:
+        return None
+    last = text
+    return {**env, **json.loads(text)}
+
+with Supervisor(SupervisorOptions(**cfg.get("options", {}))) as sup:
+    sup.start(cfg["argv"], env)
+    if "stop_when" in cfg:
+        while not os.path.exists(cfg["stop_when"]):
+            time.sleep(0.02)
+        status = sup.stop()
+    else:
+        status = sup.run(poll if watch else None, interval=0.05)
+sys.exit(status)
+"""
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def child(tmp_path: Path, code: str, *args: str) -> list[str]:
+    """A Python child script in tmp_path; its first argument is tmp_path."""
+    path = tmp_path / f"child{len(list(tmp_path.glob('child*.py')))}.py"
+    path.write_text(code)
+    return [sys.executable, str(path), str(tmp_path), *args]
+
+
+def driver(tmp_path: Path, argv: list[str], wrap: list[str] | None = None, **cfg: Any) -> subprocess.Popen[bytes]:
+    (tmp_path / "driver.py").write_text(DRIVER)
+    kw: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **cfg.pop("popen", {})}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    config = json.dumps({"argv": argv, **cfg})
+    return subprocess.Popen([*(wrap or []), sys.executable, str(tmp_path / "driver.py"), config], env=env, **kw)
+
+
+def children(pid: int) -> dict[int, str]:
+    """The children of pid and their states (R, S, Z...), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == pid:
+            found[int(entry.name)] = state
+    return found
+
+
+def gone(pid: int) -> bool:
+    """No longer running: reaped, or a zombie waiting for someone else."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+# In-process: no signals sent, so the test process's own handlers are enough.
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("pass", 0),
+        ("raise SystemExit(3)", 3),
+        ("raise SystemExit(255)", 255),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGUSR2)", 128 + signal.SIGUSR2),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 137),
+    ],
+)
+def test_exit_status(code: str, status: int) -> None:
+    with Supervisor() as sup:
+        sup.start([sys.executable, "-c", code], dict(os.environ))
+        assert sup.wait() == status
+        assert sup.pid is None
+
+
+def test_handlers_are_given_back() -> None:
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)}
+    with Supervisor() as sup:
+        sup.start([sys.executable, "-c", "pass"], dict(os.environ))
+        assert signal.getsignal(signal.SIGINT) is not before[signal.SIGINT]
+        sup.wait()
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_stop_sends_the_stop_signal() -> None:
+    with Supervisor(SupervisorOptions(stop_signal=signal.SIGUSR1)) as sup:
+        sup.start([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ))
+        assert sup.pid is not None
+        assert sup.stop() == 128 + signal.SIGUSR1
+        assert sup.stop() == 128 + signal.SIGUSR1  # stopping twice changes nothing
+
+
+def test_restart_with_a_new_environment(tmp_path: Path) -> None:
+    code = "import os, sys, time; open(sys.argv[1] + '/' + os.environ['V'], 'w').close(); time.sleep(60)"
+    with Supervisor() as sup:
+        sup.start([sys.executable, "-c", code, str(tmp_path)], {**os.environ, "V": "one"})
+        wait_for((tmp_path / "one").exists, what="first child")
+        first = sup.pid
+        sup.restart({**os.environ, "V": "two"})
+        wait_for((tmp_path / "two").exists, what="second child")
+        assert sup.pid != first
+        assert first is not None and gone(first)
+
+
+def test_command_not_found_or_not_executable(tmp_path: Path) -> None:
+    script = tmp_path / "script"
+    script.write_text("#!/bin/sh\n")
+    with Supervisor() as sup:
+        with pytest.raises(CommandError) as missing:
+            sup.start(["envinject-no-such-command"], {"PATH": str(tmp_path)})
+        assert missing.value.exit_code == 127
+        with pytest.raises(CommandError) as denied:
+            sup.start([str(script)], {})
+        assert denied.value.exit_code == 126
+
+
+# Through the driver: envinject's process receives the signals.
+
+SIGNAL_CHILD = """
+import os, signal, sys, time
+def got(signum, frame):
+    open(sys.argv[1] + "/got", "w").write(str(signum))
+    os._exit(7)
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGWINCH):
+    signal.signal(s, got)
+open(sys.argv[1] + "/ready", "w").close()
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGWINCH])
+def test_signals_reach_the_child(tmp_path: Path, signum: signal.Signals) -> None:
+    proc = driver(tmp_path, child(tmp_path, SIGNAL_CHILD))
+    wait_for((tmp_path / "ready").exists, what="child ready")
+    proc.send_signal(signum)
+    assert proc.wait(10) == 7
+    assert (tmp_path / "got").read_text() == str(int(signum))
+
+
+STUBBORN_CHILD = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+grandchild = subprocess.Popen(["sleep", "60"])  # same process group; inherits the ignored SIGTERM
+open(sys.argv[1] + "/grandchild", "w").write(str(grandchild.pid))
+open(sys.argv[1] + "/ready", "w").close()
+time.sleep(60)
+"""
+
+
+def test_a_child_ignoring_sigterm_is_killed_with_its_group(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    proc = driver(tmp_path, child(tmp_path, STUBBORN_CHILD), stop_when=str(go), options={"kill_timeout": 1})
+    wait_for((tmp_path / "ready").exists, what="child ready")
+    asked = time.monotonic()
+    go.touch()
+    assert proc.wait(10) == 128 + signal.SIGKILL
+    assert time.monotonic() - asked >= 0.9  # it did wait for kill_timeout first
+    grandchild = int((tmp_path / "grandchild").read_text())
+    wait_for(lambda: gone(grandchild), what="grandchild killed")
+
+
+MASK_OPTIONS = {"mask_values": [SECRET, "true"]}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        pytest.param(
+            f"print('token={SECRET} true', flush=True); print('err {SECRET}', file=sys.stderr)",
+            (b"token=***** true\n", b"err *****\n"),
+            id="whole",
+        ),
+        pytest.param(
+            f"for b in '<{SECRET}>\\n':\n    sys.stdout.write(b); sys.stdout.flush(); time.sleep(0.003)",
+            (b"<*****>\n", b""),
+            id="byte-by-byte",
+        ),
+        pytest.param(
+            f"sys.stdout.write('a {SECRET[:5]}'); sys.stdout.flush(); time.sleep(0.2); print('{SECRET[5:]} b')",
+            (b"a ***** b\n", b""),
+            id="split",
+        ),
+    ],
+)
+def test_masking(tmp_path: Path, code: str, expected: tuple[bytes, bytes]) -> None:
+    proc = driver(tmp_path, child(tmp_path, "import sys, time\n" + code), options=MASK_OPTIONS)
+    assert proc.communicate(timeout=10) == expected
+    assert proc.returncode == 0
+
+
+PROMPT_CHILD = f"""
+import os, sys, time
+print("hello", flush=True)
+while not os.path.exists(sys.argv[1] + "/go"):
+    time.sleep(0.01)
+print("{SECRET} bye")
+"""
+
+
+def test_a_flushed_line_appears_at_once(tmp_path: Path) -> None:
+    proc = driver(tmp_path, child(tmp_path, PROMPT_CHILD), options=MASK_OPTIONS)
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 5)
+    assert ready, "the flushed line did not come through"
+    assert proc.stdout.readline() == b"hello\n"
+    (tmp_path / "go").touch()
+    assert proc.communicate(timeout=10)[0] == b"***** bye\n"
+
+
+FLOOD_CHILD = f"""
+import sys
+line = b"x" * 1000 + b"\\n"
+sys.stderr.buffer.write(line * 2000)  # 2 MB on stderr first: stdout must not wait for it
+for i in range(10):
+    sys.stdout.buffer.write(line * 1000 + b"{SECRET}\\n")
+"""
+
+
+def test_ten_megabytes_without_deadlock(tmp_path: Path) -> None:
+    proc = driver(tmp_path, child(tmp_path, FLOOD_CHILD), options=MASK_OPTIONS)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert len(err) == 2_002_000
+    assert out.count(b"*****\n") == 10
+    assert SECRET.encode() not in out
+    assert len(out) == 10 * (1_001_000 + 6)
+
+
+def test_all_output_is_copied_before_the_driver_exits(tmp_path: Path) -> None:
+    # More than the two pipes hold: when the child exits, the copy is still blocked on our slow reading.
+    code = "import sys; sys.stdout.buffer.write(b'y' * 120_000); open(sys.argv[1] + '/done', 'w').close()"
+    proc = driver(tmp_path, child(tmp_path, code), options=MASK_OPTIONS)
+    wait_for((tmp_path / "done").exists, what="child done")
+    time.sleep(0.3)
+    out, _ = proc.communicate(timeout=10)
+    assert out == b"y" * 120_000
+
+
+@pytest.mark.parametrize("options", [{}, MASK_OPTIONS], ids=["direct", "masked"])
+def test_stdin_stays_connected(tmp_path: Path, options: dict[str, Any]) -> None:
+    code = "import sys; data = sys.stdin.read(); print(len(data), data.upper(), end='')"
+    proc = driver(tmp_path, child(tmp_path, code), options=options, popen={"stdin": subprocess.PIPE})
+    out, _ = proc.communicate(b"piped in\n", timeout=10)
+    assert out == b"9 PIPED IN\n"
+
+
+WATCH_CHILD = """
+import os, sys, time
+with open(sys.argv[1] + "/seen", "a") as f:
+    f.write(f"{os.environ['VERSION']} {os.getpid()}\\n")
+time.sleep(60)
+"""
+
+
+def test_restart_when_poll_returns_a_new_environment(tmp_path: Path) -> None:
+    watch, seen = tmp_path / "env.json", tmp_path / "seen"
+    watch.write_text('{"VERSION": "v1"}')
+    proc = driver(tmp_path, child(tmp_path, WATCH_CHILD), watch=str(watch))
+    wait_for(lambda: seen.exists() and seen.read_text(), what="first child")
+    watch.write_text('{"VERSION": "v2"}')
+    wait_for(lambda: len(seen.read_text().splitlines()) == 2, what="restart within 5 s")
+    (v1, pid1), (v2, _) = (line.split() for line in seen.read_text().splitlines())
+    assert (v1, v2) == ("v1", "v2")
+    assert gone(int(pid1))
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 128 + signal.SIGTERM
+    assert len(seen.read_text().splitlines()) == 2
+
+
+def test_restart_on_exit_until_a_stop_signal(tmp_path: Path) -> None:
+    code = "import sys, time; open(sys.argv[1] + '/starts', 'a').write('.'); time.sleep(0.1)"
+    proc = driver(tmp_path, child(tmp_path, code), options={"restart_on_exit": True})
+    starts = tmp_path / "starts"
+    wait_for(lambda: starts.exists() and len(starts.read_text()) >= 2, what="a restart")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) in (0, 128 + signal.SIGTERM)  # stopped in a run, or between two
+
+
+ORPHAN_CHILD = """
+import os, sys, time
+here, parent = sys.argv[1], os.getppid()  # parent: the driver
+if os.fork() == 0:
+    if os.fork() == 0:
+        # The grandchild: orphaned when the middle process exits, so re-parented to the driver.
+        while os.getppid() != parent:
+            time.sleep(0.01)
+        open(here + "/orphaned", "w").close()
+        while not os.path.exists(here + "/go"):
+            time.sleep(0.01)
+        os._exit(0)
+    os._exit(0)
+os.wait()
+time.sleep(60)  # no handler: SIGTERM's default action ends it
+"""
+
+
+def check_orphan_reaped(tmp_path: Path, driver_pid: int) -> None:
+    wait_for((tmp_path / "orphaned").exists, what="grandchild re-parented")
+    assert len(children(driver_pid)) == 2  # the child and the orphan
+    (tmp_path / "go").touch()
+    wait_for(lambda: list(children(driver_pid).values()) in (["S"], ["R"]), what="orphan reaped, no zombie")
+
+
+def test_an_orphaned_grandchild_is_reaped(tmp_path: Path) -> None:
+    proc = driver(tmp_path, child(tmp_path, ORPHAN_CHILD), options={"reap_orphans": True})
+    check_orphan_reaped(tmp_path, proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 128 + signal.SIGTERM
+
+
+@cache
+def no_pid_namespace() -> str:
+    """Why the driver cannot be PID 1 of a new PID namespace here, or "" when it can."""
+    if shutil.which("unshare") is None:
+        return "unshare is not installed"
+    try:
+        probe = subprocess.run(
+            ["unshare", "--pid", "--fork", "--mount-proc", "true"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unshare failed: {e}"
+    return f"unshare --pid needs privileges this machine lacks: {probe.stderr.strip()}" if probe.returncode else ""
+
+
+def test_as_pid_1(tmp_path: Path) -> None:
+    if no_pid_namespace():
+        pytest.skip(no_pid_namespace())
+    wrap = ["unshare", "--pid", "--fork", "--mount-proc"]
+    proc = driver(tmp_path, child(tmp_path, ORPHAN_CHILD), wrap=wrap)  # reap_orphans: None, PID 1 decides
+    driver_pid = wait_for(lambda: next(iter(children(proc.pid)), None), what="driver in the namespace")
+    check_orphan_reaped(tmp_path, driver_pid)
+    # PID 1 gets no signal it has no handler for; the driver forwards SIGTERM to a child without one.
+    os.kill(driver_pid, signal.SIGTERM)
+    assert proc.wait(10) == 128 + signal.SIGTERM
