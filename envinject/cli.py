@@ -202,6 +202,54 @@ def run(
         _fail(err)
 
 
+@app.command(help="Write the injected variables (never the inherited ones) as dotenv, shell, json, docker or github.")
+@_source_options
+def export(
+    fmt: Annotated[
+        str, _opt("--format", "-f", metavar="FORMAT", help="dotenv (default), shell, json, docker or github.")
+    ] = "dotenv",
+    output: Annotated[
+        Path | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600) [default: stdout].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    github_mask: Annotated[
+        bool, typer.Option("--github-mask", help="Also print ::add-mask:: commands to stdout (GitHub Actions).")
+    ] = False,
+    verbose: Verbose = False,
+    **source: Any,
+) -> None:
+    from .core import environment, inject
+    from .environ import final_sources
+    from .files import git_unignored, write_private
+    from .formats import render
+    from .formats.dotenv import interpolation_hazards
+    from .formats.github import mask_commands
+
+    note, warn = _notes(verbose), _notes(True)
+    try:
+        settings = _settings(source, note)
+        injection = inject(settings, note=note)
+        final = environment(settings, injection.bindings, os.environ)
+        env = {name: final[name] for name in final_sources(injection.bindings)}
+        text = render(fmt, env)
+        if fmt == "dotenv":
+            for name in interpolation_hazards(env):
+                warn(f"{name} contains ${{...}}: read it with dotenv_values(interpolate=False) or envinject "
+                     "--env-file; load_dotenv() would expand it")  # fmt: skip
+        if github_mask:
+            sys.stdout.write(mask_commands(env))
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            write_private(output, text, force=force)
+            note(f"wrote {len(env)} variable(s) to {output}")
+            if git_unignored(output):
+                warn(f"{output} is in a git work tree and not ignored: add it to .gitignore before it is committed")
+        sys.stdout.flush()
+    except EnvinjectError as err:
+        _fail(err)
+
+
 @app.command(help="Report, per reference, whether a run would work; set nothing and print no value.")
 @_source_options
 def check(

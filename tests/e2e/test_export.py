@@ -1,0 +1,104 @@
+"""`envinject export` end to end: every format read back by its consumer, safe files, warnings."""
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dotenv import dotenv_values
+
+from tests.e2e.conftest import CHILD, Result
+
+Run = Callable[..., Result]
+VALUES = {
+    "plain": "sk-canary-export",
+    "quotes": 'it\'s "both" `cmd` $HOME ${HOME} \\ # = ',
+    "multi": "line one\nline two\r\nend",
+    "spaces": "  padded\t",
+    "empty": "",
+    "unicode": "é🙂",
+}
+EXPECTED = {k.upper(): v for k, v in VALUES.items()}
+
+
+@pytest.fixture
+def secret(sm: Any) -> None:
+    sm.create_secret(Name="app", SecretString=json.dumps(VALUES))
+
+
+def test_dotenv_round_trips_through_dotenv_and_env_file(secret: None, run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "prod.env"
+    r = run("export", "-s", "app", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "QUOTES contains ${...}" in r.stderr
+    r.assert_no(*[v for v in VALUES.values() if len(v) > 3])
+    assert dotenv_values(out, interpolate=False) == EXPECTED
+    env = run("--env-file", str(out), "--", *CHILD, env={"HOME": "/somewhere"}).env
+    assert {k: env[k] for k in EXPECTED} == EXPECTED
+
+
+def test_shell_round_trips_through_bash_and_dash(secret: None, run: Run, tmp_path: Path) -> None:
+    # Through a file: captured text output would turn the value's \r\n into \n.
+    assert run("export", "-s", "app", "--format", "shell", "-o", str(tmp_path / "env.sh")).returncode == 0
+    text = (tmp_path / "env.sh").read_bytes().decode()
+    for shell in ("bash", "dash"):
+        script = text + 'printf \'%s\\0\' "$PLAIN" "$QUOTES" "$MULTI" "$SPACES" "$EMPTY" "$UNICODE"'
+        out = subprocess.run([shell, "-c", script], capture_output=True, check=True).stdout
+        got = out.decode().split("\0")[:-1]
+        assert got == [EXPECTED[n] for n in ("PLAIN", "QUOTES", "MULTI", "SPACES", "EMPTY", "UNICODE")], shell
+
+
+def test_json(secret: None, run: Run) -> None:
+    assert json.loads(run("export", "-s", "app", "-f", "json").stdout) == EXPECTED
+
+
+def test_docker_refuses_a_newline_naming_the_variable(secret: None, run: Run, sm: Any) -> None:
+    r = run("export", "-s", "app", "-f", "docker")
+    assert r.returncode == 125
+    assert "MULTI" in r.stderr
+    r.assert_no("line one")
+    sm.create_secret(Name="single", SecretString=json.dumps({"a": " x # y ${Z} 'q' "}))
+    r = run("export", "-s", "single", "-f", "docker")
+    assert r.stdout == "A= x # y ${Z} 'q' \n"
+
+
+def test_github_env_file_and_masks(secret: None, run: Run, tmp_path: Path) -> None:
+    github_env = tmp_path / "github_env"
+    r = run("export", "-s", "app", "--format", "github", "-o", str(github_env), "--github-mask", "--force")
+    assert r.returncode == 0, r.stderr
+    masks = r.stdout.splitlines()
+    assert "::add-mask::sk-canary-export" in masks
+    assert "::add-mask::line one" in masks
+    text = github_env.read_text()
+    assert "MULTI<<ghadelimiter_" in text
+    assert "PLAIN=sk-canary-export\n" in text
+
+
+def test_file_is_private_even_under_umask_0_and_not_overwritten(secret: None, run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "x.env"
+    old = os.umask(0)
+    try:
+        assert run("export", "-s", "app", "-o", str(out)).returncode == 0
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o600
+    out.write_text("KEEP=1\n")
+    r = run("export", "-s", "app", "-o", str(out))
+    assert r.returncode == 125
+    assert "--force" in r.stderr
+    assert out.read_text() == "KEEP=1\n"
+    assert run("export", "-s", "app", "-o", str(out), "--force").returncode == 0
+    assert dotenv_values(out, interpolate=False) == EXPECTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.env"]
+
+
+def test_warns_when_git_would_commit_the_file(secret: None, run: Run, tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    r = run("export", "-s", "app", "-o", str(tmp_path / "prod.env"))
+    assert "not ignored" in r.stderr
+    (tmp_path / ".gitignore").write_text("*.env\n")
+    r = run("export", "-s", "app", "-o", str(tmp_path / "other.env"))
+    assert "not ignored" not in r.stderr
