@@ -172,6 +172,29 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the names that would be set and the command; run nothing.")
     ] = False,
+    init: Annotated[
+        bool, typer.Option("--init", help="Stay as the parent (PID 1 in a container): forward signals, reap orphans.")
+    ] = False,
+    watch: Annotated[
+        float | None,
+        _opt(
+            "--watch",
+            metavar="SECONDS",
+            help="Poll the secrets every SECONDS (+-10%); restart the command when one changes.",
+        ),
+    ] = None,
+    mask: Annotated[
+        bool, typer.Option("--mask", help="Pass the command's output through, with secret values replaced by *****.")
+    ] = False,
+    restart_on_exit: Annotated[
+        bool, typer.Option("--restart-on-exit", help="With --watch: start the command again when it exits.")
+    ] = False,
+    stop_signal: Annotated[
+        str, _opt("--stop-signal", metavar="SIGNAL", help="Signal that stops the command [default: SIGTERM].")
+    ] = "SIGTERM",
+    kill_timeout: Annotated[
+        float, _opt("--kill-timeout", metavar="SECONDS", help="Wait this long after it, then SIGKILL [default: 10].")
+    ] = 10.0,
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
@@ -197,9 +220,45 @@ def run(
                 typer.echo(f"{name}\t<- {src}{kept}")
             typer.echo(f"exec: {shlex.join(command)}")
             return
-        exec_command(command, env, search_path=os.environ.get("PATH"))
+        if not (init or watch or mask or restart_on_exit):
+            exec_command(command, env, search_path=os.environ.get("PATH"))
+        status = _supervise(
+            command, env, settings, injection, init=init, watch=watch, mask=mask, restart_on_exit=restart_on_exit,
+            stop_signal=stop_signal, kill_timeout=kill_timeout,
+        )  # fmt: skip
     except EnvinjectError as err:
         _fail(err)
+    raise typer.Exit(status)
+
+
+def _supervise(
+    command: list[str], env: dict[str, str], settings: Settings, injection: Any, *, init: bool,
+    watch: float | None, mask: bool, restart_on_exit: bool, stop_signal: str, kill_timeout: float,
+) -> int:  # fmt: skip
+    """The resident modes: envinject stays the command's parent and returns its exit status."""
+    import signal
+
+    from .supervisor import Supervisor, SupervisorOptions
+    from .watch import Watcher
+
+    name = stop_signal.upper() if stop_signal.upper().startswith("SIG") else "SIG" + stop_signal.upper()
+    try:
+        signum = signal.Signals[name] if not stop_signal.isdigit() else signal.Signals(int(stop_signal))
+    except (KeyError, ValueError):
+        raise EnvinjectError(f"unknown signal {stop_signal!r}", hint="for example SIGTERM, SIGINT or 15") from None
+    if watch is not None and watch <= 0:
+        raise EnvinjectError("--watch needs a positive number of seconds", hint="for example --watch 60")
+    values = [b.value for b in injection.bindings] if mask else []
+    options = SupervisorOptions(
+        stop_signal=signum, kill_timeout=kill_timeout, mask_values=values, restart_on_exit=restart_on_exit,
+        reap_orphans=True if init else None,
+    )  # fmt: skip
+    with Supervisor(options) as sup:
+        sup.start(command, env, search_path=os.environ.get("PATH"))
+        if watch is None:
+            return sup.run()
+        watcher = Watcher(settings, injection, os.environ, watch, _notes(True), sup.add_mask_values if mask else None)
+        return sup.run(watcher.poll, watcher.interval)
 
 
 @app.command(help="Write the injected variables (never the inherited ones) as dotenv, shell, json, docker or github.")

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Settings
 from .envfile import read_envfile
 from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
-from .inject import Naming, Options, layered_entries, resolve
+from .inject import Layered, Naming, Options, layered_entries, resolve_full
 from .policy import Account, build_policy, key_arn
 from .refs import Locator, Ref
+from .sources import Payload
 from .sources.aws import AwsSettings, ClientFactory
 from .sources.secretsmanager import SecretsManagerSource, translate
 
 
 @dataclass
 class Injection:
-    """What a run would inject, before it is applied to any environment."""
+    """What a run would inject, before it is applied to any environment, and how it was made."""
 
     bindings: list[Binding]
     source: SecretsManagerSource
+    layered: list[Layered] = field(default_factory=list)
+    payloads: Mapping[Locator, Payload] = field(default_factory=dict)
+    options: Options = field(default_factory=Options)
 
 
 def client_factory(settings: Settings) -> ClientFactory:
@@ -61,7 +65,8 @@ def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None
     env_files = [read_envfile(path) for path in settings.env_files]
     source = make_source(settings, client=client, note=note)
     options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
-    return Injection(resolve(settings.secrets, source, options, env_files), source)
+    bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files)
+    return Injection(bindings, source, layered, payloads, options)
 
 
 def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[str, str]) -> dict[str, str]:

@@ -187,6 +187,19 @@ def bind_all(
     return [b for _, b in sorted(bindings, key=lambda lb: lb[0])]
 
 
+def resolve_full(
+    refs: Sequence[str | Ref],
+    source: Source,
+    options: Options | None = None,
+    env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
+    """:func:`resolve`, also returning the layered entries and the payloads (for --watch)."""
+    layered = layered_entries(refs, env_files)
+    wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
+    payloads = source.fetch_many(wanted) if wanted else {}
+    return bind_all(layered, payloads, options or Options()), layered, payloads
+
+
 def resolve(
     refs: Sequence[str | Ref],
     source: Source,
@@ -199,7 +212,4 @@ def resolve(
     given, literals and references alike), then secrets in the order given, then ``VAR=`` secrets.
     All-or-nothing: any failure raises before anything is returned.
     """
-    layered = layered_entries(refs, env_files)
-    wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
-    payloads = source.fetch_many(wanted) if wanted else {}
-    return bind_all(layered, payloads, options or Options())
+    return resolve_full(refs, source, options, env_files)[0]

@@ -324,6 +324,11 @@ class Supervisor:
     def _forward(self, signum: int) -> None:
         if signum in STOP_SIGNALS:
             self._stop_requested = True
+            if self._running() and self._proc is not None:
+                # A child that ignores the stop signal is killed after kill_timeout, as stop() would.
+                timer = threading.Timer(self.options.kill_timeout, self._kill_if_running, (self._proc,))
+                timer.daemon = True
+                timer.start()
         if not self._running():
             return
         if signum in GROUP_SIGNALS:
@@ -332,6 +337,11 @@ class Supervisor:
             assert self._proc is not None
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._proc.pid, signum)
+
+    def _kill_if_running(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            if self._proc is proc and self._running():
+                self._signal_group(signal.SIGKILL)
 
     def _reap(self) -> None:
         if self._reap_all:

@@ -1,0 +1,66 @@
+"""`--watch`: poll the secrets with GetSecretValue and hand the supervisor a new environment on rotation."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+
+from .config import Settings
+from .core import Injection, environment
+from .errors import EnvinjectError
+from .inject import bind_all
+
+#: Each failed poll in a row doubles the wait, up to this many times the interval.
+MAX_BACKOFF = 8
+
+
+class Watcher:
+    """Compares each secret's VersionId on every poll; GetSecretValue is all it needs, as in a run."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        injection: Injection,
+        inherited: Mapping[str, str],
+        seconds: float,
+        log: Callable[[str], None],
+        on_values: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        self.settings, self.injection, self.inherited = settings, injection, inherited
+        self.seconds, self.log, self.on_values = seconds, log, on_values
+        self.versions = {loc: p.version_id for loc, p in injection.payloads.items()}
+        self.failures = 0
+
+    def interval(self) -> float:
+        """The next wait: SECONDS plus or minus 10% so a fleet does not poll in step, longer after failures."""
+        return float(self.seconds * min(2**self.failures, MAX_BACKOFF) * random.uniform(0.9, 1.1))
+
+    def poll(self) -> dict[str, str] | None:
+        """A new environment when a secret changed and still injects cleanly; None to keep the child."""
+        locators = list(self.versions)
+        results = self.injection.source.fetch_each(locators)
+        failed = [r for r in results.values() if isinstance(r, EnvinjectError)]
+        if failed:
+            self.failures += 1
+            self.log(f"watch: poll failed, the command keeps running ({failed[0]}); next try in about "
+                     f"{self.seconds * min(2**self.failures, MAX_BACKOFF):g}s")  # fmt: skip
+            return None
+        if self.failures:
+            self.log("watch: poll succeeded again")
+            self.failures = 0
+        changed = [loc for loc in locators if results[loc].version_id != self.versions[loc]]  # type: ignore[union-attr]
+        if not changed:
+            return None
+        names = ", ".join(repr(str(loc)) for loc in changed)
+        try:
+            bindings = bind_all(self.injection.layered, results, self.injection.options)
+            env = environment(self.settings, bindings, self.inherited)
+        except EnvinjectError as e:
+            self.log(f"watch: secret {names} changed but cannot be injected ({e}); the command keeps running")
+            return None
+        for loc in changed:
+            self.versions[loc] = results[loc].version_id  # type: ignore[union-attr]
+        if self.on_values is not None:
+            self.on_values([b.value for b in bindings])
+        self.log(f"watch: secret {names} changed; restarting the command")
+        return env

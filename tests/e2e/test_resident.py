@@ -1,0 +1,159 @@
+"""Resident modes end to end: the installed envinject with --init, --watch and --mask against moto_server."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ENVINJECT, Result, base_env
+from tests.emulator import Emulator
+from tests.faults.proxy import FaultPlan, FaultProxy
+
+Run = Callable[..., Result]
+CHILD = [sys.executable, str(Path(__file__).with_name("resident_child.py"))]
+TOKEN = "token-canary-one"
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def lines(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.fixture
+def token(sm: Any) -> Any:
+    sm.create_secret(Name="app", SecretString=json.dumps({"token": TOKEN}))
+    return sm
+
+
+def start(emulator: Emulator, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([ENVINJECT, *args], env={**base_env(emulator), **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_signals_reach_the_child(token: Any, emulator: Emulator, tmp_path: Path, sig: signal.Signals) -> None:
+    log = tmp_path / "log"
+    p = start(emulator, "-s", "app", "--init", "--", *CHILD, str(log), "trap")
+    wait_for(lambda: any(x.startswith("start") for x in lines(log)))
+    p.send_signal(sig)
+    if sig == signal.SIGHUP:  # the child records it and keeps running
+        wait_for(lambda: any("SIGHUP" in x for x in lines(log)))
+        p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=15) == 0
+    assert f"signal {sig.name}" in " ".join(lines(log))
+    assert "start" in lines(log)[0] and TOKEN in lines(log)[0]
+
+
+def test_a_child_that_ignores_sigterm_is_killed_after_the_timeout(
+    token: Any, emulator: Emulator, tmp_path: Path
+) -> None:
+    log = tmp_path / "log"
+    p = start(emulator, "-s", "app", "--init", "--kill-timeout", "1", "--", *CHILD, str(log), "ignore")
+    wait_for(lambda: bool(lines(log)))
+    p.send_signal(signal.SIGTERM)
+    # envinject forwards SIGTERM; the child ignores it, so envinject waits --kill-timeout and sends SIGKILL
+    assert p.wait(timeout=15) == 128 + signal.SIGKILL
+
+
+@pytest.mark.parametrize("status", [0, 3, 255])
+def test_exit_statuses(token: Any, run: Run, status: int) -> None:
+    assert run("-s", "app", "--init", "--", "sh", "-c", f"exit {status}").returncode == status
+
+
+def test_death_by_signal(token: Any, run: Run) -> None:
+    assert run("-s", "app", "--init", "--", "sh", "-c", "kill -USR1 $$").returncode == 128 + signal.SIGUSR1
+
+
+def test_rotation_restarts_the_child_with_the_new_value(token: Any, emulator: Emulator, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    p = start(emulator, "-s", "app", "--watch", "1", "--", *CHILD, str(log), "trap")
+    try:
+        wait_for(lambda: bool(lines(log)))
+        old_pid = lines(log)[0].split()[1]
+        token.put_secret_value(SecretId="app", SecretString=json.dumps({"token": "token-canary-two"}))
+        wait_for(lambda: any(x.endswith("token-canary-two") for x in lines(log)), timeout=15)
+        assert f"signal SIGTERM {old_pid}" in lines(log)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=15)
+    err = p.stderr.read().decode() if p.stderr else ""
+    assert "secret 'app' changed" in err
+    assert "token-canary" not in err
+
+
+def test_poll_failure_keeps_the_child(token: Any, emulator: Emulator, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    with FaultProxy(emulator.url) as proxy:
+        p = start(emulator, "-s", "app", "--watch", "1", "--timeout", "1", "--endpoint-url", proxy.url, "--",
+                  *CHILD, str(log), "trap")  # fmt: skip
+        try:
+            wait_for(lambda: bool(lines(log)))
+            proxy.set_plan(FaultPlan(reset=1.0))
+            time.sleep(3)
+            assert len([x for x in lines(log) if x.startswith("start")]) == 1
+            assert p.poll() is None
+            proxy.set_plan(FaultPlan())
+            time.sleep(5)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=15)
+    err = p.stderr.read().decode() if p.stderr else ""
+    assert "poll failed, the command keeps running" in err
+    assert "poll succeeded again" in err
+    assert len([x for x in lines(log) if x.startswith("start")]) == 1
+
+
+def test_mask(sm: Any, emulator: Emulator) -> None:
+    secret = "sk-mask-canary-0123456789"
+    sm.create_secret(Name="m", SecretString=json.dumps({"key": secret, "other": "mask-canary-0123", "short": "abc"}))
+    script = (
+        "import os, sys, time\n"
+        "k = os.environ['KEY']\n"
+        "print('whole', k, flush=True)\n"
+        "for ch in k: sys.stdout.write(ch); sys.stdout.flush()\n"
+        "print(flush=True)\n"
+        "sys.stdout.write(k[:7]); sys.stdout.flush(); time.sleep(0.2); print(k[7:], flush=True)\n"
+        "print('err', os.environ['OTHER'], os.environ['SHORT'], file=sys.stderr)\n"
+        "sys.stdout.buffer.write(b'\\xff\\x00bin\\n')\n"
+    )
+    r = subprocess.run([ENVINJECT, "-s", "m", "--mask", "--", sys.executable, "-c", script],
+                       env=base_env(emulator), capture_output=True)  # fmt: skip
+    assert r.returncode == 0
+    out, err = r.stdout, r.stderr
+    assert secret.encode() not in out
+    assert out.splitlines()[:3] == [b"whole *****", b"*****", b"*****"]
+    assert b"\xff\x00bin" in out
+    assert err.strip() == b"err ***** abc"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare")
+def test_as_pid_1(token: Any, emulator: Emulator, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    # The child installs no handler: as PID 1 it would ignore SIGTERM; under --init it is not PID 1.
+    # It also leaves an orphan that exits, which envinject (PID 1) must reap.
+    script = f"(sleep 0.2 &) ; echo started >> {log}; exec sleep 60"
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", ENVINJECT, "-s", "app", "--init", "--",
+                          "sh", "-c", script], env=base_env(emulator))  # fmt: skip
+    wait_for(lambda: bool(lines(log)))
+    time.sleep(1)  # the orphaned sleep has exited by now
+    inner = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+    assert inner, "envinject did not start inside the namespace"
+    ns_init = inner[0]
+    children = subprocess.run(["ps", "-o", "stat=,pid=", "--ppid", ns_init], capture_output=True, text=True).stdout
+    assert "Z" not in children, f"a zombie was left: {children}"
+    os.kill(int(ns_init), signal.SIGTERM)
+    assert p.wait(timeout=15) == 128 + signal.SIGTERM
