@@ -157,3 +157,23 @@ def test_as_pid_1(token: Any, emulator: Emulator, tmp_path: Path) -> None:
     assert "Z" not in children, f"a zombie was left: {children}"
     os.kill(int(ns_init), signal.SIGTERM)
     assert p.wait(timeout=15) == 128 + signal.SIGTERM
+
+
+def test_mask_overlapping_values_and_ten_megabytes(sm: Any, emulator: Emulator) -> None:
+    sm.create_secret(Name="o", SecretString=json.dumps({"a": "abcdef-canary", "b": "canary-xyz123", "c": "abcdef"}))
+    script = (
+        "import os, sys\n"
+        "print(os.environ['A'] + os.environ['B'][6:], os.environ['C'] + '-other', flush=True)\n"
+        "chunk = ('x' * 1023 + '\\n') * 1024\n"
+        "for _ in range(10): sys.stdout.write(chunk)\n"
+        "print(os.environ['B'], flush=True)\n"
+    )
+    r = subprocess.run([ENVINJECT, "-s", "o", "--mask", "--", sys.executable, "-c", script],
+                       env=base_env(emulator), capture_output=True, timeout=60)  # fmt: skip
+    assert r.returncode == 0
+    out = r.stdout.splitlines()
+    # "abcdef-canary-xyz123": the longest value at the leftmost position wins, then the rest is plain text.
+    assert out[0] == b"*****-xyz123 *****-other"
+    assert len(r.stdout) > 10 * 1024 * 1024
+    assert out[-1] == b"*****"
+    assert b"canary" not in r.stdout
