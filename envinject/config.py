@@ -16,11 +16,6 @@ from typing import Any
 
 from .errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 has no tomllib
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-
 CONFIG_FILE = "envinject.toml"
 
 
@@ -81,6 +76,12 @@ def find_config(start: Path) -> ConfigFile | None:
 
 def load_config(path: Path) -> ConfigFile | None:
     """Read one config file; None for a pyproject.toml without ``[tool.envinject]``."""
+    # Imported here: a run with no config file found should not pay for a TOML parser.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10 has no tomllib
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as e:
