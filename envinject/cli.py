@@ -58,8 +58,15 @@ Endpoint = Annotated[
 ]  # fmt: skip
 Timeout = Annotated[
     float | None,
-    typer.Option(help="Seconds to wait for a connection or an answer [default: 10].", min=0.1, show_default=False),
-]
+    typer.Option(help="Seconds for fetching everything, retries included; then exit 125 [default: 30].", min=0.1,
+                 show_default=False),
+]  # fmt: skip
+MaxAttempts = Annotated[
+    int | None,
+    typer.Option("--max-attempts", help="Tries per request on throttling or 5xx, within --timeout [default: 20].",
+                 min=1,
+                 show_default=False),
+]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would happen (names only); change nothing.")]
 
@@ -93,6 +100,7 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("profile", Profile),
     ("endpoint_url", Endpoint),
     ("timeout", Timeout),
+    ("max_attempts", MaxAttempts),
     ("config", Annotated[Path | None, _opt("--config", metavar="FILE", help=(
         "Read settings from FILE [default: the nearest envinject.toml or pyproject.toml with [tool.envinject]]."))]),
     ("no_config", Annotated[bool | None, _opt("--no-config", help="Read no config file.")]),
@@ -134,6 +142,20 @@ def _root(
 def _fail(err: EnvinjectError) -> NoReturn:
     typer.echo(f"envinject: {err}", err=True)
     raise typer.Exit(err.exit_code) from None
+
+
+def _deadline(settings: Settings) -> Any:
+    from .core import endpoint_of
+    from .process import deadline
+
+    return deadline(
+        settings.timeout,
+        lambda: (
+            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
+            f"{', '.join(repr(s) for s in settings.secrets) or 'the secrets'}; "
+            "check the network, VPC endpoint or --endpoint-url (--timeout sets the limit)"
+        ),
+    )
 
 
 def _notes(verbose: bool) -> Callable[[str], None]:
@@ -210,7 +232,8 @@ def run(
         settings = _settings(source, note)
         if not settings.secrets and not settings.env_files:
             note("no secrets given; running the command with the inherited environment")
-        injection = inject(settings, note=note)
+        with _deadline(settings):
+            injection = inject(settings, note=note)
         env = environment(settings, injection.bindings, os.environ)
         names = final_sources(injection.bindings)
         requests = ", ".join(f"{n} {op}" for op, n in injection.source.requests.items()) or "no requests"
@@ -288,7 +311,8 @@ def export(
     note, warn = _notes(verbose), _notes(True)
     try:
         settings = _settings(source, note)
-        injection = inject(settings, note=note)
+        with _deadline(settings):
+            injection = inject(settings, note=note)
         final = environment(settings, injection.bindings, os.environ)
         env = {name: final[name] for name in final_sources(injection.bindings)}
         text = render(fmt, env)

@@ -32,7 +32,10 @@ class Settings:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
-    timeout: float = 10.0
+    #: Seconds for fetching everything, retries included (the CLI exits 125 when it passes).
+    timeout: float = 30.0
+    #: Tries per request, the first included (botocore's standard retry mode: throttling and 5xx only).
+    max_attempts: int = 20
     override: bool = True
     pristine: bool = False
     batch: bool = True
@@ -46,6 +49,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "profile": str,
     "endpoint_url": str,
     "timeout": (int, float),
+    "max_attempts": int,
     "override": bool,
     "pristine": bool,
     "batch": bool,

@@ -37,6 +37,7 @@ def client_factory(settings: Settings) -> ClientFactory:
             profile=settings.profile,
             endpoint_url=settings.endpoint_url,
             timeout=settings.timeout,
+            max_attempts=settings.max_attempts,
         )
     )
 
@@ -141,3 +142,14 @@ def iam_policy(
                 continue
         keys[key_arn(key, Account(where.partition, where.account, secret_region))] = secret_region
     return build_policy(wanted, where, batch=settings.batch, kms_keys=keys)
+
+
+def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
+    """The Secrets Manager endpoint a run talks to, for messages (best effort, no botocore)."""
+    explicit = (
+        settings.endpoint_url or environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or environ.get("AWS_ENDPOINT_URL")
+    )
+    if explicit:
+        return explicit
+    region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"
+    return f"https://secretsmanager.{region}.amazonaws.com"

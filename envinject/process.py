@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NoReturn
 
-from .errors import EXIT_CANNOT_RUN, EXIT_NOT_FOUND, CommandError
+from .errors import EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, CommandError
 
 
 def exec_command(argv: Sequence[str], env: Mapping[str, str], search_path: str | None = None) -> NoReturn:
@@ -35,3 +37,25 @@ def exec_command(argv: Sequence[str], env: Mapping[str, str], search_path: str |
             hint="check that it is an executable file",
             exit_code=EXIT_CANNOT_RUN,
         ) from None
+
+
+@contextlib.contextmanager
+def deadline(seconds: float, message: Callable[[], str]) -> Iterator[None]:
+    """End the process with 125 and ``message()`` if the block takes longer than ``seconds``.
+
+    botocore's timeouts bound each request, not a fetch with retries and backoff; this bounds the whole.
+    Nothing has been exec'd inside the block, so ending the process starts nothing.
+    """
+
+    def expire() -> None:
+        sys.stderr.write(f"envinject: {message()}\n")
+        sys.stderr.flush()
+        os._exit(EXIT_FAILURE)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()

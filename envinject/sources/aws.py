@@ -18,8 +18,9 @@ class AwsSettings:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
-    timeout: float = 10.0
-    max_attempts: int = 3
+    #: The whole fetch's deadline; each connection and read gets a share of it.
+    timeout: float = 30.0
+    max_attempts: int = 20
 
 
 class ClientFactory:
@@ -73,8 +74,9 @@ class ClientFactory:
             from botocore.exceptions import ProfileNotFound
 
             config = Config(
-                connect_timeout=self.settings.timeout,
-                read_timeout=self.settings.timeout,
+                # A dead endpoint fails a connection fast; a hung one a read. Both leave time for retries.
+                connect_timeout=min(self.settings.timeout, 3.0),
+                read_timeout=min(self.settings.timeout, 10.0),
                 # total_max_attempts counts the first try; botocore's max_attempts would count retries only.
                 retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts if retries else 1},
                 user_agent_extra=f"envinject/{__version__}",

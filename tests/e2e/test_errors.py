@@ -2,12 +2,14 @@
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import CHILD as CHILD_ENV
 from tests.e2e.conftest import Result
 from tests.emulator import Emulator
 from tests.faults.proxy import FaultPlan, FaultProxy
@@ -156,3 +158,28 @@ def test_garbled_or_truncated_answer(good: Any, run: Run, emulator: Emulator, tm
     with FaultProxy(emulator.url, FaultPlan(**{fault: 1.0})) as proxy:
         r = run("-s", "T=good", "--endpoint-url", proxy.url, "--", *cmd)
     check_failure(r, marker, "'good'", "garbled or cut-off", proxy.url)
+
+
+def test_hung_endpoint_ends_within_the_deadline(run: Run, emulator: Emulator, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    with FaultProxy(emulator.url, FaultPlan(hang=1.0)) as proxy:
+        started = time.monotonic()
+        r = run("-s", "good", "--endpoint-url", proxy.url, "--timeout", "3", "--", *cmd)
+        elapsed = time.monotonic() - started
+    check_failure(r, marker, "timed out after 3s", proxy.url, "'good'")
+    # A correctness bound (the documented deadline plus start-up), not a speed measurement.
+    assert elapsed < 8
+
+
+def test_connection_reset(good: Any, run: Run, emulator: Emulator, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    with FaultProxy(emulator.url, FaultPlan(reset=1.0)) as proxy:
+        r = run("-s", "good", "--endpoint-url", proxy.url, "--max-attempts", "2", "--", *cmd)
+    check_failure(r, marker, "'good'", proxy.url)
+
+
+def test_throttling_and_5xx_are_retried(good: Any, run: Run, emulator: Emulator) -> None:
+    with FaultProxy(emulator.url, FaultPlan(script=["throttle", "error_503", "error_500"])) as proxy:
+        r = run("-s", "good", "--", *CHILD_ENV, env={"AWS_ENDPOINT_URL": proxy.url})
+        assert r.returncode == 0, r.stderr
+        assert proxy.counts.total == 4
