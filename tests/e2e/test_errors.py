@@ -183,3 +183,20 @@ def test_throttling_and_5xx_are_retried(good: Any, run: Run, emulator: Emulator)
         r = run("-s", "good", "--", *CHILD_ENV, env={"AWS_ENDPOINT_URL": proxy.url})
         assert r.returncode == 0, r.stderr
         assert proxy.counts.total == 4
+
+
+def test_the_default_deadline_bounds_a_hung_endpoint(run: Run, emulator: Emulator, tmp_path: Path) -> None:
+    cmd, marker = marker_command(tmp_path)
+    with FaultProxy(emulator.url, FaultPlan(hang=1.0)) as proxy:
+        started = time.monotonic()
+        r = run("-s", "good", "--endpoint-url", proxy.url, "--", *cmd)
+        elapsed = time.monotonic() - started
+    check_failure(r, marker, "timed out after 30s", proxy.url)
+    assert elapsed < 35  # the README's bound: the 30 s default plus start-up
+
+
+def test_not_found_is_not_retried(good: Any, run: Run, emulator: Emulator) -> None:
+    with FaultProxy(emulator.url) as proxy:
+        r = run("-s", "missing", "--endpoint-url", proxy.url, "--", "true")
+    assert r.returncode == 125
+    assert proxy.counts.total == 1
