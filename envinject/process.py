@@ -27,16 +27,17 @@ def exec_command(argv: Sequence[str], env: Mapping[str, str], search_path: str |
         program = shutil.which(program, path=search_path) or program
     try:
         os.execvpe(program, list(argv), dict(env))
-    except FileNotFoundError:
-        raise CommandError(
-            f"{argv[0]}: command not found", hint="check the name and PATH", exit_code=EXIT_NOT_FOUND
-        ) from None
     except OSError as e:
-        raise CommandError(
-            f"{argv[0]}: cannot run: {e.strerror}",
-            hint="check that it is an executable file",
-            exit_code=EXIT_CANNOT_RUN,
-        ) from None
+        raise command_error(argv[0], e) from None
+
+
+def command_error(program: str, e: OSError) -> CommandError:
+    """Why a command could not start, with GNU env's status: 127 not found, 126 found but not runnable."""
+    if isinstance(e, FileNotFoundError):
+        return CommandError(f"{program}: command not found", hint="check the name and PATH", exit_code=EXIT_NOT_FOUND)
+    return CommandError(
+        f"{program}: cannot run: {e.strerror}", hint="check that it is an executable file", exit_code=EXIT_CANNOT_RUN
+    )
 
 
 @contextlib.contextmanager

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any
 
-from .errors import EXIT_CANNOT_RUN, EXIT_NOT_FOUND, CommandError
 from .mask import DEFAULT_MIN_LENGTH, Masker
+from .process import command_error
 
 #: Signals received by envinject that are passed on to the child.
 FORWARDED_SIGNALS: tuple[signal.Signals, ...] = (
@@ -264,16 +264,8 @@ class Supervisor:
             proc = subprocess.Popen(
                 argv, executable=program, env=dict(env), stdout=output, stderr=output, start_new_session=True
             )
-        except FileNotFoundError:
-            raise CommandError(
-                f"{argv[0]}: command not found", hint="check the name and PATH", exit_code=EXIT_NOT_FOUND
-            ) from None
         except OSError as e:
-            raise CommandError(
-                f"{argv[0]}: cannot run: {e.strerror}",
-                hint="check that it is an executable file",
-                exit_code=EXIT_CANNOT_RUN,
-            ) from None
+            raise command_error(argv[0], e) from None
         self._proc = proc
         self._status = None
         self._stop_requested = False

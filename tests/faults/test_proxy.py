@@ -6,14 +6,10 @@ import contextlib
 import http.client
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 from botocore.exceptions import ReadTimeoutError as BotoReadTimeoutError
 
+from tests.emulator import moto_server
 from tests.faults import FAULTS, FaultPlan, FaultProxy
 
 SECRET = "faults/demo"
@@ -29,40 +26,11 @@ VALUE = '{"user": "alice", "password": "s3cr3t"}'
 READ_TIMEOUT = 2
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
     """A moto_server of our own on a free loopback port, for this module only."""
-    port = _free_port()
-    local = Path(sys.executable).with_name("moto_server")
-    exe = str(local) if local.exists() else "moto_server"
-    proc = subprocess.Popen(
-        [exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto_server did not start on {url}") from None
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with moto_server() as emu:
+        yield emu.url
 
 
 @pytest.fixture
