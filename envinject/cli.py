@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
@@ -262,6 +263,7 @@ def _supervise(
     """The resident modes: envinject stays the command's parent and returns its exit status."""
     import signal
 
+    from .core import make_source
     from .supervisor import Supervisor, SupervisorOptions
     from .watch import Watcher
 
@@ -281,7 +283,10 @@ def _supervise(
         sup.start(command, env, search_path=os.environ.get("PATH"))
         if watch is None:
             return sup.run()
-        watcher = Watcher(settings, injection, os.environ, watch, _notes(True), sup.add_mask_values if mask else None)
+        # Two tries per poll: a failed poll is logged and tried again at the next, backed-off interval.
+        poll_source = make_source(dataclasses.replace(settings, max_attempts=2))
+        masks = sup.add_mask_values if mask else None
+        watcher = Watcher(settings, injection, os.environ, watch, _notes(True), masks, poll_source)
         return sup.run(watcher.poll, watcher.interval)
 
 

@@ -9,6 +9,7 @@ from .config import Settings
 from .core import Injection, environment
 from .errors import EnvinjectError
 from .inject import bind_all
+from .sources import Source
 
 #: Each failed poll in a row doubles the wait, up to this many times the interval.
 MAX_BACKOFF = 8
@@ -25,8 +26,11 @@ class Watcher:
         seconds: float,
         log: Callable[[str], None],
         on_values: Callable[[list[str]], None] | None = None,
+        source: Source | None = None,
     ) -> None:
         self.settings, self.injection, self.inherited = settings, injection, inherited
+        # Polls may use their own source: a poll should fail fast and back off, not retry for long.
+        self.source: Source = source or injection.source
         self.seconds, self.log, self.on_values = seconds, log, on_values
         self.versions = {loc: p.version_id for loc, p in injection.payloads.items()}
         self.failures = 0
@@ -38,7 +42,7 @@ class Watcher:
     def poll(self) -> dict[str, str] | None:
         """A new environment when a secret changed and still injects cleanly; None to keep the child."""
         locators = list(self.versions)
-        results = self.injection.source.fetch_each(locators)
+        results = self.source.fetch_each(locators)
         failed = [r for r in results.values() if isinstance(r, EnvinjectError)]
         if failed:
             self.failures += 1
