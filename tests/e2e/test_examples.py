@@ -1,0 +1,91 @@
+"""Every recipe in examples/ runs: the same command line the runtime would run, against moto_server."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ENVINJECT, base_env
+from tests.emulator import Emulator
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+BOT = str(EXAMPLES / "bot.py")
+KEYS = {"openai": "sk-example-openai-1234", "anthropic": "sk-ant-example-5678"}
+
+
+@pytest.fixture
+def apikeys(sm: Any) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(KEYS))
+
+
+def env_with_envinject_on_path(emulator: Emulator) -> dict[str, str]:
+    env = base_env(emulator)
+    env["PATH"] = f"{Path(ENVINJECT).parent}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def localize(argv: list[str]) -> list[str]:
+    """The container's `python bot.py` (or /opt/bot/bot.py) as this machine's interpreter and example."""
+    return [sys.executable if a == "python" else BOT if a.endswith("bot.py") else a for a in argv]
+
+
+def assert_bot_ran(p: subprocess.CompletedProcess[str]) -> None:
+    assert p.returncode == 0, p.stderr
+    assert "bot: OPENAI = sk-...34" in p.stdout
+    assert "bot: ANTHROPIC = sk-...78" in p.stdout
+    assert KEYS["openai"] not in p.stdout + p.stderr
+
+
+def test_dockerfile_entrypoint_and_cmd(apikeys: None, emulator: Emulator) -> None:
+    text = (EXAMPLES / "Dockerfile").read_text()
+    entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))  # type: ignore[union-attr]
+    cmd = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))  # type: ignore[union-attr]
+    argv = localize(entrypoint + cmd)
+    assert argv[0] == "envinject"
+    assert_bot_ran(subprocess.run(argv, env=env_with_envinject_on_path(emulator), capture_output=True, text=True))
+
+
+def test_ecs_task_definition_and_its_policy(apikeys: None, emulator: Emulator) -> None:
+    task = json.loads((EXAMPLES / "ecs-task-definition.json").read_text())
+    container = task["containerDefinitions"][0]
+    env = env_with_envinject_on_path(emulator)
+    env.update({e["name"]: e["value"] for e in container["environment"]})
+    argv = localize(container["entryPoint"] + container["command"])
+    assert_bot_ran(subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60))
+    policy = subprocess.run([ENVINJECT, "policy", "-s", "APIKEYS"], env=env, capture_output=True, text=True)
+    assert json.loads(policy.stdout) == json.loads((EXAMPLES / "ecs-task-role-policy.json").read_text())
+
+
+def test_github_actions_step(apikeys: None, emulator: Emulator, tmp_path: Path) -> None:
+    text = (EXAMPLES / "github-actions.yml").read_text()
+    step = re.search(r"- name: keys\n\s+run: (.*)\n", text).group(1)  # type: ignore[union-attr]
+    github_env = tmp_path / "github_env"
+    env = {**env_with_envinject_on_path(emulator), "GITHUB_ENV": str(github_env)}
+    p = subprocess.run(["bash", "-c", step], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert f"::add-mask::{KEYS['openai']}" in p.stdout.splitlines()
+    lines = dict(line.split("=", 1) for line in github_env.read_text().splitlines())
+    assert lines == {"OPENAI": KEYS["openai"], "ANTHROPIC": KEYS["anthropic"]}
+
+
+def test_systemd_unit(apikeys: None, emulator: Emulator) -> None:
+    text = (EXAMPLES / "envinject.service").read_text()
+    exec_start = re.search(r"^ExecStart=(.*)$", text, re.M).group(1).split()  # type: ignore[union-attr]
+    env = env_with_envinject_on_path(emulator)
+    for name, value in re.findall(r"^Environment=(\w+)=(.*)$", text, re.M):
+        env[name] = value
+    assert_bot_ran(subprocess.run(localize(exec_start), env=env, capture_output=True, text=True, timeout=60))
+
+
+def test_makefile_snippet(apikeys: None, emulator: Emulator, tmp_path: Path) -> None:
+    env = env_with_envinject_on_path(emulator)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # `python` is this interpreter
+    (tmp_path / "bot.py").write_text((EXAMPLES / "bot.py").read_text())
+    p = subprocess.run(["make", "-s", "-f", str(EXAMPLES / "Makefile.snippet"), "run"], env=env,
+                       capture_output=True, text=True, cwd=tmp_path, timeout=60)  # fmt: skip
+    assert_bot_ran(p)
