@@ -30,7 +30,7 @@ class _RunByDefault(TyperGroup):
     """``envinject [OPTIONS] -- CMD`` means ``envinject run [OPTIONS] -- CMD``."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in _GROUP_WORDS:
+        if args and args[0] not in self.commands and args[0].split("=", 1)[0] not in _GROUP_WORDS:
             args = ["run", *args]
         return super().parse_args(ctx, args)
 
