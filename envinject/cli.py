@@ -404,17 +404,16 @@ def push(
     ] = False,
 ) -> None:
     from .config import Settings
+    from .core import client_factory
     from .envfile import Literal, read_envfile
     from .push import apply_push, current_content, plan_push
-    from .sources.aws import AwsSettings, ClientFactory
 
     try:
         pairs = {e.name: e.value for _, e in read_envfile(file, refs=False) if isinstance(e, Literal)}
-        defaults = Settings()
-        factory = ClientFactory(
-            AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url, timeout=timeout or defaults.timeout)
+        aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
+        client = client_factory(aws if timeout is None else dataclasses.replace(aws, timeout=timeout)).client(
+            "secretsmanager"
         )
-        client = factory.client("secretsmanager")
         plan = plan_push(current_content(client, secret), pairs, merge=merge)
         verb = "update" if plan.exists else "create"
         lines = [f"{'would ' if dry_run else ''}{verb} secret {secret!r}"]

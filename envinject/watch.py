@@ -37,7 +37,10 @@ class Watcher:
 
     def interval(self) -> float:
         """The next wait: SECONDS plus or minus 10% so a fleet does not poll in step, longer after failures."""
-        return float(self.seconds * min(2**self.failures, MAX_BACKOFF) * random.uniform(0.9, 1.1))
+        return self._backed_off() * random.uniform(0.9, 1.1)
+
+    def _backed_off(self) -> float:
+        return float(self.seconds * min(2**self.failures, MAX_BACKOFF))
 
     def poll(self) -> dict[str, str] | None:
         """A new environment when a secret changed and still injects cleanly; None to keep the child."""
@@ -47,7 +50,7 @@ class Watcher:
         if failed:
             self.failures += 1
             self.log(f"watch: poll failed, the command keeps running ({failed[0]}); next try in about "
-                     f"{self.seconds * min(2**self.failures, MAX_BACKOFF):g}s")  # fmt: skip
+                     f"{self._backed_off():g}s")  # fmt: skip
             return None
         if self.failures:
             self.log("watch: poll succeeded again")
