@@ -18,7 +18,7 @@ from typer._click.exceptions import ClickException  # typer vendors click; no pu
 from typer.core import TyperGroup
 
 from . import __version__
-from .errors import EXIT_FAILURE, EnvinjectError
+from .errors import EXIT_FAILURE, ConfigError, EnvinjectError
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -409,6 +409,11 @@ def push(
     from .push import apply_push, current_content, plan_push
 
     try:
+        if secret.startswith("ssm://"):
+            raise ConfigError(
+                f"push stores one Secrets Manager secret, and {secret!r} is a parameter",
+                hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",
+            )
         pairs = {e.name: e.value for _, e in read_envfile(file, refs=False) if isinstance(e, Literal)}
         aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
         client = client_factory(aws if timeout is None else dataclasses.replace(aws, timeout=timeout)).client(

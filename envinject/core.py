@@ -13,9 +13,8 @@ from .errors import ConfigError, EnvinjectError
 from .inject import Layered, Naming, Options, layered_entries, resolve_full
 from .policy import Account, build_policy, key_arn
 from .refs import Locator, Ref
-from .sources import Payload
-from .sources.aws import AwsSettings, ClientFactory
-from .sources.secretsmanager import SecretsManagerSource, translate
+from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
+from .sources.aws import AwsSettings, ClientFactory, translate
 
 
 @dataclass
@@ -23,7 +22,7 @@ class Injection:
     """What a run would inject, before it is applied to any environment, and how it was made."""
 
     bindings: list[Binding]
-    source: SecretsManagerSource
+    source: Sources
     layered: list[Layered] = field(default_factory=list)
     payloads: Mapping[Locator, Payload] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
@@ -48,16 +47,29 @@ def make_source(
     client: Any = None,
     note: Callable[[str], None] | None = None,
     factory: ClientFactory | None = None,
-) -> SecretsManagerSource:
-    """A Secrets Manager source for these settings; ``client`` replaces the AWS client (tests, the API)."""
+) -> Sources:
+    """The sources for these settings, one per backend, made when a reference first needs it. ``client``
+    replaces the AWS client (tests, the API): a Secrets Manager client, or a mapping ``{"sm": ..., "ssm": ...}``."""
     if client is not None:
-        return SecretsManagerSource.from_client(client, batch=settings.batch, note=note)
-    factory = factory or client_factory(settings)
-    return SecretsManagerSource(
-        lambda region: factory.client("secretsmanager", region),
-        batch_client_for=lambda region: factory.client("secretsmanager", region, retries=False),
-        batch=settings.batch,
-        note=note,
+        clients = client if isinstance(client, Mapping) else {"sm": client}
+
+        def given(backend: str) -> Any:
+            if backend not in clients:
+                raise ConfigError(
+                    f"no client was given for {backend!r} references", hint=f'pass client={{"{backend}": ...}}'
+                )
+            return lambda _region: clients[backend]
+
+        return Sources(lambda b: backend_source(b, given(b), batch=settings.batch, note=note))
+    made = factory or client_factory(settings)
+    return Sources(
+        lambda b: backend_source(
+            b,
+            lambda region: made.client(SERVICES[b], region),
+            batch_client_for=lambda region: made.client(SERVICES[b], region, retries=False),
+            batch=settings.batch,
+            note=note,
+        )
     )
 
 
@@ -97,7 +109,8 @@ def caller_identity(
     except EnvinjectError as e:
         note(f"cannot tell who the caller is: {e}")
     except Exception as e:  # noqa: BLE001 - a report degrades, it does not fail
-        note(f"cannot tell who the caller is: {translate(e, 'sts:GetCallerIdentity', None).message}")
+        reason = translate(e, "the caller's identity", None, "sts:GetCallerIdentity").message
+        note(f"cannot tell who the caller is: {reason}")
     return None
 
 
@@ -123,33 +136,42 @@ def iam_policy(
         partition, account = partition or arn.split(":")[1], arn.split(":")[4]
     region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
     where = Account(partition or "aws", account, region)
-    keys = {key_arn(k, where): region for k in kms_keys}
-    sm = make_source(settings, factory=factory)
+    sources = make_source(settings, factory=factory)
+    via: dict[str, set[str]] = {}
+    for k in kms_keys:  # keys the user names: for every service this run reads, in the default region
+        via[key_arn(k, where)] = {f"{sources.service_of(loc)}.{region}.amazonaws.com" for loc in wanted}
     for loc in wanted:
         try:
-            key = sm.kms_key_of(loc)
+            found = sources.kms_keys_of(loc)
         except EnvinjectError as e:
-            warn(f"{e.message}; if secret {loc.secret_id!r} uses a customer-managed KMS key, pass --kms-key")
-            continue
-        if key is None:
+            warn(f"{e.message}; if {loc.describe()} uses a customer-managed KMS key, pass --kms-key")
             continue
         secret_region = loc.region or region
-        if "alias/" in key:  # kms:Decrypt is granted on the key, not on its alias
-            try:
-                key = str(factory.client("kms", secret_region).describe_key(KeyId=key)["KeyMetadata"]["Arn"])
-            except Exception:  # noqa: BLE001 - degrade to a warning
-                warn(f"cannot resolve KMS alias {key!r} (kms:DescribeKey); pass --kms-key with the key ARN")
-                continue
-        keys[key_arn(key, Account(where.partition, where.account, secret_region))] = secret_region
-    return build_policy(wanted, where, batch=settings.batch, kms_keys=keys)
+        for key in found:
+            arn = key
+            if "alias/" in key:  # kms:Decrypt is granted on the key, not on its alias
+                try:
+                    arn = str(factory.client("kms", secret_region).describe_key(KeyId=key)["KeyMetadata"]["Arn"])
+                except Exception:  # noqa: BLE001 - degrade to a warning
+                    warn(f"cannot resolve KMS alias {key!r} (kms:DescribeKey); pass --kms-key with the key ARN")
+                    continue
+            arn = key_arn(arn, Account(where.partition, where.account, secret_region))
+            via.setdefault(arn, set()).add(f"{sources.service_of(loc)}.{secret_region}.amazonaws.com")
+    return build_policy(wanted, where, batch=settings.batch, kms_keys=via)
 
 
 def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
-    """The Secrets Manager endpoint a run talks to, for messages (best effort, no botocore)."""
-    explicit = (
-        settings.endpoint_url or environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or environ.get("AWS_ENDPOINT_URL")
-    )
-    if explicit:
-        return explicit
+    """The endpoint(s) a run talks to, for messages (best effort, no botocore)."""
+    try:
+        services = sorted({SERVICES[loc.backend] for loc in locators(settings)}) or ["secretsmanager"]
+    except EnvinjectError:
+        services = ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"
-    return f"https://secretsmanager.{region}.amazonaws.com"
+    found = [
+        settings.endpoint_url
+        or environ.get(ENDPOINT_VARIABLES[service])
+        or environ.get("AWS_ENDPOINT_URL")
+        or f"https://{service}.{region}.amazonaws.com"
+        for service in services
+    ]
+    return " and ".join(dict.fromkeys(found))

@@ -29,8 +29,8 @@ Entry = Literal | Ref
 def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tuple[str, Entry]]:
     """Yield (``FILE:LINE``, entry) for each assignment, in file order. Pure.
 
-    A value that starts with ``sm://`` or is a Secrets Manager ARN is a reference put into exactly that
-    name; any other value is a literal. With ``refs=False`` every value is a literal (``push``).
+    A value that starts with ``sm://`` or ``ssm://``, or is a secret's or parameter's ARN, is a reference put
+    into exactly that name; any other value is a literal. With ``refs=False`` every value is a literal (``push``).
     Errors name the file and line, never the line's content.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
@@ -48,10 +48,9 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
         if refs and looks_like_ref(value):
             try:
-                ref = parse_ref(value)
+                yield where, parse_ref(f"{key}={value}")
             except EnvinjectError as e:
                 raise ConfigError(f"{where}: {e.message}", hint=e.hint) from None
-            yield where, Ref(f"{key}={value}", ref.locator, ref.key, key)
         else:
             yield where, Literal(key, value, where)
 

@@ -39,29 +39,29 @@ def _text(ref: Ref, payload: Payload) -> str:
         return (payload.binary or b"").decode("utf-8")
     except UnicodeDecodeError:
         raise SecretFormatError(
-            f"secret {ref.locator.secret_id!r} is binary and not UTF-8 text, so it cannot be an environment variable",
+            f"{ref.locator.describe()} is binary and not UTF-8 text, so it cannot be an environment variable",
             hint="store it base64-encoded as a SecretString",
         ) from None
 
 
 def _json(ref: Ref, text: str) -> object:
+    what = ref.locator.describe()
     try:
         return flatten.loads(text)
     except flatten.DuplicateKey as e:
         raise SecretFormatError(
-            f"secret {ref.locator.secret_id!r} repeats the key {e.key!r} in one object",
-            hint="remove the duplicate key from the secret",
+            f"{what} repeats the key {e.key!r} in one object", hint="remove the duplicate key from it"
         ) from None
     except json.JSONDecodeError as e:
         if text.lstrip().startswith(("{", "[")):
             # e.msg and the position never include the document itself.
             raise SecretFormatError(
-                f"secret {ref.locator.secret_id!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                f"{what} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
                 hint="fix the JSON, or write VAR=NAME to inject the text whole",
                 kind="not_json",
             ) from None
         raise SecretFormatError(
-            f"secret {ref.locator.secret_id!r} is plain text, not a JSON object",
+            f"{what} is plain text, not a JSON object",
             hint=f"write VAR={ref.text} to put it whole into VAR",
             kind="not_json",
         ) from None
@@ -75,65 +75,66 @@ def _keys_hint(value: object) -> str:
     return "that part of the secret is not a JSON object"
 
 
+def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]:
+    """(key path, value, where) for each value a reference selects, before naming."""
+    sid = ref.locator.secret_id
+    if payload.items is not None and ref.var is None and ref.key is None:
+        return [(item.path, item.value, item.origin) for item in payload.items]  # already named by the backend
+    text = _text(ref, payload)
+    if ref.var is not None and ref.key is None:
+        return [((), text, sid)]
+    document = _json(ref, text)
+    value: object = document
+    if ref.key is not None:
+        try:
+            value = flatten.select(document, ref.key)
+        except flatten.KeyMissing as e:
+            parent = flatten.select(document, e.path[:-1])
+            raise SecretFormatError(
+                f"{ref.locator.describe()} has no key {'.'.join(e.path)!r}", hint=_keys_hint(parent), kind="key_missing"
+            ) from None
+    if ref.var is not None:
+        return [((), flatten.scalar_text(value), f"{sid}#{'.'.join(ref.key or ())}")]
+    if ref.key is None and not isinstance(document, dict):
+        raise SecretFormatError(
+            f"{ref.locator.describe()} is JSON but not an object, so it has no keys to name variables after",
+            hint=f"write VAR={ref.text} to put it whole into VAR",
+            kind="not_json",
+        )
+    return [(path, val, f"{sid}#{'.'.join(path)}") for path, val in flatten.flatten(value, ref.key or ())]
+
+
 def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[str] = frozenset()) -> list[Binding]:
     """The variables one reference sets, checked: valid names, no collisions, no NUL."""
-    text = _text(ref, payload)
-    sid = ref.locator.secret_id
-    pairs: list[tuple[tuple[str, ...], str]]
-    if ref.var is not None and ref.key is None:
-        pairs = [((), text)]
-    else:
-        document = _json(ref, text)
-        value: object = document
-        if ref.key is not None:
-            try:
-                value = flatten.select(document, ref.key)
-            except flatten.KeyMissing as e:
-                parent = flatten.select(document, e.path[:-1])
-                raise SecretFormatError(
-                    f"secret {sid!r} has no key {'.'.join(e.path)!r}", hint=_keys_hint(parent), kind="key_missing"
-                ) from None
-        if ref.var is not None:
-            pairs = [((), flatten.scalar_text(value))]
-        elif ref.key is None and not isinstance(document, dict):
-            raise SecretFormatError(
-                f"secret {sid!r} is JSON but not an object, so it has no keys to name variables after",
-                hint=f"write VAR={ref.text} to put it whole into VAR",
-                kind="not_json",
-            )
-        else:
-            pairs = list(flatten.flatten(value, ref.key or ()))
-
+    what = ref.locator.describe()
     out: list[Binding] = []
     seen: dict[str, str] = {}
-    for path, val in pairs:
-        key = ".".join(path)
+    for path, val, where in _pairs(ref, payload):
         name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
-        where = f"{sid}#{key}" if key else sid
         if not is_valid_name(name):
             raise NamingError(
-                f"key {key!r} of secret {sid!r} gives {name!r}, which is not a valid variable name",
-                hint="use --prefix, or VAR=NAME#KEY to name it yourself",
+                f"{where!r} gives {name!r}, which is not a valid variable name",
+                hint=f"use --prefix, or VAR={where} to name it yourself",
                 kind="bad_name",
             )
         if is_protected(name) and name not in allow:
             raise NamingError(
-                f"secret {sid!r} would set {name}, which changes how programs load code or find binaries",
+                f"{what} would set {name}, which changes how programs load code or find binaries",
                 hint=f"pass --allow {name} if that is really wanted",
                 kind="protected",
             )
         if name in seen:
             raise NamingError(
-                f"keys {seen[name]!r} and {key!r} of secret {sid!r} both become {name}",
-                hint="rename one key in the secret, or select each with VAR=NAME#KEY",
+                f"{seen[name]!r} and {where!r} both become {name}",
+                hint=f"rename one of them, or name each yourself: VAR={where}",
                 kind="collision",
             )
         if "\0" in val:
             raise SecretFormatError(
-                f"the value for {name} from secret {sid!r} contains a NUL byte, which no environment can hold",
-                hint="remove the NUL from the secret",
+                f"the value for {name} from {what} contains a NUL byte, which no environment can hold",
+                hint="remove the NUL from it",
             )
-        seen[name] = key
+        seen[name] = where
         out.append(Binding(name, val, where))
     return out
 

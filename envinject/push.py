@@ -9,7 +9,8 @@ from typing import Any
 
 from . import flatten
 from .errors import FetchError, SecretFormatError
-from .sources.secretsmanager import translate
+from .sources.aws import translate
+from .sources.secretsmanager import GET
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def current_content(client: Any, name: str) -> dict[str, str] | None:
     try:
         resp = client.get_secret_value(SecretId=name)
     except Exception as exc:  # noqa: BLE001 - translated below
-        err = translate(exc, name, client)
+        err = translate(exc, f"secret {name!r}", client, GET)
         if isinstance(err, FetchError) and err.code == "ResourceNotFoundException":
             return None
         raise err from None
@@ -71,5 +72,5 @@ def apply_push(
             resp = client.create_secret(Name=name, SecretString=body, **extra)
     except Exception as exc:  # noqa: BLE001 - one clear line
         action = "secretsmanager:PutSecretValue" if plan.exists else "secretsmanager:CreateSecret"
-        raise translate(exc, name, client, action) from None
+        raise translate(exc, f"secret {name!r}", client, action) from None
     return str(resp.get("VersionId", ""))

@@ -4,10 +4,18 @@ Grammar (see the README for examples)::
 
     REF     := [VAR "="] ["sm://"] ID ["?" QUERY] ["#" KEYPATH]
              | [VAR "="] ECS-ARN
+             | [VAR "="] "ssm://" PARAM [":" SELECTOR | "?" SSM-QUERY] ["#" KEYPATH]
+             | "ssm://" PATH "/"
     ID      := a secret name ([A-Za-z0-9/_+=.@-]) or a full or partial ARN
     QUERY   := "version-stage=" STAGE | "version-id=" UUID   (joined by "&")
     KEYPATH := KEY ("." KEY)*  where "\\." is a literal dot and "\\\\" a backslash
     ECS-ARN := arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME[:JSON_KEY[:STAGE[:VERSION_ID]]]
+    PARAM   := a Parameter Store name ([A-Za-z0-9/_.-]) or its ARN (arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME)
+    SELECTOR:= a version number or a label, as the SSM API writes them (NAME:3, NAME:prod)
+    SSM-QUERY := "version=" N | "label=" LABEL
+
+``ssm://`` followed by a name ending in ``/`` is a path: every parameter below it, recursively. A path sets many
+variables, so it takes no ``VAR=``, selector or key. A parameter's ARN needs no scheme (as ECS's ``valueFrom``).
 
 ``VAR=`` is an assignment only when the text before the first ``=`` is a valid variable name and the
 reference has no ``sm://`` before it. A secret whose name itself looks like ``VAR=...`` is written with
@@ -22,11 +30,15 @@ from dataclasses import dataclass
 from .errors import RefError
 
 SCHEME = "sm://"
+SSM_SCHEME = "ssm://"
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _QUERY_TAIL = re.compile(r"\?((?:version-stage|version-id)=[^?#]*(?:&[^?#]*)*)\Z")
 _QUERY_KEYS = {"version-stage": "version_stage", "version-id": "version_id"}
 _ARN_PARTS = 7  # arn:partition:secretsmanager:region:account:secret:name
+_SSM_NAME = re.compile(r"[A-Za-z0-9/_.-]{1,2048}")
+_SSM_SELECTOR = re.compile(r"[0-9]+|[A-Za-z_.-][A-Za-z0-9_.-]{0,99}")
+_SSM_ARN_PARTS = 6  # arn:partition:ssm:region:account:parameter/name
 
 
 @dataclass(frozen=True)
@@ -34,8 +46,11 @@ class Locator:
     """What to fetch: one version of one secret. Hashable, so a secret named twice is fetched once."""
 
     secret_id: str
+    #: Secrets Manager: a staging label and a version id. Parameter Store: a label and a version number.
     version_stage: str | None = None
     version_id: str | None = None
+    #: Which backend holds it: "sm" (Secrets Manager) or "ssm" (Parameter Store), from the reference's scheme.
+    backend: str = "sm"
 
     @property
     def region(self) -> str | None:
@@ -48,7 +63,23 @@ class Locator:
     def versioned(self) -> bool:
         return self.version_stage is not None or self.version_id is not None
 
+    @property
+    def is_path(self) -> bool:
+        """A Parameter Store path: every parameter below it."""
+        return self.backend == "ssm" and self.secret_id.endswith("/")
+
+    def describe(self) -> str:
+        """What it is, for messages: ``secret 'APIKEYS'``, ``parameter '/app/url'``, ``parameter path '/app/'``."""
+        if self.backend == "sm":
+            return f"secret {self.secret_id!r}"
+        selector = self.version_id or self.version_stage
+        name = self.secret_id + (f":{selector}" if selector else "")
+        return f"parameter {'path ' if self.is_path else ''}{name!r}"
+
     def __str__(self) -> str:
+        if self.backend == "ssm":
+            selector = self.version_id or self.version_stage
+            return SSM_SCHEME + self.secret_id + (f":{selector}" if selector else "")
         query = [f"{k}={v}" for k, v in (("version-stage", self.version_stage), ("version-id", self.version_id)) if v]
         return self.secret_id + ("?" + "&".join(query) if query else "")
 
@@ -66,14 +97,17 @@ class Ref:
 def split_assignment(text: str) -> tuple[str | None, str]:
     """Split ``VAR=rest`` into (VAR, rest); (None, text) when there is no assignment."""
     head, sep, rest = text.partition("=")
-    if sep and _VAR.fullmatch(head) and not text.startswith(SCHEME):
+    if sep and _VAR.fullmatch(head) and not text.startswith((SCHEME, SSM_SCHEME)):
         return head, rest
     return None, text
 
 
 def looks_like_ref(value: str) -> bool:
-    """True when a value is meant as a reference (used for env-file templates): ``sm://`` or an SM ARN."""
-    return value.startswith(SCHEME) or (value.startswith("arn:") and ":secretsmanager:" in value)
+    """True when a value is meant as a reference (used for env-file templates): ``sm://``, ``ssm://`` or an
+    SM ARN."""
+    return value.startswith((SCHEME, SSM_SCHEME)) or (
+        value.startswith("arn:") and value.split(":")[2:3] in (["secretsmanager"], ["ssm"])
+    )
 
 
 def parse_keypath(text: str, ref: str) -> tuple[str, ...]:
@@ -134,9 +168,63 @@ def _parse_arn(body: str, ref: str) -> tuple[Locator, tuple[str, ...] | None]:
     return locator, ((json_key,) if json_key else None)
 
 
+def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
+    """``ssm://NAME[:SELECTOR][?version=N|?label=L][#KEYPATH]``, or ``ssm:///PATH/``."""
+    ident, hash_, keytext = body.partition("#")
+    ident, q, query = ident.partition("?")
+    selectors: list[str] = []
+    for item in query.split("&") if q else []:
+        k, _, v = item.partition("=")
+        if (k == "version" and v.isdigit()) or (k == "label" and _SSM_SELECTOR.fullmatch(v) and not v.isdigit()):
+            selectors.append(v)
+        else:
+            raise RefError(f"reference {text!r}: unknown selector {item!r}", hint="use ?version=N or ?label=LABEL")
+    if ident.startswith("arn:"):
+        parts = ident.split(":")
+        if len(parts) < _SSM_ARN_PARTS or parts[2] != "ssm" or not parts[5].startswith("parameter/"):
+            raise RefError(
+                f"reference {text!r} is not a Parameter Store parameter ARN",
+                hint="expected arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
+            )
+        name, selectors = ":".join(parts[:_SSM_ARN_PARTS]), selectors + parts[_SSM_ARN_PARTS:]
+        plain = parts[5][len("parameter/") :]
+    else:
+        name, colon, suffix = ident.partition(":")
+        selectors += [suffix] if colon else []
+        plain = name
+    if not plain:
+        raise RefError(f"reference {text!r} names no parameter", hint="write ssm:///PATH/NAME or ssm:///PATH/")
+    if not _SSM_NAME.fullmatch(plain) or "//" in plain:
+        raise RefError(
+            f"reference {text!r}: {plain!r} is not a valid parameter name",
+            hint="names use letters, digits and / _ . - ; a path is written ssm:///a/b/",
+        )
+    if len(selectors) > 1 or any(not _SSM_SELECTOR.fullmatch(s) for s in selectors):
+        raise RefError(
+            f"reference {text!r} has more than one or a malformed version selector",
+            hint="write NAME:VERSION, NAME:LABEL, ?version=N or ?label=LABEL, once",
+        )
+    selector = selectors[0] if selectors else None
+    pinned_version = selector is not None and selector.isdigit()
+    locator = Locator(name, None if pinned_version else selector, selector if pinned_version else None, "ssm")
+    if locator.is_path:
+        if not ident.startswith("arn:") and not name.startswith("/"):
+            raise RefError(f"reference {text!r}: a parameter path starts with '/'", hint=f"write ssm:///{name}")
+        if var is not None or hash_ or selector:
+            raise RefError(
+                f"reference {text!r} is a path, which sets one variable per parameter",
+                hint="drop VAR=, #KEY and version selectors, or name one parameter: ssm:///PATH/NAME",
+            )
+    return Ref(text, locator, parse_keypath(keytext, text) if hash_ else None, var)
+
+
 def parse_ref(text: str) -> Ref:
     """Parse one reference, raising RefError with a hint when it is malformed."""
     var, body = split_assignment(text.strip())
+    if body.startswith(SSM_SCHEME):
+        return _parse_ssm(var, body[len(SSM_SCHEME) :], text)
+    if body.startswith("arn:") and body.split(":")[2:3] == ["ssm"]:  # as ECS's valueFrom writes a parameter
+        return _parse_ssm(var, body, text)
     if body.startswith(SCHEME):
         body = body[len(SCHEME) :]
     if not body:

@@ -1,4 +1,5 @@
-"""`--watch`: poll the secrets with GetSecretValue and hand the supervisor a new environment on rotation."""
+"""`--watch`: poll the secrets (and parameters) with the same reads as a run, and hand the supervisor a new
+environment on rotation."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ MAX_BACKOFF = 8
 
 
 class Watcher:
-    """Compares each secret's VersionId on every poll; GetSecretValue is all it needs, as in a run."""
+    """Compares each secret's VersionId (or parameter's version) on every poll; it needs only what a run
+    needs."""
 
     def __init__(
         self,
@@ -58,16 +60,16 @@ class Watcher:
         changed = [loc for loc in locators if results[loc].version_id != self.versions[loc]]  # type: ignore[union-attr]
         if not changed:
             return None
-        names = ", ".join(repr(str(loc)) for loc in changed)
+        names = ", ".join(loc.describe() for loc in changed)
         try:
             bindings = bind_all(self.injection.layered, results, self.injection.options)
             env = environment(self.settings, bindings, self.inherited)
         except EnvinjectError as e:
-            self.log(f"watch: secret {names} changed but cannot be injected ({e}); the command keeps running")
+            self.log(f"watch: {names} changed but cannot be injected ({e}); the command keeps running")
             return None
         for loc in changed:
             self.versions[loc] = results[loc].version_id  # type: ignore[union-attr]
         if self.on_values is not None:
             self.on_values([b.value for b in bindings])
-        self.log(f"watch: secret {names} changed; restarting the command")
+        self.log(f"watch: {names} changed; restarting the command")
         return env

@@ -1,13 +1,35 @@
-"""Backends that fetch secrets, behind one small protocol."""
+"""Backends that fetch secrets, behind one small protocol, and the router that sends each reference to its own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..errors import EnvinjectError
 from ..refs import Locator
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where the secrets live, from sts:GetCallerIdentity and the region settings (for policies)."""
+
+    partition: str
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One value a backend has already named: ``path`` is the key path its variable is named from."""
+
+    path: tuple[str, ...]
+    value: str = field(repr=False)
+    #: The reference that selects it alone (``ssm:///app/prod/db``), for messages, `check` and VAR= hints.
+    origin: str
 
 
 @dataclass(frozen=True)
@@ -16,12 +38,26 @@ class Payload:
 
     text: str | None = field(default=None, repr=False)
     binary: bytes | None = field(default=None, repr=False)
+    #: Changes whenever the content does (--watch compares it).
     version_id: str | None = None
     arn: str | None = None
+    #: Values already split and named by the backend (a Parameter Store parameter or path); None for a
+    #: document whose JSON keys name the variables.
+    items: tuple[Item, ...] | None = field(default=None, repr=False)
 
 
 class Source(Protocol):
     """A backend."""
+
+    @property
+    def service(self) -> str:
+        """The AWS service name (for kms:ViaService): "secretsmanager", "ssm"."""
+        ...
+
+    @property
+    def requests(self) -> dict[str, int]:
+        """Requests sent, by operation name (for -v and the benchmarks)."""
+        ...
 
     def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
         """Every locator's payload, or raise the first EnvinjectError (all-or-nothing)."""
@@ -30,3 +66,96 @@ class Source(Protocol):
     def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
         """Each locator's payload or its error, for reports that go on past a failure."""
         ...
+
+    def kms_keys_of(self, locator: Locator) -> list[str]:
+        """The customer-managed KMS keys its values are encrypted with (for `policy`); reads no value."""
+        ...
+
+
+class Sources:
+    """Sends each locator to the source of its backend, made on first use, so a run that reads only
+    Secrets Manager never builds a Parameter Store client."""
+
+    service = "multiple"
+
+    def __init__(self, make: Callable[[str], Source]) -> None:
+        self._make = make
+        self._built: dict[str, Source] = {}
+
+    def of(self, backend: str) -> Source:
+        if backend not in self._built:
+            self._built[backend] = self._make(backend)
+        return self._built[backend]
+
+    @property
+    def requests(self) -> dict[str, int]:
+        return {op: n for src in self._built.values() for op, n in src.requests.items()}
+
+    def _groups(self, locators: Sequence[Locator]) -> dict[str, list[Locator]]:
+        groups: dict[str, list[Locator]] = {}
+        for loc in locators:
+            groups.setdefault(loc.backend, []).append(loc)
+        return groups
+
+    def _each_backend(
+        self, locators: Sequence[Locator], fetch: Callable[[Source, list[Locator]], Mapping[Locator, R]]
+    ) -> dict[Locator, R]:
+        """``fetch`` for each backend's locators, the backends concurrently; a failure is raised for the
+        backend named first, whatever finished first."""
+        groups = [(self.of(backend), group) for backend, group in self._groups(locators).items()]
+        found: dict[Locator, R] = {}
+        if len(groups) == 1:
+            found.update(fetch(*groups[0]))
+        elif groups:
+            with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+                for part in pool.map(lambda g: fetch(*g), groups):
+                    found.update(part)
+        return {loc: found[loc] for loc in locators}
+
+    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
+        return self._each_backend(locators, lambda src, group: src.fetch_many(group))
+
+    def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
+        return self._each_backend(locators, lambda src, group: src.fetch_each(group))
+
+    def kms_keys_of(self, locator: Locator) -> list[str]:
+        return self.of(locator.backend).kms_keys_of(locator)
+
+    def service_of(self, locator: Locator) -> str:
+        return self.of(locator.backend).service
+
+
+#: Each backend's AWS service name, as clients and kms:ViaService name it.
+SERVICES = {"sm": "secretsmanager", "ssm": "ssm"}
+#: The variable that sets each service's endpoint alone, before AWS_ENDPOINT_URL.
+ENDPOINT_VARIABLES = {"secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER", "ssm": "AWS_ENDPOINT_URL_SSM"}
+ClientFor = Callable[[str | None], Any]
+
+
+def backend_source(
+    backend: str,
+    client_for: ClientFor,
+    *,
+    batch_client_for: ClientFor | None = None,
+    batch: bool = True,
+    note: Callable[[str], None] | None = None,
+) -> Source:
+    """The source for one backend; ``client_for(region)`` gives its AWS client."""
+    if backend == "ssm":
+        from .ssm import ParameterStoreSource
+
+        return ParameterStoreSource(client_for, note=note)
+    from .secretsmanager import SecretsManagerSource
+
+    return SecretsManagerSource(client_for, batch_client_for=batch_client_for, batch=batch, note=note)
+
+
+def grants(locators: Sequence[Locator], where: Account, *, batch: bool) -> list[dict[str, Any]]:
+    """IAM statements that let a run read these locators, each backend's own, Secrets Manager first."""
+    from . import secretsmanager, ssm
+
+    sm = [loc for loc in locators if loc.backend == "sm"]
+    parameters = [loc for loc in locators if loc.backend == "ssm"]
+    return (secretsmanager.grants(sm, where, batch=batch) if sm else []) + (
+        ssm.grants(parameters, where) if parameters else []
+    )

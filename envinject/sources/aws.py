@@ -1,14 +1,17 @@
-"""Building botocore clients. botocore is imported here, when a client is first needed, and nowhere at start."""
+"""Building botocore clients, and turning their errors into one-line messages. botocore is imported when a
+client is first needed, and nowhere at start."""
 
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
-from ..errors import ConfigError
+from ..errors import ConfigError, EnvinjectError, FetchError
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class ClientFactory:
         self._environ = os.environ if environ is None else environ
         self._session: Any = None
         self._clients: dict[tuple[str, str, bool], Any] = {}
+        # botocore's session is not safe to build clients from two threads at once (backends run concurrently).
+        self._lock = threading.Lock()
 
     def _get_session(self) -> Any:
         if self._session is None:
@@ -67,6 +72,10 @@ class ClientFactory:
 
         ``retries=False`` gives a client that tries once, for calls that have a cheaper fallback.
         """
+        with self._lock:
+            return self._client(service, region, retries)
+
+    def _client(self, service: str, region: str | None, retries: bool) -> Any:
         region = region or self.default_region()
         key = (service, region, retries)
         if key not in self._clients:
@@ -88,3 +97,173 @@ class ClientFactory:
             except ProfileNotFound:
                 raise self._profile_missing() from None
         return self._clients[key]
+
+
+KMS_DECRYPT = "kms:Decrypt"
+#: Error codes for a secret or parameter (or that version of it) that does not exist.
+NOT_FOUND = {"ResourceNotFoundException", "ParameterNotFound", "ParameterVersionNotFound"}
+_DENIED = {"AccessDeniedException", "AccessDenied", "403", "UnauthorizedOperation"}
+_BAD_CREDENTIALS = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "ExpiredTokenException",
+    "ExpiredToken",
+}
+THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+
+
+def client_error(code: str, message: str, operation: str) -> Exception:
+    """A botocore ClientError for an error AWS reported inside a successful answer (per-item errors)."""
+    from botocore.exceptions import ClientError
+
+    error: Exception = ClientError({"Error": {"Code": code, "Message": message}}, operation)
+    return error
+
+
+def failure_kind(err: EnvinjectError) -> str:
+    """ "denied", "throttled" or "other": whether a cheaper call's failure is worth a fallback."""
+    if isinstance(err, FetchError) and err.denied_action:
+        return "denied"
+    if isinstance(err, FetchError) and err.code in THROTTLED:
+        return "throttled"
+    return "other"
+
+
+def _one_line(text: str) -> str:
+    """An AWS error message on one short line; an HTML error page is no message at all."""
+    if text.lstrip().startswith("<"):
+        return "the endpoint answered with an HTML error page"
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 200 else flat[:197] + "..."
+
+
+def endpoint_of(client: Any) -> str:
+    try:
+        return str(client.meta.endpoint_url)
+    except AttributeError:
+        return "the AWS endpoint"
+
+
+def _region(client: Any) -> str:
+    try:
+        return str(client.meta.region_name)
+    except AttributeError:
+        return "the configured region"
+
+
+def translate(exc: BaseException, what: str, client: Any, action: str) -> EnvinjectError:
+    """Turn a botocore exception into one line naming ``what`` was read (``secret 'APIKEYS'``), the cause and a
+    fix. No value is in it: AWS error messages name resources and actions, and raw bodies are never shown."""
+    if isinstance(exc, EnvinjectError):
+        return exc
+    from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
+
+    s = what
+    if isinstance(exc, bx.ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        msg = str(err.get("Message", ""))
+        if code in NOT_FOUND:
+            return FetchError(
+                f"{s} was not found in {_region(client)}",
+                hint="check the name, or --region if it lives in another region",
+                code=code,
+                kind="not_found",
+            )
+        if code in _DENIED or code in ("DecryptionFailure", "KMSAccessDeniedException"):
+            needed = denied_action(code, msg, action)
+            return FetchError(
+                f"access denied to {s}: the caller lacks {needed}",
+                hint=f"allow {needed} on {'its key' if needed == KMS_DECRYPT else 'it'} "
+                "(envinject policy prints the policy)",
+                code=code,
+                denied_action=needed,
+            )
+        if code in _BAD_CREDENTIALS:
+            return FetchError(
+                f"AWS rejected the credentials while reading {s} ({code})",
+                hint="refresh them (aws sso login, or new access keys) or check AWS_PROFILE",
+                code=code,
+            )
+        if code == "InvalidRequestException" and "delet" in msg.lower():
+            return FetchError(
+                f"{s} is scheduled for deletion",
+                hint="restore it with: aws secretsmanager restore-secret --secret-id NAME",
+                code=code,
+            )
+        if code in THROTTLED:
+            return FetchError(
+                f"AWS throttled the request for {s} and retries ran out",
+                hint="try again, or lower the request rate",
+                code=code,
+            )
+        return FetchError(f"AWS refused to give {s}: {code}{': ' + _one_line(msg) if msg else ''}", code=code)
+    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return FetchError(
+            f"no AWS credentials were found to read {s}",
+            hint="set AWS_PROFILE, run aws sso login / aws configure, or set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY",
+            code="NoCredentials",
+        )
+    if isinstance(exc, bx.NoRegionError):
+        return FetchError("no AWS region is set", hint="pass --region or set AWS_REGION", code="NoRegion")
+    if isinstance(exc, bx.ConnectTimeoutError | bx.ReadTimeoutError):
+        return FetchError(
+            f"timed out talking to {endpoint_of(client)} for {s}",
+            hint="check the network, VPC endpoint or --endpoint-url; --timeout sets the limit",
+            code="Timeout",
+        )
+    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError):
+        return FetchError(
+            f"could not reach {endpoint_of(client)} for {s}",
+            hint="check the network, proxy, VPC endpoint or --endpoint-url",
+            code="Unreachable",
+        )
+    if isinstance(exc, bx.ParamValidationError):
+        return FetchError(f"{s} is not a valid name for AWS", hint="check the name or ARN", code="BadId")
+    if isinstance(exc, _credential_errors(bx)):
+        # These messages describe the credential source (SSO, a process, a role), never a secret.
+        return FetchError(
+            f"could not get AWS credentials to read {s}: {_one_line(str(exc))}",
+            hint="refresh them (aws sso login) or check AWS_PROFILE",
+            code="Credentials",
+        )
+    if isinstance(exc, ResponseParserError):
+        # Its text quotes the raw body, which may hold a value: never show it.
+        return FetchError(
+            f"{endpoint_of(client)} sent a response for {s} that could not be read",
+            hint="check --endpoint-url and any proxy in between",
+            code="BadResponse",
+        )
+    return FetchError(
+        f"could not read {s}: unexpected {type(exc).__name__}", hint="report it if it persists", code=type(exc).__name__
+    )
+
+
+_PERFORM = re.compile(r"perform:? ([A-Za-z0-9-]+:[A-Za-z0-9]+)")
+
+
+def denied_action(code: str, message: str, default: str) -> str:
+    """The IAM action a denial is about: named in AWS's message, else KMS when KMS is mentioned."""
+    m = _PERFORM.search(message)
+    if m:
+        return m.group(1)
+    if code in ("DecryptionFailure", "KMSAccessDeniedException") or "kms" in message.lower():
+        return KMS_DECRYPT
+    return default
+
+
+def _credential_errors(bx: Any) -> tuple[type[BaseException], ...]:
+    names = (
+        "CredentialRetrievalError",
+        "TokenRetrievalError",
+        "SSOTokenLoadError",
+        "UnauthorizedSSOTokenError",
+        "SSOError",
+        "InvalidConfigError",
+        "RefreshWithMFAUnsupportedError",
+    )
+    return tuple(getattr(bx, n) for n in names if hasattr(bx, n))

@@ -132,8 +132,8 @@ def test_collision_and_bad_name(good: Any, run: Run, tmp_path: Path) -> None:
     good.create_secret(Name="dup", SecretString=json.dumps({"api-key": CANARY, "API_KEY": CANARY}))
     good.create_secret(Name="digit", SecretString=json.dumps({"1password": CANARY}))
     cmd, marker = marker_command(tmp_path)
-    check_failure(run("-s", "dup", "--", *cmd), marker, "'api-key'", "'API_KEY'", "'dup'")
-    check_failure(run("-s", "digit", "--", *cmd), marker, "'1password'", "--prefix")
+    check_failure(run("-s", "dup", "--", *cmd), marker, "'dup#api-key'", "'dup#API_KEY'", "API_KEY")
+    check_failure(run("-s", "digit", "--", *cmd), marker, "'digit#1password'", "--prefix")
 
 
 def test_nul_in_a_value(good: Any, run: Run, tmp_path: Path) -> None:

@@ -108,14 +108,14 @@ def test_collision_names_both_keys() -> None:
         ["c"],
         {"c": text(f'{{"api-key": "{CANARY}", "API_KEY": "x"}}')},
         NamingError,
-        "'api-key'",
-        "'API_KEY'",
+        "'c#api-key'",
+        "'c#API_KEY'",
         "API_KEY",
     )
 
 
 def test_invalid_name() -> None:
-    raises(["n"], {"n": text(f'{{"1password": "{CANARY}"}}')}, NamingError, "'1password'", "--prefix")
+    raises(["n"], {"n": text(f'{{"1password": "{CANARY}"}}')}, NamingError, "'n#1password'", "--prefix")
 
 
 def test_nul_in_value() -> None:

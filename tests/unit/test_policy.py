@@ -1,7 +1,8 @@
 """Snapshots of generated policies: names, ARNs, several regions, KMS keys, batch."""
 
-from envinject.policy import Account, build_policy, key_arn, secret_resource
+from envinject.policy import Account, build_policy, key_arn
 from envinject.refs import Locator
+from envinject.sources.secretsmanager import secret_resource
 
 HERE = Account("aws", "123456789012", "us-east-1")
 ARN_EU = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
@@ -41,7 +42,7 @@ def test_several_regions_batch_and_kms() -> None:
         [Locator("a"), Locator("b"), Locator(ARN_EU), Locator("a", "AWSPREVIOUS")],
         HERE,
         batch=True,
-        kms_keys={key: "eu-west-1"},
+        kms_keys={key: {"secretsmanager.eu-west-1.amazonaws.com"}},
     )
     assert doc == {
         "Version": "2012-10-17",
@@ -59,7 +60,7 @@ def test_several_regions_batch_and_kms() -> None:
             {"Sid": "BatchReadSecrets", "Effect": "Allow", "Action": "secretsmanager:BatchGetSecretValue",
              "Resource": "*"},
             {
-                "Sid": "DecryptSecrets2",
+                "Sid": "Decrypt2",
                 "Effect": "Allow",
                 "Action": "kms:Decrypt",
                 "Resource": key,
@@ -83,3 +84,28 @@ def test_no_batch_statement_without_batching() -> None:
 def test_key_arn() -> None:
     assert key_arn("1234", HERE) == "arn:aws:kms:us-east-1:123456789012:key/1234"
     assert key_arn("arn:aws:kms:eu-west-1:1:key/x", HERE) == "arn:aws:kms:eu-west-1:1:key/x"
+
+
+def test_parameters_and_paths() -> None:
+    arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/shared/flag"
+    locators = [Locator("/myapp/prod/", backend="ssm"), Locator("/myapp/db", "blue", backend="ssm"),
+                Locator(arn, backend="ssm"), Locator("APIKEYS")]  # fmt: skip
+    key = "arn:aws:kms:us-east-1:123456789012:key/k"
+    via = {"ssm.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com"}
+    doc = build_policy(locators, HERE, batch=True, kms_keys={key: via})
+    assert doc["Statement"] == [
+        {"Sid": "ReadSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:APIKEYS-??????"]},
+        {"Sid": "ReadParameters", "Effect": "Allow",
+         "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+         "Resource": [arn,
+                      "arn:aws:ssm:us-east-1:123456789012:parameter/myapp/db",
+                      "arn:aws:ssm:us-east-1:123456789012:parameter/myapp/prod",
+                      "arn:aws:ssm:us-east-1:123456789012:parameter/myapp/prod/*"]},
+        {"Sid": "Decrypt2", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key,
+         "Condition": {"StringEquals": {"kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com",
+                                                           "ssm.us-east-1.amazonaws.com"]}}},
+    ]  # fmt: skip
+    only = build_policy([Locator("plain", backend="ssm")], HERE, batch=True)["Statement"]
+    assert [s["Sid"] for s in only] == ["ReadParameters"]
+    assert only[0]["Resource"] == ["arn:aws:ssm:us-east-1:123456789012:parameter/plain"]

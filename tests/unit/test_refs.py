@@ -94,3 +94,62 @@ def test_looks_like_ref() -> None:
     assert looks_like_ref(ARN)
     assert not looks_like_ref("APIKEYS")
     assert not looks_like_ref("arn:aws:s3:::bucket")
+
+
+SSM_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/myapp/db"
+
+
+@pytest.mark.parametrize(
+    ("text", "locator", "key", "var"),
+    [
+        ("ssm:///myapp/prod/db", Locator("/myapp/prod/db", backend="ssm"), None, None),
+        ("ssm://plain", Locator("plain", backend="ssm"), None, None),
+        ("ssm:///myapp/prod/", Locator("/myapp/prod/", backend="ssm"), None, None),
+        ("ssm:///", Locator("/", backend="ssm"), None, None),
+        ("DB=ssm:///myapp/db", Locator("/myapp/db", backend="ssm"), None, "DB"),
+        ("ssm:///myapp/db:3", Locator("/myapp/db", version_id="3", backend="ssm"), None, None),
+        ("ssm:///myapp/db:blue", Locator("/myapp/db", "blue", backend="ssm"), None, None),
+        ("ssm:///myapp/db?version=12", Locator("/myapp/db", version_id="12", backend="ssm"), None, None),
+        ("ssm:///myapp/db?label=blue", Locator("/myapp/db", "blue", backend="ssm"), None, None),
+        ("PW=ssm:///myapp/db:blue#pw", Locator("/myapp/db", "blue", backend="ssm"), ("pw",), "PW"),
+        (f"ssm://{SSM_ARN}", Locator(SSM_ARN, backend="ssm"), None, None),
+        (f"X={SSM_ARN}:2", Locator(SSM_ARN, version_id="2", backend="ssm"), None, "X"),  # ECS valueFrom
+    ],
+)
+def test_parameter_store_references(text: str, locator: Locator, key: tuple[str, ...] | None, var: str | None) -> None:
+    assert parse_ref(text) == Ref(text, locator, key, var)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("ssm://", "names no parameter"),
+        ("ssm://app/", "a parameter path starts with '/'"),
+        ("X=ssm:///app/", "is a path"),
+        ("ssm:///app/#key", "is a path"),
+        ("ssm:///app/:3", "is a path"),
+        ("ssm:///a:1:2", "version selector"),
+        ("ssm:///a:1?label=x", "version selector"),
+        ("ssm:///a?version=x", "unknown selector"),
+        ("ssm:///a?stage=x", "unknown selector"),
+        ("ssm:///a b", "not a valid parameter name"),
+        ("ssm:///a//b", "not a valid parameter name"),
+        ("ssm://arn:aws:ssm:eu-west-1:1:document/x", "not a Parameter Store parameter ARN"),
+    ],
+)
+def test_bad_parameter_store_references(text: str, words: str) -> None:
+    with pytest.raises(RefError) as info:
+        parse_ref(text)
+    assert words in str(info.value)
+
+
+def test_parameter_locators_describe_and_print_themselves() -> None:
+    path, pinned = parse_ref("ssm:///app/prod/").locator, parse_ref("ssm:///app/db?version=3").locator
+    assert (path.is_path, pinned.is_path, Locator("a/").is_path) == (True, False, False)
+    assert path.describe() == "parameter path '/app/prod/'"
+    assert pinned.describe() == "parameter '/app/db:3'"
+    assert Locator("APIKEYS").describe() == "secret 'APIKEYS'"
+    assert str(pinned) == "ssm:///app/db:3"
+    assert parse_ref(str(pinned)).locator == pinned
+    assert parse_ref(f"ssm://{SSM_ARN}").locator.region == "eu-west-1"
+    assert looks_like_ref("ssm:///app/db") and looks_like_ref(SSM_ARN) and not looks_like_ref("ssm:/x")

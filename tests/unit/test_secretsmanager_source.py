@@ -11,7 +11,8 @@ from botocore.stub import Stubber
 
 from envinject.errors import FetchError
 from envinject.refs import Locator
-from envinject.sources.secretsmanager import SecretsManagerSource, denied_action, translate
+from envinject.sources.aws import denied_action, translate
+from envinject.sources.secretsmanager import SecretsManagerSource
 
 CANARY = "canary-Q7-secret"
 ARN = "arn:aws:secretsmanager:eu-west-1:1:secret:db-AbCdEf"
@@ -136,7 +137,7 @@ def test_client_errors_become_one_line(
     ],
 )
 def test_other_failures(client: Any, exc: BaseException, words: list[str]) -> None:
-    text = str(translate(exc, "APIKEYS", client))
+    text = str(translate(exc, "secret 'APIKEYS'", client, GET))
     for w in words:
         assert w in text, text
     assert CANARY not in text
@@ -156,6 +157,8 @@ def test_unknown_errors_stay_on_one_line(client: Any, stub: Stubber) -> None:
         SecretsManagerSource.from_client(client).fetch_one(Locator("APIKEYS"))
     assert "\n" not in str(info.value)
     assert "HTML error page" in str(info.value)
-    long = translate(bx.ClientError({"Error": {"Code": "X", "Message": "a\nb " * 300}}, "Op"), "s", client)
+    long = translate(
+        bx.ClientError({"Error": {"Code": "X", "Message": "a\nb " * 300}}, "Op"), "secret 's'", client, GET
+    )
     assert "\n" not in str(long)
     assert len(str(long)) < 300
