@@ -1,12 +1,16 @@
-"""envinject: inject AWS Secrets Manager secrets into a command's environment, then exec it.
+"""envinject: inject AWS Secrets Manager secrets and Parameter Store parameters into a command's environment,
+then exec it.
 
 The Python API: ``envinject.fetch(*refs, **options)`` and ``envinject.load(*refs, override=True, **options)``.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+#: When envinject was first imported: -v times each phase of a run from here.
+STARTED = time.perf_counter()
 __version__ = "0.1.0"
 __all__ = ["ConfigError", "EnvinjectError", "FetchError", "NamingError", "RefError", "SecretFormatError",
            "__version__", "fetch", "load"]  # fmt: skip

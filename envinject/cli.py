@@ -9,6 +9,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -17,7 +18,7 @@ import typer
 from typer._click.exceptions import ClickException  # typer vendors click; no public name for it
 from typer.core import TyperGroup
 
-from . import __version__
+from . import STARTED, __version__
 from .errors import EXIT_FAILURE, ConfigError, EnvinjectError
 
 if TYPE_CHECKING:
@@ -179,9 +180,13 @@ def _settings(source: dict[str, Any], note: Callable[[str], None]) -> Settings:
             raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
     elif not no_config:
         config = find_config(Path.cwd())
-    if config is not None:
-        note(f"config: {config.path}")
-    return resolve_settings(source, os.environ, config)
+    settings = resolve_settings(source, os.environ, config)
+    note(f"config: {_ms()} ({config.path if config is not None else 'no config file'})")
+    return settings
+
+
+def _ms(since: float = STARTED) -> str:
+    return f"{(time.perf_counter() - since) * 1000:.0f} ms"
 
 
 @app.command(
@@ -233,12 +238,12 @@ def run(
         settings = _settings(source, note)
         if not settings.secrets and not settings.env_files:
             note("no secrets given; running the command with the inherited environment")
+        fetching = time.perf_counter()
         with _deadline(settings):
             injection = inject(settings, note=note)
         env = environment(settings, injection.bindings, os.environ)
         names = final_sources(injection.bindings)
-        requests = ", ".join(f"{n} {op}" for op, n in injection.source.requests.items()) or "no requests"
-        note(f"{len(names)} variable(s) from {len(settings.secrets)} reference(s), {requests}")
+        _note_fetch(note, injection, fetching, len(names))
         if dry_run:
             for name, src in names.items():
                 kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
@@ -246,6 +251,7 @@ def run(
             typer.echo(f"exec: {shlex.join(command)}")
             return
         if not (init or watch or mask or restart_on_exit):
+            note(f"exec: {command[0]} at {_ms()} after start")
             exec_command(command, env, search_path=os.environ.get("PATH"))
         status = _supervise(
             command, env, settings, injection, init=init, watch=watch, mask=mask, restart_on_exit=restart_on_exit,
@@ -254,6 +260,23 @@ def run(
     except EnvinjectError as err:
         _fail(err)
     raise typer.Exit(status)
+
+
+def _note_fetch(note: Callable[[str], None], injection: Any, started: float, variables: int) -> None:
+    """-v: how long finding credentials and fetching took, and the requests sent."""
+    factory = injection.factory
+    credentials = 0.0
+    if factory is not None and factory.credentials_seconds is not None:
+        credentials = factory.credentials_seconds
+        note(f"credentials: {credentials * 1000:.0f} ms ({factory.credentials_method or 'none found'})")
+    requests = injection.source.requests
+    detail = ", ".join(f"{n} {op}" for op, n in requests.items())
+    setup = f", {(factory.setup_seconds - credentials) * 1000:.0f} ms of it loading botocore" if factory else ""
+    fetch_ms = (time.perf_counter() - started - credentials) * 1000
+    note(
+        f"fetch: {fetch_ms:.0f} ms{setup}; {sum(requests.values())} request(s) ({detail or 'none'}); "
+        f"{variables} variable(s)"
+    )
 
 
 def _supervise(

@@ -26,6 +26,8 @@ class Injection:
     layered: list[Layered] = field(default_factory=list)
     payloads: Mapping[Locator, Payload] = field(default_factory=dict)
     options: Options = field(default_factory=Options)
+    #: The client factory it used (None when a client was given), for -v's timings.
+    factory: ClientFactory | None = None
 
 
 def client_factory(settings: Settings) -> ClientFactory:
@@ -76,10 +78,11 @@ def make_source(
 def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None] | None = None) -> Injection:
     """Read the env files, fetch every secret and return the bindings in precedence order."""
     env_files = [read_envfile(path) for path in settings.env_files]
-    source = make_source(settings, client=client, note=note)
+    factory = client_factory(settings) if client is None else None
+    source = make_source(settings, client=client, note=note, factory=factory)
     options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
     bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files)
-    return Injection(bindings, source, layered, payloads, options)
+    return Injection(bindings, source, layered, payloads, options, factory)
 
 
 def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[str, str]) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,11 @@ class ClientFactory:
         self._clients: dict[tuple[str, str, bool], Any] = {}
         # botocore's session is not safe to build clients from two threads at once (backends run concurrently).
         self._lock = threading.Lock()
+        #: For -v: seconds spent building clients (loading botocore included), and finding credentials.
+        self.setup_seconds = 0.0
+        self.credentials_seconds: float | None = None
+        #: How botocore found them: "env", "shared-credentials-file", "sso", "container-role", "iam-role"...
+        self.credentials_method: str | None = None
 
     def _get_session(self) -> Any:
         if self._session is None:
@@ -73,7 +79,22 @@ class ClientFactory:
         ``retries=False`` gives a client that tries once, for calls that have a cheaper fallback.
         """
         with self._lock:
-            return self._client(service, region, retries)
+            started = time.perf_counter()
+            try:
+                return self._client(service, region, retries)
+            finally:
+                self.setup_seconds += time.perf_counter() - started
+
+    def _find_credentials(self) -> None:
+        """Resolve credentials once, timed; botocore reuses them for every client. A failure is left for the
+        client's first request to report, as without this."""
+        started = time.perf_counter()
+        try:
+            found = self._get_session().get_credentials()
+        except Exception:  # noqa: BLE001 - reported by the request that needs them
+            found = None
+        self.credentials_seconds = time.perf_counter() - started
+        self.credentials_method = getattr(found, "method", None)
 
     def _client(self, service: str, region: str | None, retries: bool) -> Any:
         region = region or self.default_region()
@@ -90,6 +111,8 @@ class ClientFactory:
                 retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts if retries else 1},
                 user_agent_extra=f"envinject/{__version__}",
             )
+            if self.credentials_seconds is None:
+                self._find_credentials()
             try:
                 self._clients[key] = self._get_session().create_client(
                     service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config

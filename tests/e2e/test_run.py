@@ -1,9 +1,11 @@
 """The installed envinject against moto_server: what the child receives, exit codes, dry-run."""
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import CHILD, ENVINJECT, Result, base_env
@@ -117,11 +119,24 @@ def test_dry_run_prints_names_and_command_never_values(sm: Any, run: Run) -> Non
     r.assert_no(*SEED.values())
 
 
-def test_verbose_says_what_it_does_without_values(sm: Any, run: Run) -> None:
+def test_verbose_times_each_phase_without_values(sm: Any, run: Run, tmp_path: Path) -> None:
     sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
-    r = run("-v", "-s", "APIKEYS", "--", "true")
-    assert r.returncode == 0
-    assert "2 variable(s)" in r.stderr
+    (tmp_path / "envinject.toml").write_text('secrets = ["APIKEYS"]\n')
+    r = run("-v", "--", "true", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    ms = r"(\d+) ms"
+    patterns = [
+        rf"envinject: config: {ms} \(.*envinject\.toml\)",
+        rf"envinject: credentials: {ms} \(env\)",
+        rf"envinject: fetch: {ms}, {ms} of it loading botocore; 1 request\(s\) \(1 GetSecretValue\); 2 variable\(s\)",
+        rf"envinject: exec: true at {ms} after start",
+    ]
+    lines = r.stderr.splitlines()
+    assert len(lines) == len(patterns), r.stderr
+    found = [re.fullmatch(p, line) for p, line in zip(patterns, lines, strict=True)]
+    assert all(found), r.stderr
+    config, _, fetch, setup, exec_at = (int(n) for m in found if m for n in m.groups())
+    assert setup <= fetch and config <= exec_at
     r.assert_no(*SEED.values())
 
 
