@@ -150,3 +150,24 @@ def test_push_names_a_secret_not_a_parameter(run: Run, tmp_path: Path) -> None:
     assert r.returncode == 125
     assert "push stores one Secrets Manager secret, and 'ssm:///myapp/k' is a parameter" in r.stderr
     r.assert_no(CANARY)
+
+
+def test_policy_decrypts_a_customer_key_through_ssm_only(ssm: Any, run: Run, emulator: Emulator, iam: Any) -> None:
+    kms = boto3.client("kms", endpoint_url=emulator.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    key = kms.create_key()["KeyMetadata"]
+    ssm.put_parameter(Name="/cmk/token", Value=CANARY, Type="SecureString", KeyId=key["KeyId"])
+    r = run("policy", "-s", "ssm:///cmk/", "-s", "ssm:///myapp/prod/db/password")
+    assert r.returncode == 0, r.stderr
+    decrypt = [s for s in json.loads(r.stdout)["Statement"] if s["Action"] == "kms:Decrypt"]
+    assert decrypt == [{"Sid": "Decrypt1", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key["Arn"],
+                        "Condition": {"StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}}}]  # fmt: skip
+    r.assert_no(CANARY)
+
+    # Without ssm:DescribeParameters the policy is still written, with a warning asking for --kms-key.
+    keys = iam(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": "*"}]}))  # fmt: skip
+    r = run("policy", "-s", "ssm:///cmk/", "--account", "123456789012", env=keys)
+    assert r.returncode == 0, r.stderr
+    assert "ssm:DescribeParameters" in r.stderr and "--kms-key" in r.stderr
+    assert [s["Sid"] for s in json.loads(r.stdout)["Statement"]] == ["ReadParameters"]
