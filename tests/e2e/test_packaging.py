@@ -1,0 +1,205 @@
+"""Packaging: `python -m build` gives a wheel and an sdist that install into fresh venvs and run; `pipx install .` too.
+
+Everything is built from a copy of the working tree in a temporary folder: setuptools writes build/ and
+envinject.egg-info next to the sources it builds, and the repository must stay clean. Dependencies come
+from the package index (through pip's cache); envinject itself only talks to moto_server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import venv
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.parser import Parser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import envinject
+from tests.e2e.conftest import base_env
+from tests.emulator import Emulator
+
+ROOT = Path(__file__).parents[2]
+VERSION = envinject.__version__
+SEED = {"openai": "sk-openai-canary-1", "anthropic": "sk-ant-canary-2"}
+#: The seed scenario's command: prints the two variables envinject should have set.
+PRINT_KEYS = "import json, os; print(json.dumps({k: os.environ.get(k) for k in ('OPENAI', 'ANTHROPIC')}))"
+#: Not worth copying, and never part of a distribution: version control, virtualenvs, caches, build output.
+SKIP = {".git", ".venv", ".aws-venv", ".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist"}
+#: What a working tree may hold besides the sources; none of it may reach the sdist or the wheel.
+STRAYS = {
+    ".venv/pyvenv.cfg": "home = /usr/bin\n",
+    ".venv/lib/site-packages/stray_module.py": "STRAY = True\n",
+    "dist/envinject-0.0.1.tar.gz": "not an archive\n",
+    "notes.txt": "stray notes\n",
+    "envinject/stray_notes.txt": "stray notes in the package folder\n",
+}
+INSTALL_TIMEOUT = 600
+
+
+def copy_tree(dest: Path) -> Path:
+    """The working tree as a developer has it (stray files included), without .git, virtualenvs and caches."""
+
+    def ignore(_folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if n in SKIP or n.endswith(".egg-info")}
+
+    shutil.copytree(ROOT, dest, ignore=ignore)
+    for name, text in STRAYS.items():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        (dest / name).write_text(text)
+    return dest
+
+
+def package_sources(tree: Path) -> set[str]:
+    """The package's Python files, relative to the tree: what every distribution must carry."""
+    return {p.relative_to(tree).as_posix() for p in (tree / "envinject").rglob("*.py") if "__pycache__" not in p.parts}
+
+
+def fresh_venv(path: Path) -> Path:
+    """A new, empty venv (no --system-site-packages); returns its bin folder.
+
+    It gets no pip of its own: the pip running the tests installs into it with --python, which saves
+    creating and byte-compiling a pip per venv (about 6 seconds each).
+    """
+    venv.create(path, with_pip=False, clear=True)
+    return path / "bin"
+
+
+def pip_install(bin_dir: Path, *what: str) -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install",
+         "--disable-pip-version-check", "--no-input", *what],
+        capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def run_seed_scenario(envinject_script: Path, python: str, emulator: Emulator, sm: Any, cwd: Path) -> None:
+    """`envinject --secret APIKEYS -- python -c ...`: the child must receive both keys, exactly."""
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(SEED))
+    p = subprocess.run(
+        [str(envinject_script), "--secret", "APIKEYS", "--", python, "-c", PRINT_KEYS],
+        env=base_env(emulator), capture_output=True, text=True, timeout=60, cwd=cwd,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {"OPENAI": SEED["openai"], "ANTHROPIC": SEED["anthropic"]}
+    assert p.stderr == ""
+
+
+def version_of(envinject_script: Path, cwd: Path) -> str:
+    p = subprocess.run([str(envinject_script), "--version"], capture_output=True, text=True, timeout=60, cwd=cwd)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip()
+
+
+@dataclass
+class Dists:
+    tree: Path
+    wheel: Path
+    sdist: Path
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dists]:
+    """`python -m build --wheel --sdist`, run once for the module."""
+    tree = copy_tree(tmp_path_factory.mktemp("build") / "envinject")
+    out = tmp_path_factory.mktemp("dist")
+    p = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", str(out), str(tree)],
+        capture_output=True, text=True, timeout=INSTALL_TIMEOUT,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    wheels, sdists = sorted(out.glob("*.whl")), sorted(out.glob("*.tar.gz"))
+    assert [w.name for w in wheels] == [f"envinject-{VERSION}-py3-none-any.whl"]
+    assert [s.name for s in sdists] == [f"envinject-{VERSION}.tar.gz"]
+    assert sorted(f.name for f in out.iterdir()) == sorted([wheels[0].name, sdists[0].name])
+    yield Dists(tree, wheels[0], sdists[0])
+
+
+def test_sdist_holds_the_sources_and_nothing_stray(dists: Dists) -> None:
+    top = f"envinject-{VERSION}"
+    with tarfile.open(dists.sdist) as tar:
+        files = {m.name.removeprefix(f"{top}/") for m in tar.getmembers() if m.isfile()}
+        assert all(m.name == top or m.name.startswith(f"{top}/") for m in tar.getmembers())
+        pkg_info = tar.extractfile(f"{top}/PKG-INFO")
+        assert pkg_info is not None
+        metadata = Parser().parsestr(pkg_info.read().decode())
+    assert {"LICENSE", "README.md", "pyproject.toml", "PKG-INFO", "envinject/py.typed"} <= files
+    assert package_sources(dists.tree) <= files
+    assert metadata["Version"] == VERSION
+    # Only the project files, the package and setuptools' own metadata: no .venv, dist/, caches or strays.
+    extra = {f for f in files if not f.startswith(("envinject/", "envinject.egg-info/"))}
+    assert extra == {"LICENSE", "README.md", "pyproject.toml", "PKG-INFO", "setup.cfg"}
+    assert not [f for f in files if "stray" in f or "__pycache__" in f or f.endswith(".pyc")]
+
+
+def test_wheel_has_the_console_script_version_and_metadata(dists: Dists) -> None:
+    info = f"envinject-{VERSION}.dist-info"
+    with zipfile.ZipFile(dists.wheel) as whl:
+        files = set(whl.namelist())
+        entry_points = configparser.ConfigParser()
+        entry_points.read_string(whl.read(f"{info}/entry_points.txt").decode())
+        metadata = Parser().parsestr(whl.read(f"{info}/METADATA").decode())
+    assert dict(entry_points["console_scripts"]) == {"envinject": "envinject.cli:main"}
+    assert metadata["Name"] == "envinject"
+    assert metadata["Version"] == VERSION
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("Project-URL") == [
+        "Homepage, https://github.com/envinject/envinject",
+        "Repository, https://github.com/envinject/envinject",
+        "Issues, https://github.com/envinject/envinject/issues",
+        "Changelog, https://github.com/envinject/envinject/blob/main/CHANGELOG.md",
+    ]
+    assert f"{info}/licenses/LICENSE" in files
+    assert package_sources(dists.tree) | {"envinject/py.typed"} <= files
+    assert {f.split("/")[0] for f in files} == {"envinject", info}, "only the package goes into site-packages"
+    assert not [f for f in files if "stray" in f or "__pycache__" in f or f.endswith(".pyc")]
+
+
+def test_wheel_installs_in_a_fresh_venv_and_runs_the_seed_scenario(
+    dists: Dists, sm: Any, emulator: Emulator, tmp_path: Path
+) -> None:
+    bin_dir = fresh_venv(tmp_path / "venv")
+    pip_install(bin_dir, str(dists.wheel))
+    where = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import envinject; print(envinject.__file__)"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, check=True,
+    )  # fmt: skip
+    assert Path(where.stdout.strip()).is_relative_to(tmp_path / "venv"), "envinject must come from the fresh venv"
+    assert version_of(bin_dir / "envinject", tmp_path) == f"envinject {VERSION}"
+    run_seed_scenario(bin_dir / "envinject", str(bin_dir / "python"), emulator, sm, tmp_path)
+
+
+def test_sdist_installs_in_a_fresh_venv(dists: Dists, tmp_path: Path) -> None:
+    bin_dir = fresh_venv(tmp_path / "venv")
+    pip_install(bin_dir, str(dists.sdist))
+    assert version_of(bin_dir / "envinject", tmp_path) == f"envinject {VERSION}"
+
+
+def test_pipx_install_from_the_source_tree(sm: Any, emulator: Emulator, tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path / "envinject")
+    pipx = tmp_path / "pipx"
+    env = {
+        **os.environ,
+        "PIPX_HOME": str(pipx / "home"),
+        "PIPX_BIN_DIR": str(pipx / "bin"),
+        "PIPX_MAN_DIR": str(pipx / "man"),
+    }
+    p = subprocess.run(
+        [sys.executable, "-m", "pipx", "install", str(tree)],
+        env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, cwd=tmp_path,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    script = pipx / "bin" / "envinject"
+    assert script.resolve().is_relative_to((pipx / "home").resolve()), "pipx links to the venv it made"
+    assert version_of(script, tmp_path) == f"envinject {VERSION}"
+    run_seed_scenario(script, sys.executable, emulator, sm, tmp_path)
