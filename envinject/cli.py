@@ -39,7 +39,7 @@ class _RunByDefault(TyperGroup):
 app = typer.Typer(
     cls=_RunByDefault,
     name="envinject",
-    help="Inject AWS Secrets Manager secrets into a command's environment, then exec it.\n\n"
+    help="Inject AWS Secrets Manager secrets and SSM parameters into a command's environment, then exec it.\n\n"
     "envinject --secret APIKEYS -- python bot.py",
     no_args_is_help=True,
     rich_markup_mode=None,  # plain help: rich costs ~100 ms of imports on every --help
@@ -81,10 +81,11 @@ def _opt(*flags: str, help: str, metavar: str | None = None) -> Any:
 #: @_source_options. Their names are Settings' field names, plus config and no_config.
 _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("secrets", Annotated[list[str] | None, _opt("--secret", "-s", metavar="REF", help=(
-        "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S. Repeatable; a later one wins. "
+        "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, ssm:///PARAM, ssm:///PATH/. "
+        "Repeatable; a later one wins. "
         "Default: $ENVINJECT_SECRETS (comma or space separated)."))]),
     ("env_files", Annotated[list[str] | None, _opt("--env-file", "-e", metavar="FILE", help=(
-        "A .env template: sm:// values are fetched, others pass through. Repeatable."))]),
+        "A .env template: sm:// and ssm:// values are fetched, others pass through. Repeatable."))]),
     ("prefix", Annotated[str | None, _opt("--prefix", help="Put PREFIX in front of every name made from a key.")]),
     ("keep_case", Annotated[bool | None, _opt("--keep-case/--upper-case", help="Keep the keys' case "
                                               "[default: uppercase].")]),
@@ -138,7 +139,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Inject AWS Secrets Manager secrets into a command's environment, then exec it."""
+    """Inject AWS Secrets Manager secrets and SSM parameters into a command's environment, then exec it."""
 
 
 def _fail(err: EnvinjectError) -> NoReturn:
