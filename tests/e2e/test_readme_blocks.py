@@ -196,11 +196,14 @@ def test_the_stand_in_bot_fails_without_injected_variables(readme_world: tuple[P
     assert p.stdout == "bot.py got: ANTHROPIC OPENAI\n", p.stderr
 
 
-def test_the_dockerfile_lines_are_the_tested_example() -> None:
-    """The README's Dockerfile lines need docker to run; tests/e2e/test_examples.py runs examples/Dockerfile."""
-    block = README.split("```dockerfile\n")[1].split("```")[0]
-    example = (ROOT / "examples" / "Dockerfile").read_text().splitlines()
-    assert block.splitlines() and all(line in example for line in block.splitlines())
+@pytest.mark.parametrize(("fence", "example"), [("dockerfile", "Dockerfile"), ("yaml", "github-actions.yml")])
+def test_container_and_ci_lines_are_the_tested_examples(fence: str, example: str) -> None:
+    """The README's Dockerfile and workflow lines need docker or GitHub to run; tests/e2e/test_examples.py runs
+    the example files they are taken from."""
+    blocks = [part.split("```")[0] for part in README.split(f"```{fence}\n")[1:]]
+    lines = (ROOT / "examples" / example).read_text().splitlines()
+    stripped = {line.strip() for line in lines}
+    assert blocks and all(line.strip() in stripped for block in blocks for line in block.splitlines())
 
 
 def test_the_parser_rejects_a_marker_without_a_block() -> None:
