@@ -23,7 +23,8 @@ def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:
 def fetch(*refs: str, client: Any = None, **options: Any) -> dict[str, str]:
     """Fetch secrets and return the variables they set, by the CLI's rules (naming, precedence, protected
     names). Options are the settings' names: ``env_files``, ``prefix``, ``keep_case``, ``allow``, ``require``,
-    ``region``, ``profile``, ``endpoint_url``, ``timeout``, ``batch``. ``client`` replaces the AWS client.
+    ``region``, ``profile``, ``endpoint_url``, ``timeout``, ``batch``. ``client`` replaces the AWS client: a
+    Secrets Manager client, or ``{"sm": client, "ssm": client}`` when references name Parameter Store too.
 
     Raises :class:`envinject.EnvinjectError` (a subclass saying what failed); nothing is returned on failure.
     """
