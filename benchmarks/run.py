@@ -52,6 +52,10 @@ ENVINJECT_LABEL = "envinject"
 AWS_LABEL = "AWS CLI (one call per secret)"
 SEED_LABEL = "seed boto3 script"
 FLOOR_LABEL = "floor: botocore script"
+#: A secret and a Parameter Store path in one start, as `envinject -s APIKEYS -s ssm:///myapp/prod/` does.
+PARAMETERS = 15
+MIXED_LABEL = f"envinject, secret + a path of {PARAMETERS} parameters"
+AWS_MIXED_LABEL = "AWS CLI, get-secret-value + get-parameters-by-path"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,12 @@ def commands(sizes: Sequence[int], aws: str | None) -> list[Command]:
         if aws:
             calls = " && ".join(f"{shlex.quote(aws)} secretsmanager get-secret-value --secret-id {i}" for i in ids)
             out.append(Command(AWS_LABEL, n, ("sh", "-c", calls)))
+    out.append(Command(MIXED_LABEL, None, (ENVINJECT, "-s", "s0", "-s", "ssm:///bench/", "--", "true")))
+    if aws:
+        cli = shlex.quote(aws)
+        both = (f"{cli} secretsmanager get-secret-value --secret-id s0 && "
+                f"{cli} ssm get-parameters-by-path --path /bench --recursive --with-decryption")  # fmt: skip
+        out.append(Command(AWS_MIXED_LABEL, None, ("sh", "-c", both)))
     out.append(Command("python -c pass (interpreter floor)", None, (sys.executable, "-c", "pass")))
     out.append(Command("envinject --version", None, (ENVINJECT, "--version")))
     out.append(Command("envinject --help", None, (ENVINJECT, "--help")))
@@ -191,6 +201,11 @@ def create_secrets(emu: Emulator, n: int) -> None:
     for i, secret_id in enumerate(secret_ids(n)):
         value = {f"S{i}_USER": f"user-{i}", f"S{i}_TOKEN": secrets.token_hex(16)}
         client.create_secret(Name=secret_id, SecretString=json.dumps(value))
+    ssm = boto3.client("ssm", endpoint_url=emu.url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    for i in range(PARAMETERS):  # two levels, so the read is recursive and takes two pages
+        name = f"/bench/{'db/' if i % 2 else ''}p{i}"
+        ssm.put_parameter(Name=name, Value=secrets.token_hex(8), Type="SecureString")
 
 
 def client_env(emu: Emulator, home: str) -> dict[str, str]:
@@ -331,7 +346,8 @@ def measure(sizes: tuple[int, ...], runs: int, memory_runs: int) -> Results:
         rounds(cmds, 1, lambda c: run_once(c, env, home), "warm-up")
         times = rounds(cmds, runs, lambda c: run_once(c, env, home), "timing")
         print("counting requests through a pass-through proxy", file=sys.stderr)
-        requests = count_requests([c for c in cmds if c.n is not None], emu, env, home)
+        counted = [c for c in cmds if c.n is not None or c.label in (MIXED_LABEL, AWS_MIXED_LABEL)]
+        requests = count_requests(counted, emu, env, home)
         # Memory: envinject, the floor and the seed at every N; the AWS CLI at N=1 only (its peak is per call).
         mem_cmds = [c for c in cmds if c.n is not None and (c.label != AWS_LABEL or c.n == min(sizes))]
         mem_cmds.append(BASELINE)
@@ -380,6 +396,12 @@ def targets(res: Results) -> list[Target]:
         a, b = kib(ENVINJECT_LABEL, n), kib(FLOOR_LABEL, n)
         name = f"envinject peak memory, {n} secret{'s' * (n > 1)} <= 1.15x floor"
         out.append(_ratio_target(name, a and a / 1024, b and b / 1024, 1.15, "MiB", skipped))
+    out.append(
+        _ratio_target(
+            "envinject, secret + parameter path <= 0.6x AWS CLI", ms(MIXED_LABEL, None), ms(AWS_MIXED_LABEL, None),
+            0.6, "ms", res.aws.note,
+        )
+    )  # fmt: skip
     per_n = {n: res.requests[(ENVINJECT_LABEL, n)][0] for n in res.sizes}
     measured = ", ".join(f"N={n}: {r:g}" for n, r in per_n.items())
     met = all(r <= math.ceil(n / 20) for n, r in per_n.items())
@@ -434,11 +456,11 @@ def report(res: Results, quick: bool) -> str:
         lines.append(
             f"| {cmd.label} | {cmd.n if cmd.n is not None else '—'} | {ms(*cmd.key):.1f} | {(q[2] - q[0]) * 1000:.1f} "
             f"| {_ratio(ms(*cmd.key), ms(FLOOR_LABEL, ref))} | {_ratio(ms(*cmd.key), ms(AWS_LABEL, ref))} "
-            f"| {req if cmd.n is not None else '—'} |"
+            f"| {req if reqs else '—'} |"
         )
     lines += [
         "",
-        "Rows with N — fetch nothing; their ratios are to the N=1 rows.",
+        "Rows with N — fetch nothing, or a secret and a parameter path; their ratios are to the N=1 rows.",
         "",
         "## Peak memory (max RSS of the whole process; `true` is tiny, so this is the Python part)",
         "",

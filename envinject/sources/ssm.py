@@ -168,7 +168,9 @@ class ParameterStoreSource:
                 resp = client.get_parameters_by_path(**kwargs)
             except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
                 raise translate(exc, _what(loc), client, BY_PATH) from None
-            params.extend(resp.get("Parameters", []))
+            if "Parameters" not in resp:  # botocore reads a garbled or cut-off body as an empty answer
+                raise _bad_response(loc, client)
+            params.extend(resp["Parameters"])
             if not resp.get("NextToken"):
                 break
             kwargs["NextToken"] = resp["NextToken"]

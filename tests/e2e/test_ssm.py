@@ -15,6 +15,7 @@ from tests.e2e.conftest import CHILD, Result
 from tests.e2e.test_resident import CHILD as RESIDENT_CHILD
 from tests.e2e.test_resident import lines, start, wait_for
 from tests.emulator import Emulator
+from tests.faults.proxy import FaultPlan, FaultProxy
 
 Run = Callable[..., Result]
 CANARY = "canary-ssm-e2e-8128"
@@ -171,3 +172,28 @@ def test_policy_decrypts_a_customer_key_through_ssm_only(ssm: Any, run: Run, emu
     assert r.returncode == 0, r.stderr
     assert "ssm:DescribeParameters" in r.stderr and "--kms-key" in r.stderr
     assert [s["Sid"] for s in json.loads(r.stdout)["Statement"]] == ["ReadParameters"]
+
+
+@pytest.mark.parametrize("fault", ["garble", "truncate"])
+@pytest.mark.parametrize("ref", ["ssm:///myapp/prod/db/host", "ssm:///myapp/prod/", "X=ssm:///myapp/prod/db/host:1"])
+def test_garbled_or_cut_off_answers_run_nothing(
+    ssm: Any, run: Run, emulator: Emulator, tmp_path: Path, fault: str, ref: str
+) -> None:
+    marker = tmp_path / "ran"
+    with FaultProxy(emulator.url, FaultPlan(**{fault: 1.0})) as proxy:
+        r = run("-s", ref, "--endpoint-url", proxy.url, "--", "touch", str(marker))
+    assert r.returncode == 125
+    assert not marker.exists()
+    assert len(r.stderr.splitlines()) == 1
+    assert "garbled or cut-off" in r.stderr and proxy.url in r.stderr
+    r.assert_no(CANARY)
+
+
+def test_throttled_parameter_reads_are_retried(ssm: Any, run: Run, emulator: Emulator) -> None:
+    with FaultProxy(emulator.url, FaultPlan(throttle=0.5, seed=7)) as proxy:
+        r = run("-s", "APIKEYS", "-s", "ssm:///myapp/prod/", "--endpoint-url", proxy.url, "--", *CHILD)
+        counts = proxy.counts
+    assert r.returncode == 0, r.stderr
+    assert {k: r.env[k] for k in EXPECTED} == EXPECTED
+    assert counts.faults["throttle"] >= 1  # the retries rode it out
+    assert counts.operations["AmazonSSM.GetParametersByPath"] >= 2
