@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -43,6 +44,7 @@ class SecretsManagerSource:
         self._note = note or (lambda _msg: None)
         #: Requests sent, by operation name (for -v and the benchmarks).
         self.requests: dict[str, int] = {}
+        self._lock = threading.Lock()  # requests are counted from several threads
 
     @classmethod
     def from_client(cls, client: Any, **kwargs: Any) -> SecretsManagerSource:
@@ -50,7 +52,8 @@ class SecretsManagerSource:
         return cls(lambda _region: client, **kwargs)
 
     def _count(self, op: str) -> None:
-        self.requests[op] = self.requests.get(op, 0) + 1
+        with self._lock:
+            self.requests[op] = self.requests.get(op, 0) + 1
 
     def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
         found: dict[Locator, Payload] = {}

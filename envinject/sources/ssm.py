@@ -5,8 +5,10 @@ decryption, so a SecureString arrives as its plain value."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from ..errors import EnvinjectError, FetchError
@@ -67,6 +69,7 @@ class ParameterStoreSource:
         self._client_for = client_for
         self._note = note or (lambda _msg: None)
         self.requests: dict[str, int] = {}
+        self._lock = threading.Lock()  # requests are counted from several threads
 
     @classmethod
     def from_client(cls, client: Any, **kwargs: Any) -> ParameterStoreSource:
@@ -74,7 +77,8 @@ class ParameterStoreSource:
         return cls(lambda _region: client, **kwargs)
 
     def _count(self, op: str) -> None:
-        self.requests[op] = self.requests.get(op, 0) + 1
+        with self._lock:
+            self.requests[op] = self.requests.get(op, 0) + 1
 
     def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
         results = self.fetch_each(locators)
@@ -90,14 +94,13 @@ class ParameterStoreSource:
         unpinned: dict[str | None, list[Locator]] = {}
         for loc in dict.fromkeys(locators):
             if loc.is_path:
-                tasks.append(lambda loc=loc: {loc: self._or_error(self._path, loc)})  # type: ignore[misc]
+                tasks.append(partial(self._alone, self._path, loc))
             elif loc.versioned:
-                tasks.append(lambda loc=loc: {loc: self._or_error(self._one, loc)})  # type: ignore[misc]
+                tasks.append(partial(self._alone, self._one, loc))
             else:
                 unpinned.setdefault(loc.region, []).append(loc)
         for group in unpinned.values():
-            for i in range(0, len(group), NAMES_PER_CALL):
-                tasks.append(lambda chunk=group[i : i + NAMES_PER_CALL]: self._many(chunk))  # type: ignore[misc]
+            tasks += [partial(self._many, group[i : i + NAMES_PER_CALL]) for i in range(0, len(group), NAMES_PER_CALL)]
         # Build the clients first, in this thread: botocore's session is not safe to build them concurrently.
         for region in {loc.region for loc in locators}:
             self._client_for(region)
@@ -109,6 +112,9 @@ class ParameterStoreSource:
                 for part in pool.map(lambda task: task(), tasks):
                     results.update(part)
         return {loc: results[loc] for loc in locators}
+
+    def _alone(self, fetch: Callable[[Locator], Payload], loc: Locator) -> Results:
+        return {loc: self._or_error(fetch, loc)}
 
     @staticmethod
     def _or_error(fetch: Callable[[Locator], Payload], loc: Locator) -> Payload | EnvinjectError:
