@@ -143,9 +143,10 @@ def find_aws() -> Aws:
         path = _unshim(found)
         version = _aws_version(path)
         if version:
-            shim = f", resolved from the shim {found}" if path != found else ""
-            return Aws(path, f"{version} at {path}{shim}")
-        problem = f"{found} does not run"
+            # Versions only: a report names no path of the machine it ran on.
+            shim = ", behind a pyenv shim (the real script is timed)" if path != found else ""
+            return Aws(path, f"{version}, found on PATH{shim}")
+        problem = "the aws on PATH does not run"
     local = AWS_VENV / "bin" / "aws"
     if not local.exists():
         print(f"aws: {problem}; installing awscli into {AWS_VENV} (once)", file=sys.stderr)
@@ -160,8 +161,8 @@ def find_aws() -> Aws:
             return Aws(None, f"AWS CLI row skipped: {problem}, and installing awscli failed: {exc}")
     version = _aws_version(str(local))
     if not version:
-        return Aws(None, f"AWS CLI row skipped: {problem}, and {local} does not run")
-    return Aws(str(local), f"{version} at {local} (installed by this benchmark)")
+        return Aws(None, f"AWS CLI row skipped: {problem}, and the one in benchmarks/.aws-venv does not run")
+    return Aws(str(local), f"{version}, installed by this benchmark into benchmarks/.aws-venv")
 
 
 def _unshim(path: str) -> str:
@@ -421,7 +422,7 @@ def machine() -> list[str]:
     versions = {name: _version(name) for name in ("envinject", "botocore", "boto3", "typer", "moto")}
     return [
         f"- machine: {platform.machine()}, {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()} ({sys.executable})",
+        f"- Python {platform.python_version()} (the project's virtual environment)",
         "- " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
     ]
