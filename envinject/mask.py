@@ -56,9 +56,18 @@ class Masker:
         if self._regex is None:
             return bytes(chunk)
         buf = self._tail + chunk
-        out, used = self._scan(buf, self._undecided_from(buf))
-        self._tail = buf[used:]
-        return out
+        parts: list[bytes] = []
+        while True:
+            end = self._undecided_from(buf)
+            out, used = self._scan(buf, end)
+            parts.append(out)
+            buf = buf[used:]
+            if used <= end:
+                break
+            # A match ran past the undecided tail and consumed its start: what follows the match is a new
+            # stream, whose own certain part must not be held back.
+        self._tail = buf
+        return b"".join(parts)
 
     def flush(self) -> bytes:
         """End of stream: return what was held back, masked. The masker can then start a new stream."""
