@@ -431,9 +431,10 @@ def push(
     from .core import client_factory
     from .envfile import Literal, read_envfile
     from .push import apply_push, current_content, plan_push
+    from .refs import SSM_SCHEME
 
     try:
-        if secret.startswith("ssm://"):
+        if secret.startswith(SSM_SCHEME):
             raise ConfigError(
                 f"push stores one Secrets Manager secret, and {secret!r} is a parameter",
                 hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",

@@ -68,18 +68,21 @@ class Locator:
         """A Parameter Store path: every parameter below it."""
         return self.backend == "ssm" and self.secret_id.endswith("/")
 
+    @property
+    def selected(self) -> str:
+        """A parameter's name with its version or label as the SSM API takes it: ``/app/db:3``, ``/app/db:blue``."""
+        selector = self.version_id or self.version_stage
+        return self.secret_id + (f":{selector}" if selector else "")
+
     def describe(self) -> str:
         """What it is, for messages: ``secret 'APIKEYS'``, ``parameter '/app/url'``, ``parameter path '/app/'``."""
         if self.backend == "sm":
             return f"secret {self.secret_id!r}"
-        selector = self.version_id or self.version_stage
-        name = self.secret_id + (f":{selector}" if selector else "")
-        return f"parameter {'path ' if self.is_path else ''}{name!r}"
+        return f"parameter {'path ' if self.is_path else ''}{self.selected!r}"
 
     def __str__(self) -> str:
         if self.backend == "ssm":
-            selector = self.version_id or self.version_stage
-            return SSM_SCHEME + self.secret_id + (f":{selector}" if selector else "")
+            return SSM_SCHEME + self.selected
         query = [f"{k}={v}" for k, v in (("version-stage", self.version_stage), ("version-id", self.version_id)) if v]
         return self.secret_id + ("?" + "&".join(query) if query else "")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,6 +45,28 @@ class Payload:
     #: Values already split and named by the backend (a Parameter Store parameter or path); None for a
     #: document whose JSON keys name the variables.
     items: tuple[Item, ...] | None = field(default=None, repr=False)
+
+
+class RequestCount(dict[str, int]):
+    """Requests sent, by operation name (for -v and the benchmarks); counted safely from several threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def add(self, operation: str) -> None:
+        with self._lock:
+            self[operation] = self.get(operation, 0) + 1
+
+
+def all_or_nothing(results: Mapping[Locator, Payload | EnvinjectError]) -> dict[Locator, Payload]:
+    """The payloads, or the first failure in the order given (so the message is deterministic)."""
+    payloads: dict[Locator, Payload] = {}
+    for loc, result in results.items():
+        if isinstance(result, EnvinjectError):
+            raise result
+        payloads[loc] = result
+    return payloads
 
 
 class Source(Protocol):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import EnvinjectError, FetchError
 from ..refs import Locator
-from . import Account, Payload
+from . import Account, Payload, RequestCount, all_or_nothing
 from .aws import client_error, endpoint_of, failure_kind, translate
 
 GET = "secretsmanager:GetSecretValue"
@@ -42,18 +41,12 @@ class SecretsManagerSource:
         self._batch_client_for = batch_client_for or client_for
         self.batch = batch
         self._note = note or (lambda _msg: None)
-        #: Requests sent, by operation name (for -v and the benchmarks).
-        self.requests: dict[str, int] = {}
-        self._lock = threading.Lock()  # requests are counted from several threads
+        self.requests = RequestCount()
 
     @classmethod
     def from_client(cls, client: Any, **kwargs: Any) -> SecretsManagerSource:
         """A source that uses one client for every secret (tests, or one region)."""
         return cls(lambda _region: client, **kwargs)
-
-    def _count(self, op: str) -> None:
-        with self._lock:
-            self.requests[op] = self.requests.get(op, 0) + 1
 
     def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
         found: dict[Locator, Payload] = {}
@@ -74,7 +67,7 @@ class SecretsManagerSource:
     def _batch(self, chunk: list[Locator]) -> dict[Locator, Payload]:
         """Fetch up to 20 in one call. Returns what it got; whatever is missing is fetched singly."""
         client = self._batch_client_for(chunk[0].region)
-        self._count("BatchGetSecretValue")
+        self.requests.add("BatchGetSecretValue")
         try:
             resp = client.batch_get_secret_value(SecretIdList=[loc.secret_id for loc in chunk])
         except Exception as exc:  # noqa: BLE001 - any failure of the batch falls back to single reads
@@ -105,17 +98,13 @@ class SecretsManagerSource:
         return got
 
     def _fetch_concurrently(self, locators: Sequence[Locator]) -> dict[Locator, Payload]:
-        results = self.fetch_each(locators)
-        for result in results.values():  # the first failure in the order given, so the message is deterministic
-            if isinstance(result, EnvinjectError):
-                raise result
-        return results  # type: ignore[return-value]
+        return all_or_nothing(self.fetch_each(locators))
 
     def fetch_each(self, locators: Sequence[Locator]) -> dict[Locator, Payload | EnvinjectError]:
         """GetSecretValue for each locator, concurrently, each one's result or error (for check)."""
         if len(locators) <= 1:
             return {loc: self._fetch_or_error(loc) for loc in locators}
-        # Build the clients first, in this thread: botocore's session is not safe to build them concurrently.
+        # Build the clients first: a setup failure (no region, an unknown profile) is one error for the call.
         for loc in locators:
             self._client_for(loc.region)
         with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(locators))) as pool:
@@ -135,7 +124,7 @@ class SecretsManagerSource:
             kwargs["VersionStage"] = loc.version_stage
         if loc.version_id:
             kwargs["VersionId"] = loc.version_id
-        self._count("GetSecretValue")
+        self.requests.add("GetSecretValue")
         try:
             resp = client.get_secret_value(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message

@@ -5,7 +5,6 @@ decryption, so a SecureString arrives as its plain value."""
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -13,7 +12,7 @@ from typing import Any
 
 from ..errors import EnvinjectError, FetchError
 from ..refs import SSM_SCHEME, Locator
-from . import Account, Item, Payload
+from . import Account, Item, Payload, RequestCount, all_or_nothing
 from .aws import client_error, endpoint_of, failure_kind, translate
 
 GET_ONE = "ssm:GetParameter"
@@ -42,12 +41,6 @@ def _api_path(loc: Locator) -> str:
     return plain_name(loc.secret_id).rstrip("/") or "/"
 
 
-def _api_name(loc: Locator) -> str:
-    """A name with its selector, as GetParameter takes it: ``/app/db:3``, ``/app/db:blue``."""
-    selector = loc.version_id or loc.version_stage
-    return loc.secret_id + (f":{selector}" if selector else "")
-
-
 def _what(loc: Locator) -> str:
     return loc.describe()
 
@@ -68,25 +61,15 @@ class ParameterStoreSource:
     def __init__(self, client_for: ClientFor, *, note: Callable[[str], None] | None = None) -> None:
         self._client_for = client_for
         self._note = note or (lambda _msg: None)
-        self.requests: dict[str, int] = {}
-        self._lock = threading.Lock()  # requests are counted from several threads
+        self.requests = RequestCount()
 
     @classmethod
     def from_client(cls, client: Any, **kwargs: Any) -> ParameterStoreSource:
         """A source that uses one client for every parameter (tests, or one region)."""
         return cls(lambda _region: client, **kwargs)
 
-    def _count(self, op: str) -> None:
-        with self._lock:
-            self.requests[op] = self.requests.get(op, 0) + 1
-
     def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
-        results = self.fetch_each(locators)
-        for loc in locators:  # the first failure in the order given, so the message is deterministic
-            result = results[loc]
-            if isinstance(result, EnvinjectError):
-                raise result
-        return results  # type: ignore[return-value]
+        return all_or_nothing(self.fetch_each(locators))
 
     def fetch_each(self, locators: Sequence[Locator]) -> Results:
         """Each locator's payload or error; the calls run concurrently."""
@@ -101,7 +84,7 @@ class ParameterStoreSource:
                 unpinned.setdefault(loc.region, []).append(loc)
         for group in unpinned.values():
             tasks += [partial(self._many, group[i : i + NAMES_PER_CALL]) for i in range(0, len(group), NAMES_PER_CALL)]
-        # Build the clients first, in this thread: botocore's session is not safe to build them concurrently.
+        # Build the clients first: a setup failure (no region, an unknown profile) is one error for the call.
         for region in {loc.region for loc in locators}:
             self._client_for(region)
         results: Results = {}
@@ -126,7 +109,7 @@ class ParameterStoreSource:
     def _many(self, chunk: list[Locator]) -> Results:
         """Up to 10 parameters in one GetParameters call."""
         client = self._client_for(chunk[0].region)
-        self._count("GetParameters")
+        self.requests.add("GetParameters")
         try:
             resp = client.get_parameters(Names=[loc.secret_id for loc in chunk], WithDecryption=True)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
@@ -155,9 +138,9 @@ class ParameterStoreSource:
     def _one(self, loc: Locator) -> Payload:
         """One GetParameter call, with the version or label the locator carries."""
         client = self._client_for(loc.region)
-        self._count("GetParameter")
+        self.requests.add("GetParameter")
         try:
-            resp = client.get_parameter(Name=_api_name(loc), WithDecryption=True)
+            resp = client.get_parameter(Name=loc.selected, WithDecryption=True)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
             raise translate(exc, _what(loc), client, GET_ONE) from None
         return _payload(resp.get("Parameter") or {}, loc, client)
@@ -169,7 +152,7 @@ class ParameterStoreSource:
         kwargs: dict[str, Any] = {"Path": prefix, "Recursive": True, "WithDecryption": True, "MaxResults": 10}
         params: list[Mapping[str, Any]] = []
         while True:
-            self._count("GetParametersByPath")
+            self.requests.add("GetParametersByPath")
             try:
                 resp = client.get_parameters_by_path(**kwargs)
             except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
