@@ -62,7 +62,7 @@ def _json(ref: Ref, text: str) -> object:
             ) from None
         raise SecretFormatError(
             f"{what} is plain text, not a JSON object",
-            hint=f"write VAR={ref.text} to put it whole into VAR",
+            hint=f"write VAR={ref.locator} to put it whole into VAR",
             kind="not_json",
         ) from None
 

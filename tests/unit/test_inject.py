@@ -93,6 +93,9 @@ def raises(refs: list[str], secrets: dict[str, Payload], kind: type[EnvinjectErr
 
 def test_plain_text_without_var_tells_to_use_var() -> None:
     raises(["plain"], {"plain": text(CANARY)}, SecretFormatError, "'plain'", "VAR=plain")
+    # with a key or an assignment, the hint still names the reference that takes the text whole
+    message = raises(["X=plain#k"], {"plain": text(CANARY)}, SecretFormatError, "write VAR=plain to")
+    assert "#k" not in message
 
 
 def test_json_but_not_an_object() -> None:
