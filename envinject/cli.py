@@ -5,11 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import json
-import os
-import shlex
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -18,11 +14,11 @@ import typer
 from typer._click.exceptions import ClickException  # typer vendors click; no public name for it
 from typer.core import TyperGroup
 
-from . import STARTED, __version__
-from .errors import EXIT_FAILURE, ConfigError, EnvinjectError
+from . import __version__
+from .errors import EXIT_FAILURE, EnvinjectError
 
 if TYPE_CHECKING:
-    from .config import Settings
+    pass
 
 _GROUP_WORDS = {"-h", "--help", "--version", "--install-completion", "--show-completion"}
 
@@ -147,47 +143,13 @@ def _fail(err: EnvinjectError) -> NoReturn:
     raise typer.Exit(err.exit_code) from None
 
 
-def _deadline(settings: Settings) -> Any:
-    from .core import endpoint_of
-    from .process import deadline
-
-    return deadline(
-        settings.timeout,
-        lambda: (
-            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
-            f"{', '.join(repr(s) for s in settings.secrets) or 'the secrets'}; "
-            "check the network, VPC endpoint or --endpoint-url (--timeout sets the limit)"
-        ),
-    )
-
-
-def _notes(verbose: bool) -> Callable[[str], None]:
-    def note(msg: str) -> None:
-        if verbose:
-            typer.echo(f"envinject: {msg}", err=True)
-
-    return note
-
-
-def _settings(source: dict[str, Any], note: Callable[[str], None]) -> Settings:
-    """Settings from the command line, the environment and the config file, in that order of precedence."""
-    from .config import find_config, load_config, resolve_settings
-
-    config_path, no_config = source.pop("config", None), source.pop("no_config", None)
-    config = None
-    if config_path is not None:
-        config = load_config(config_path)
-        if config is None:
-            raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
-    elif not no_config:
-        config = find_config(Path.cwd())
-    settings = resolve_settings(source, os.environ, config)
-    note(f"config: {_ms()} ({config.path if config is not None else 'no config file'})")
-    return settings
-
-
-def _ms(since: float = STARTED) -> str:
-    return f"{(time.perf_counter() - since) * 1000:.0f} ms"
+def _call(body: Callable[[], int]) -> NoReturn:
+    """Run a command's function; its exit status ends the process, its EnvinjectError is one line."""
+    try:
+        status = body()
+    except EnvinjectError as err:
+        _fail(err)
+    raise typer.Exit(status)
 
 
 @app.command(
@@ -228,90 +190,16 @@ def run(
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
-    from .core import environment, inject
-    from .environ import final_sources
-    from .process import exec_command
+    from .commands import Log, load_settings
+    from .commands.run import RunOptions
+    from .commands.run import run as run_command
 
-    note = _notes(verbose)
-    try:
-        if not command:
-            raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
-        settings = _settings(source, note)
-        if not settings.secrets and not settings.env_files:
-            note("no secrets given; running the command with the inherited environment")
-        fetching = time.perf_counter()
-        with _deadline(settings):
-            injection = inject(settings, note=note)
-        env = environment(settings, injection.bindings, os.environ)
-        names = final_sources(injection.bindings)
-        _note_fetch(note, injection, fetching, len(names))
-        if dry_run:
-            for name, src in names.items():
-                kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
-                typer.echo(f"{name}\t<- {src}{kept}")
-            typer.echo(f"exec: {shlex.join(command)}")
-            return
-        if not (init or watch or mask or restart_on_exit):
-            note(f"exec: {command[0]} at {_ms()} after start")
-            exec_command(command, env, search_path=os.environ.get("PATH"))
-        status = _supervise(
-            command, env, settings, injection, init=init, watch=watch, mask=mask, restart_on_exit=restart_on_exit,
-            stop_signal=stop_signal, kill_timeout=kill_timeout,
-        )  # fmt: skip
-    except EnvinjectError as err:
-        _fail(err)
-    raise typer.Exit(status)
-
-
-def _note_fetch(note: Callable[[str], None], injection: Any, started: float, variables: int) -> None:
-    """-v: how long finding credentials and fetching took, and the requests sent."""
-    factory = injection.factory
-    credentials = 0.0
-    if factory is not None and factory.credentials_seconds is not None:
-        credentials = factory.credentials_seconds
-        note(f"credentials: {credentials * 1000:.0f} ms ({factory.credentials_method or 'none found'})")
-    requests = injection.source.requests
-    detail = ", ".join(f"{n} {op}" for op, n in requests.items())
-    setup = f", {(factory.setup_seconds - credentials) * 1000:.0f} ms of it loading botocore" if factory else ""
-    fetch_ms = (time.perf_counter() - started - credentials) * 1000
-    note(
-        f"fetch: {fetch_ms:.0f} ms{setup}; {sum(requests.values())} request(s) ({detail or 'none'}); "
-        f"{variables} variable(s)"
-    )
-
-
-def _supervise(
-    command: list[str], env: dict[str, str], settings: Settings, injection: Any, *, init: bool,
-    watch: float | None, mask: bool, restart_on_exit: bool, stop_signal: str, kill_timeout: float,
-) -> int:  # fmt: skip
-    """The resident modes: envinject stays the command's parent and returns its exit status."""
-    import signal
-
-    from .core import make_source
-    from .supervisor import Supervisor, SupervisorOptions
-    from .watch import Watcher
-
-    name = stop_signal.upper() if stop_signal.upper().startswith("SIG") else "SIG" + stop_signal.upper()
-    try:
-        signum = signal.Signals[name] if not stop_signal.isdigit() else signal.Signals(int(stop_signal))
-    except (KeyError, ValueError):
-        raise EnvinjectError(f"unknown signal {stop_signal!r}", hint="for example SIGTERM, SIGINT or 15") from None
-    if watch is not None and watch <= 0:
-        raise EnvinjectError("--watch needs a positive number of seconds", hint="for example --watch 60")
-    values = [b.value for b in injection.bindings] if mask else []
-    options = SupervisorOptions(
-        stop_signal=signum, kill_timeout=kill_timeout, mask_values=values, restart_on_exit=restart_on_exit,
-        reap_orphans=True if init else None,
+    log = Log(verbose)
+    options = RunOptions(
+        command=command or [], dry_run=dry_run, init=init, watch=watch, mask=mask, restart_on_exit=restart_on_exit,
+        stop_signal=stop_signal, kill_timeout=kill_timeout,
     )  # fmt: skip
-    with Supervisor(options) as sup:
-        sup.start(command, env, search_path=os.environ.get("PATH"))
-        if watch is None:
-            return sup.run()
-        # Two tries per poll: a failed poll is logged and tried again at the next, backed-off interval.
-        poll_source = make_source(dataclasses.replace(settings, max_attempts=2))
-        masks = sup.add_mask_values if mask else None
-        watcher = Watcher(settings, injection, os.environ, watch, _notes(True), masks, poll_source)
-        return sup.run(watcher.poll, watcher.interval)
+    _call(lambda: run_command(load_settings(source, log), options, log))
 
 
 @app.command(help="Write the injected variables (never the inherited ones) as dotenv, shell, json, docker or github.")
@@ -330,37 +218,13 @@ def export(
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
-    from .core import environment, inject
-    from .environ import final_sources
-    from .files import git_unignored, write_private
-    from .formats import render
-    from .formats.dotenv import interpolation_hazards
-    from .formats.github import mask_commands
+    from .commands import Log, load_settings
+    from .commands.export import ExportOptions
+    from .commands.export import export as export_command
 
-    note, warn = _notes(verbose), _notes(True)
-    try:
-        settings = _settings(source, note)
-        with _deadline(settings):
-            injection = inject(settings, note=note)
-        final = environment(settings, injection.bindings, os.environ)
-        env = {name: final[name] for name in final_sources(injection.bindings)}
-        text = render(fmt, env)
-        if fmt == "dotenv":
-            for name in interpolation_hazards(env):
-                warn(f"{name} contains ${{...}}: read it with dotenv_values(interpolate=False) or envinject "
-                     "--env-file; load_dotenv() would expand it")  # fmt: skip
-        if github_mask:
-            sys.stdout.write(mask_commands(env))
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            write_private(output, text, force=force)
-            note(f"wrote {len(env)} variable(s) to {output}")
-            if git_unignored(output):
-                warn(f"{output} is in a git work tree and not ignored: add it to .gitignore before it is committed")
-        sys.stdout.flush()
-    except EnvinjectError as err:
-        _fail(err)
+    log = Log(verbose)
+    options = ExportOptions(fmt=fmt, output=output, force=force, github_mask=github_mask)
+    _call(lambda: export_command(load_settings(source, log), options, log))
 
 
 @app.command(help="Report, per reference, whether a run would work; set nothing and print no value.")
@@ -370,19 +234,11 @@ def check(
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
-    from .check import check as run_check
-    from .check import render
-    from .core import caller_identity, make_source
+    from .commands import Log, load_settings
+    from .commands.check import check as check_command
 
-    note = _notes(verbose)
-    try:
-        settings = _settings(source, note)
-        src = make_source(settings, note=note)
-        report = run_check(settings, src, os.environ, caller_identity(settings, note))
-    except EnvinjectError as err:
-        _fail(err)
-    typer.echo(json.dumps(report.to_json(), indent=2) if json_output else render(report))
-    raise typer.Exit(0 if report.ok else 1)
+    log = Log(verbose)
+    _call(lambda: check_command(load_settings(source, log), log, json_output=json_output))
 
 
 @app.command(help="Print the IAM policy (JSON) that a run of these secrets needs, and no more.")
@@ -397,17 +253,15 @@ def policy(
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
-    from .core import iam_policy
+    from .commands import Log, load_settings
+    from .commands.policy import policy as policy_command
 
-    note = _notes(verbose)
-    try:
-        settings = _settings(source, note)
-        document = iam_policy(
-            settings, kms_keys=kms_key or [], account=account, partition=partition, note=note, warn=_notes(True)
+    log = Log(verbose)
+    _call(
+        lambda: policy_command(
+            load_settings(source, log), log, kms_keys=kms_key or [], account=account, partition=partition
         )
-    except EnvinjectError as err:
-        _fail(err)
-    typer.echo(json.dumps(document, indent=2))
+    )
 
 
 @app.command(help="Store a .env FILE in Secrets Manager as one JSON secret (created, or a new version added).")
@@ -427,34 +281,17 @@ def push(
         bool, typer.Option("--dry-run", help="List the key names that would be added, changed and removed.")
     ] = False,
 ) -> None:
+    from .commands import Log
+    from .commands.push import PushOptions
+    from .commands.push import push as push_command
     from .config import Settings
-    from .core import client_factory
-    from .envfile import Literal, read_envfile
-    from .push import apply_push, current_content, plan_push
-    from .refs import SSM_SCHEME
 
-    try:
-        if secret.startswith(SSM_SCHEME):
-            raise ConfigError(
-                f"push stores one Secrets Manager secret, and {secret!r} is a parameter",
-                hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",
-            )
-        pairs = {e.name: e.value for _, e in read_envfile(file, refs=False) if isinstance(e, Literal)}
-        aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
-        client = client_factory(aws if timeout is None else dataclasses.replace(aws, timeout=timeout)).client(
-            "secretsmanager"
-        )
-        plan = plan_push(current_content(client, secret), pairs, merge=merge)
-        verb = "update" if plan.exists else "create"
-        lines = [f"{'would ' if dry_run else ''}{verb} secret {secret!r}"]
-        lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))
-                  for key in keys]  # fmt: skip
-        if not dry_run:
-            version = apply_push(client, secret, plan, description=description, kms_key_id=kms_key_id)
-            lines[0] = f"{verb}d secret {secret!r} (version {version})"
-        typer.echo("\n".join(lines))
-    except EnvinjectError as err:
-        _fail(err)
+    aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
+    settings = aws if timeout is None else dataclasses.replace(aws, timeout=timeout)
+    options = PushOptions(
+        file=file, secret=secret, merge=merge, description=description, kms_key_id=kms_key_id, dry_run=dry_run
+    )
+    _call(lambda: push_command(settings, options, Log()))
 
 
 def main() -> None:

@@ -1,0 +1,59 @@
+"""One typer-free function per command: what happens on a run, an export, a check, a policy or a push.
+
+The CLI (and the fast entry point) parse the command line into these functions' arguments; the functions
+raise :class:`~envinject.errors.EnvinjectError` and return an exit status. Nothing here imports typer.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import STARTED
+from ..errors import EnvinjectError
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+class Log:
+    """What a command says on stderr: ``note`` only with -v, ``warn`` always. Never values."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        self.verbose = verbose
+
+    def note(self, msg: str) -> None:
+        if self.verbose:
+            self.warn(msg)
+
+    def warn(self, msg: str) -> None:
+        sys.stderr.write(f"envinject: {msg}\n")
+        sys.stderr.flush()
+
+
+def elapsed(since: float = STARTED) -> str:
+    """Milliseconds since ``since`` (envinject's start), for -v."""
+    return f"{(time.perf_counter() - since) * 1000:.0f} ms"
+
+
+def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the command line (``given``: the source options as parsed, ``config`` and ``no_config``
+    among them), the environment and the config file, in that order of precedence."""
+    from ..config import find_config, load_config, resolve_settings
+
+    values = dict(given)
+    config_path, no_config = values.pop("config", None), values.pop("no_config", None)
+    config = None
+    if config_path is not None:
+        config = load_config(Path(config_path))
+        if config is None:
+            raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
+    elif not no_config:
+        config = find_config(Path.cwd())
+    settings = resolve_settings(values, os.environ if environ is None else environ, config)
+    log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
+    return settings

@@ -1,0 +1,27 @@
+"""`envinject policy`: the IAM policy a run of these secrets needs, and no more."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from . import Log
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+
+def policy(
+    settings: Settings, log: Log, *, kms_keys: Sequence[str] = (), account: str | None = None,
+    partition: str | None = None,
+) -> int:  # fmt: skip
+    """Print the policy document as JSON."""
+    from ..core import iam_policy
+
+    document = iam_policy(
+        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
+    )
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    return 0
