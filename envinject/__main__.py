@@ -1,3 +1,3 @@
-from envinject.cli import main
+from envinject.entry import main
 
 main()

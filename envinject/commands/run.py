@@ -106,7 +106,10 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
 
 def supervise(env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions) -> int:
     """The resident modes: envinject stays the command's parent and returns its exit status."""
+    import gc
     import signal
+
+    gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
     from ..core import make_source
     from ..supervisor import Supervisor, SupervisorOptions

@@ -149,7 +149,7 @@ def test_wheel_has_the_console_script_version_and_metadata(dists: Dists) -> None
         entry_points = configparser.ConfigParser()
         entry_points.read_string(whl.read(f"{info}/entry_points.txt").decode())
         metadata = Parser().parsestr(whl.read(f"{info}/METADATA").decode())
-    assert dict(entry_points["console_scripts"]) == {"envinject": "envinject.cli:main"}
+    assert dict(entry_points["console_scripts"]) == {"envinject": "envinject.entry:main"}
     assert metadata["Name"] == "envinject"
     assert metadata["Version"] == VERSION
     assert metadata["License-Expression"] == "MIT"
