@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
-from .envfile import read_envfile
 from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
 from .inject import Layered, Naming, Options, layered_entries, resolve_full
-from .policy import Account, build_policy, key_arn
 from .refs import Locator, Ref
 from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
+
+if TYPE_CHECKING:
+    from .envfile import Entry
 
 
 @dataclass
@@ -77,12 +78,20 @@ def make_source(
 
 def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None] | None = None) -> Injection:
     """Read the env files, fetch every secret and return the bindings in precedence order."""
-    env_files = [read_envfile(path) for path in settings.env_files]
+    env_files = _env_files(settings)
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
     options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
     bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files)
     return Injection(bindings, source, layered, payloads, options, factory)
+
+
+def _env_files(settings: Settings) -> list[list[tuple[str, Entry]]]:
+    if not settings.env_files:
+        return []
+    from .envfile import read_envfile  # a run without env files does not load their parser
+
+    return [read_envfile(path) for path in settings.env_files]
 
 
 def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[str, str]) -> dict[str, str]:
@@ -99,7 +108,7 @@ def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[
 
 def locators(settings: Settings) -> list[Locator]:
     """Every secret a run of these settings reads, each once, without fetching anything."""
-    layered = layered_entries(settings.secrets, [read_envfile(p) for p in settings.env_files])
+    layered = layered_entries(settings.secrets, _env_files(settings))
     return list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
 
 
@@ -128,6 +137,8 @@ def iam_policy(
 ) -> dict[str, Any]:
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
     is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
+    from .policy import Account, build_policy, key_arn
+
     factory = client_factory(settings)
     wanted = locators(settings)
     if account is None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import flatten
-from .envfile import Entry, Literal
 from .environ import Binding
 from .errors import EnvinjectError, NamingError, SecretFormatError
 from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
+
+if TYPE_CHECKING:
+    from .envfile import Entry
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,7 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
 ENV_FILE, SECRET, ASSIGNMENT = 0, 1, 2
 
 
-Layered = tuple[int, str, Entry]
+Layered = tuple[int, str, "Entry"]
 #: Called with (where, reference, its bindings or its error) when a caller wants every outcome.
 Outcome = Callable[[str, Ref, "list[Binding] | EnvinjectError"], None]
 
@@ -167,7 +170,7 @@ def bind_all(
     then each reference's bindings or error goes to it, and the failed ones are left out."""
     bindings: list[tuple[int, Binding]] = []
     for layer, where, entry in layered:
-        if isinstance(entry, Literal):
+        if not isinstance(entry, Ref):  # a literal from an env file
             bindings.append((layer, Binding(entry.name, entry.value, where)))
             continue
         try:
