@@ -225,7 +225,7 @@ def test_cache_is_written_privately_and_atomically(loader_for: Any, tmp_path: Pa
     [
         pytest.param(lambda p: p.write_text("{not json"), id="corrupt"),
         pytest.param(lambda p: p.write_bytes(p.read_bytes()[:100]), id="truncated"),
-        pytest.param(lambda p: p.write_text(p.read_text().replace('"identity":[1,', '"identity":[0,')), id="stale"),
+        pytest.param(lambda p: p.write_text(p.read_text().replace(botocore.__version__, "0.0.1")), id="stale"),
         pytest.param(lambda p: p.write_text('{"identity": 1, "endpoints": []}'), id="wrong shape"),
         pytest.param(
             lambda p: p.write_text(p.read_text().replace('"services":{', '"services":{"s3":{},', 1)),
@@ -267,3 +267,70 @@ def test_cache_dir_follows_xdg() -> None:
     assert cache_dir({"XDG_CACHE_HOME": "/c", "HOME": "/h"}) == Path("/c/envinject")
     assert cache_dir({"XDG_CACHE_HOME": "relative", "HOME": "/h"}) == Path("/h/.cache/envinject")
     assert cache_dir({"HOME": "/h"}) == Path("/h/.cache/envinject")
+
+
+# --- Parameter Store's model, trimmed to the operations envinject calls ----------------------------------------
+
+SSM_CALLS = {
+    "GetParameter": {"Name": "/app/db", "WithDecryption": True},
+    "GetParameters": {"Names": ["/app/a", "/app/b:3"], "WithDecryption": True},
+    "GetParametersByPath": {"Path": "/app/", "Recursive": True, "WithDecryption": True, "NextToken": "t"},
+    "DescribeParameters": {"ParameterFilters": [{"Key": "Name", "Option": "Equals", "Values": ["/app/db"]}]},
+}
+SSM_ANSWERS = {
+    "GetParameter": {"Parameter": {"Name": "/app/db", "Type": "SecureString", "Value": "v", "Version": 3,
+                                   "LastModifiedDate": 1700000000.5, "ARN": "arn:aws:ssm:us-east-1:1:parameter/db"}},
+    "GetParameters": {"Parameters": [{"Name": "/app/a", "Value": "1", "Version": 1}], "InvalidParameters": ["/app/b"]},
+    "GetParametersByPath": {"Parameters": [{"Name": "/app/x/y", "Value": "2", "Type": "String"}], "NextToken": "n"},
+    "DescribeParameters": {"Parameters": [{"Name": "/app/db", "KeyId": "alias/aws/ssm", "Version": 3}]},
+}  # fmt: skip
+
+
+def _exchange(session: Any, operation: str, status: int, answer: dict[str, Any]) -> tuple[Any, ...]:
+    """The request a call sends (URL, target, body) and what the client makes of ``answer``. (An error code that
+    only another operation's model names is a plain ClientError on the trimmed model, with the same code.)"""
+    from botocore.awsrequest import AWSResponse
+
+    sent: list[tuple[str, Any, bytes]] = []
+
+    class Raw:
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            yield json.dumps(answer).encode()
+
+    def reply(request: Any, **_: Any) -> AWSResponse:
+        sent.append((request.url, request.headers.get("X-Amz-Target"), request.body))
+        return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1"}, Raw())
+
+    client = session.create_client("ssm", region_name="us-east-1", config=Config(retries={"total_max_attempts": 1}))
+    client.meta.events.register("before-send", reply)
+    try:
+        got: Any = getattr(client, botocore.xform_name(operation))(**SSM_CALLS[operation])
+        got.pop("ResponseMetadata", None)
+    except botocore.exceptions.ClientError as e:
+        got = (type(e).__name__, e.response["Error"])
+    return (*sent[0], got)
+
+
+@pytest.mark.parametrize("operation", sorted(SSM_CALLS))
+def test_parameter_store_calls_send_and_read_the_same(
+    operation: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _clean_env(monkeypatch, tmp_path, {})
+    for attempt in ("rebuilt", "cache"):
+        stock, narrow = _sessions(tmp_path / "cache")
+        ok = _exchange(narrow, operation, 200, SSM_ANSWERS[operation])
+        assert ok == _exchange(stock, operation, 200, SSM_ANSWERS[operation])
+        error = {"__type": "ParameterNotFound", "message": "no such parameter"}
+        failed = _exchange(narrow, operation, 400, error)
+        assert failed == _exchange(stock, operation, 400, error)
+        assert narrow.get_component("data_loader").served["ssm/2014-11-06/service-2"] == attempt
+    assert failed[-1][0] == "ParameterNotFound"
+
+
+def test_the_kept_operations_are_the_ones_envinject_calls() -> None:
+    """A new Parameter Store call must be added to OPERATIONS, or it would fail as an unknown method."""
+    from envinject.sources.loader import OPERATIONS
+
+    source = (Path(__file__).parents[2] / "envinject" / "sources" / "ssm.py").read_text()
+    called = set(re.findall(r"client\.([a-z_]+)\(", source))
+    assert called == {botocore.xform_name(op) for op in OPERATIONS["ssm"]}
