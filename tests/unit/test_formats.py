@@ -91,6 +91,7 @@ def test_dotenv_examples() -> None:
 
 @given(ENVS)
 @example({"E": "", "S": "  lead and trail\t "})
+@example({"A": "C:\\dir\\", "B": "next", "C": 'x"'})  # python-dotenv < 1.2.3 lost A and B
 def test_dotenv_round_trip(env: dict[str, str]) -> None:
     text = dotenv.render(env)
     assert dotenv_values(stream=io.StringIO(text), interpolate=False) == env
