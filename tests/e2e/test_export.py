@@ -20,6 +20,11 @@ VALUES = {
     "spaces": "  padded\t",
     "empty": "",
     "unicode": "é🙂",
+    # Values that are references elsewhere stay text when read back (a quoted env-file value is literal).
+    "db_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app",
+    "other": "sm://app",
+    "param": "ssm:///app/url",
+    "windows": "C:\\dir\\",
 }
 EXPECTED = {k.upper(): v for k, v in VALUES.items()}
 
