@@ -201,3 +201,17 @@ def test_not_found_is_not_retried(good: Any, run: Run, emulator: Emulator) -> No
         r = run("-s", "missing", "--endpoint-url", proxy.url, "--", "true")
     assert r.returncode == 125
     assert proxy.counts.total == 1
+
+
+def test_lone_surrogate_is_one_error_in_run_export_and_check(good: Any, run: Run, tmp_path: Path) -> None:
+    # JSON may escape half a UTF-16 pair alone: json.loads keeps it, and UTF-8 cannot encode it.
+    good.create_secret(Name="sur", SecretString='{"a": "' + CANARY + '\\ud800y"}')
+    cmd, marker = marker_command(tmp_path)
+    words = ("'sur#a'", "lone UTF-16 surrogate")
+    check_failure(run("-s", "good", "-s", "sur", "--", *cmd), marker, *words)
+    for fmt in ("dotenv", "shell", "json", "docker", "github"):
+        check_failure(run("export", "-s", "good", "-s", "sur", "--format", fmt), marker, *words)
+    r = run("check", "-s", "good", "-s", "sur")
+    assert r.returncode != 0 and "internal error" not in r.stdout + r.stderr
+    assert all(w in r.stdout + r.stderr for w in words), r.stdout + r.stderr
+    r.assert_no(CANARY)
