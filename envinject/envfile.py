@@ -16,7 +16,6 @@ from .errors import ConfigError, EnvinjectError
 from .naming import is_valid_name
 from .refs import SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
 
-
 # python-dotenv's `=` and the blanks after it (dotenv/parser.py `_equal_sign`); a quote next starts a quoted value.
 _QUOTED = re.compile(r"=[^\S\r\n]*['\"]")
 

@@ -15,7 +15,6 @@ from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
 
-
 # JSON's \uXXXX escapes can name half of a UTF-16 pair alone; Python keeps it, and UTF-8 cannot encode it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
