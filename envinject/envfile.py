@@ -73,11 +73,15 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
             yield where, Literal(key, value, where)
 
 
-def read_envfile(path: str | Path, *, refs: bool = True) -> list[tuple[str, Entry]]:
-    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it."""
+def read_envfile(path: str | Path, *, refs: bool = True, given_to: str = "--env-file") -> list[tuple[str, Entry]]:
+    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it, whose hint
+    names where the path was given (``given_to``: ``--env-file``, ``push``)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise ConfigError(f"env file {str(path)!r}: {reason}", hint="check the --env-file path") from None
+    except OSError as e:
+        raise ConfigError(f"env file {str(path)!r}: {e.strerror}", hint=f"check the path given to {given_to}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"env file {str(path)!r}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
     return list(parse_envfile(text, str(path), refs=refs))

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -105,3 +107,17 @@ def test_exported_dotenv_reads_back_exactly(env: dict[str, str]) -> None:
     entries = [e for _, e in parse_envfile(dotenv.render(env), "out.env")]
     assert all(isinstance(e, Literal) for e in entries)
     assert {e.name: e.value for e in entries} == env
+
+
+def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.env"
+    latin1.write_bytes("CITY=Zürich\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        read_envfile(latin1, refs=False, given_to="push")
+    assert "not UTF-8" in str(info.value) and "iconv" in info.value.hint and "--env-file" not in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        read_envfile(tmp_path / "missing.env", refs=False, given_to="push")
+    assert info.value.hint == "check the path given to push"
+    with pytest.raises(ConfigError) as info:
+        read_envfile(tmp_path / "missing.env")
+    assert info.value.hint == "check the path given to --env-file"
