@@ -37,7 +37,8 @@ $(OLDEST)/.installed-$(DOTENV_FLOOR):
 	touch $@
 
 dotenv-oldest: $(OLDEST)/.installed-$(DOTENV_FLOOR)
-	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider tests/unit/test_formats.py tests/unit/test_envfile.py
+	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider tests/unit/test_formats.py tests/unit/test_envfile.py \
+		tests/unit/test_peer_values.py tests/unit/test_push.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
