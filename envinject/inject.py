@@ -114,6 +114,12 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
     out: list[Binding] = []
     seen: dict[str, str] = {}
     for path, val, where in _pairs(ref, payload):
+        if _SURROGATE.search(where):
+            raise SecretFormatError(
+                f"{where!r} has a key with a lone UTF-16 surrogate (a \\ud800-\\udfff escape without its pair), "
+                "which is not text that a name or a message can hold",
+                hint="store the character itself, or both halves of its surrogate pair",
+            )
         name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
         if not is_valid_name(name):
             raise NamingError(

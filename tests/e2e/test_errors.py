@@ -215,3 +215,11 @@ def test_lone_surrogate_is_one_error_in_run_export_and_check(good: Any, run: Run
     assert r.returncode != 0 and "internal error" not in r.stdout + r.stderr
     assert all(w in r.stdout + r.stderr for w in words), r.stdout + r.stderr
     r.assert_no(CANARY)
+    # In a key, it would reach the terminal through --dry-run and check.
+    good.create_secret(Name="surkey", SecretString='{"\\ud800x": "' + CANARY + '"}')
+    words = ("'surkey#\\ud800x'", "lone UTF-16 surrogate")
+    for args in (["--dry-run", "-s", "surkey", "--", *cmd], ["-s", "surkey", "--", *cmd], ["export", "-s", "surkey"]):
+        check_failure(run(*args), marker, *words)
+    r = run("check", "-s", "surkey")
+    assert r.returncode != 0 and "internal error" not in r.stdout + r.stderr
+    assert all(w in r.stdout + r.stderr for w in words), r.stdout + r.stderr

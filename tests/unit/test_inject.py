@@ -140,6 +140,11 @@ def test_lone_surrogate_names_the_secret_and_key(refs: list[str], document: str,
     message.encode("utf-8")  # the message itself can be printed
 
 
+def test_lone_surrogate_in_a_key_is_named_escaped() -> None:
+    message = raises(["s"], {"s": text('{"ok": "1", "\\ud800x": "v"}')}, SecretFormatError, "'s#\\ud800x'", "a key")
+    message.encode("utf-8")
+
+
 def test_a_surrogate_pair_is_one_character() -> None:
     assert env(["s"], {"s": text('{"a": "\\ud83d\\ude00"}')}) == {"A": "\U0001f600"}
 
