@@ -1,3 +1,4 @@
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,9 @@ from hypothesis import strategies as st
 from envinject.envfile import Literal, parse_envfile, read_envfile
 from envinject.errors import ConfigError
 from envinject.formats import dotenv
+from envinject.inject import resolve
 from envinject.refs import Locator, Ref
+from envinject.sources import Payload
 
 TEMPLATE = """\
 # committed template: no secret in it
@@ -103,10 +106,16 @@ NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 @given(st.dictionaries(NAMES, REFLIKE_VALUES))
 @example({"DB_SECRET_ARN": SM_ARN, "OTHER": "sm://other", "P": "ssm:///app/url", "E": ""})
 def test_exported_dotenv_reads_back_exactly(env: dict[str, str]) -> None:
-    """Any env, written by `export` (dotenv), then read back as an env file, gives the same env."""
-    entries = [e for _, e in parse_envfile(dotenv.render(env), "out.env")]
-    assert all(isinstance(e, Literal) for e in entries)
-    assert {e.name: e.value for e in entries} == env
+    """Any env, written by `export` (dotenv), then read back as an env file, gives the same env, fetching nothing."""
+    entries = list(parse_envfile(dotenv.render(env), "out.env"))
+    assert all(isinstance(e, Literal) for _, e in entries)
+    bindings = resolve([], NoSource(), env_files=[entries])
+    assert {b.name: b.value for b in bindings} == env
+
+
+class NoSource:
+    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
+        raise AssertionError(f"fetched {locators}")
 
 
 def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> None:
