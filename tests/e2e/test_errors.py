@@ -223,3 +223,16 @@ def test_lone_surrogate_is_one_error_in_run_export_and_check(good: Any, run: Run
     r = run("check", "-s", "surkey")
     assert r.returncode != 0 and "internal error" not in r.stdout + r.stderr
     assert all(w in r.stdout + r.stderr for w in words), r.stdout + r.stderr
+
+
+def test_bare_arn_in_an_env_file_asks_for_the_scheme(good: Any, run: Run, tmp_path: Path) -> None:
+    arn = good.describe_secret(SecretId="good")["ARN"]
+    template = tmp_path / "app.env"
+    template.write_text(f"MODE=prod\nDB_SECRET_ARN={arn}\n")
+    cmd, marker = marker_command(tmp_path)
+    r = run("--env-file", str(template), "--", *cmd)
+    check_failure(r, marker, f"{template}:2", "DB_SECRET_ARN is a bare ARN", "DB_SECRET_ARN=sm://arn:...")
+    assert arn not in r.stderr
+    template.write_text(f'MODE=prod\nDB_SECRET_ARN="{arn}"\nTOKEN=sm://{arn}#token\n')
+    env = run("--env-file", str(template), "--", *CHILD_ENV).env
+    assert env["DB_SECRET_ARN"] == arn and env["TOKEN"] == GOOD["token"]
