@@ -31,6 +31,7 @@ OLDEST := .venv-dotenv-oldest
 DOTENV_FLOOR := $(shell sed -n 's/^ *"python-dotenv>=\([0-9.]*\)".*/\1/p' pyproject.toml)
 
 $(OLDEST)/.installed-$(DOTENV_FLOOR):
+	@test -n "$(DOTENV_FLOOR)" || { echo 'no "python-dotenv>=X" line found in pyproject.toml'; exit 1; }
 	rm -rf $(OLDEST)
 	$(PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install --quiet pytest hypothesis "python-dotenv==$(DOTENV_FLOOR)"
