@@ -280,6 +280,14 @@ def push(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the key names that would be added, changed and removed.")
     ] = False,
+    interpolate: Annotated[
+        bool,
+        typer.Option(
+            "--interpolate",
+            help="Expand ${NAME} and ${NAME:-default} as python-dotenv's dotenv_values() does (keys set earlier "
+            "in FILE, then the environment) before storing; without it they are stored as written.",
+        ),
+    ] = False,
 ) -> None:
     from .commands import Log
     from .commands.push import PushOptions
@@ -289,7 +297,13 @@ def push(
     aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
     settings = aws if timeout is None else dataclasses.replace(aws, timeout=timeout)
     options = PushOptions(
-        file=file, secret=secret, merge=merge, description=description, kms_key_id=kms_key_id, dry_run=dry_run
+        file=file,
+        secret=secret,
+        merge=merge,
+        description=description,
+        kms_key_id=kms_key_id,
+        dry_run=dry_run,
+        interpolate=interpolate,
     )
     _call(lambda: push_command(settings, options, Log()))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -13,6 +14,9 @@ from .errors import EnvinjectError, NamingError, SecretFormatError
 from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
+
+# JSON's \uXXXX escapes can name half of a UTF-16 pair alone; Python keeps it, and UTF-8 cannot encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,12 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
     out: list[Binding] = []
     seen: dict[str, str] = {}
     for path, val, where in _pairs(ref, payload):
+        if _SURROGATE.search(where):
+            raise SecretFormatError(
+                f"{where!r} has a key with a lone UTF-16 surrogate (a \\ud800-\\udfff escape without its pair), "
+                "which is not text that a name or a message can hold",
+                hint="store the character itself, or both halves of its surrogate pair",
+            )
         name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
         if not is_valid_name(name):
             raise NamingError(
@@ -133,6 +143,12 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
             raise SecretFormatError(
                 f"the value for {name} from {what} contains a NUL byte, which no environment can hold",
                 hint="remove the NUL from it",
+            )
+        if _SURROGATE.search(val):
+            raise SecretFormatError(
+                f"the value for {name} from {where!r} contains a lone UTF-16 surrogate (a \\ud800-\\udfff escape "
+                "without its pair), which is not text that an environment or a file can hold",
+                hint="store the character itself, or both halves of its surrogate pair",
             )
         seen[name] = where
         out.append(Binding(name, val, where))

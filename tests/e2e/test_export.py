@@ -20,6 +20,11 @@ VALUES = {
     "spaces": "  padded\t",
     "empty": "",
     "unicode": "é🙂",
+    # Values that are references elsewhere stay text when read back (a quoted env-file value is literal).
+    "db_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app",
+    "other": "sm://app",
+    "param": "ssm:///app/url",
+    "windows": "C:\\dir\\",
 }
 EXPECTED = {k.upper(): v for k, v in VALUES.items()}
 
@@ -53,6 +58,20 @@ def test_shell_round_trips_through_bash_and_dash(secret: None, run: Run, tmp_pat
 
 def test_json(secret: None, run: Run) -> None:
     assert json.loads(run("export", "-s", "app", "-f", "json").stdout) == EXPECTED
+
+
+def test_shell_refuses_a_name_bash_keeps_read_only(sm: Any, run: Run, tmp_path: Path) -> None:
+    sm.create_secret(Name="ids", SecretString=json.dumps({"uid": "canary-uid-4711", "name": "bot"}))
+    out = tmp_path / "env.sh"
+    r = run("export", "-s", "ids", "--format", "shell", "-o", str(out))
+    assert r.returncode == 125 and not out.exists()
+    assert (
+        r.stderr.startswith("envinject: UID is a variable that bash or dash keeps read-only") and "--prefix" in r.stderr
+    )
+    assert len(r.stderr.splitlines()) == 1
+    r.assert_no("canary-uid-4711")
+    r = run("export", "-s", "ids", "--prefix", "APP_", "--format", "shell")
+    assert r.returncode == 0 and "export APP_UID='canary-uid-4711'" in r.stdout
 
 
 def test_docker_refuses_a_newline_naming_the_variable(secret: None, run: Run, sm: Any) -> None:
