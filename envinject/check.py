@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .config import Settings
-from .envfile import read_envfile
+from .envfile import environment_entries, read_envfile
 from .environ import Binding, merge, missing
 from .errors import EnvinjectError
 from .inject import Naming, Options, bind_all, layered_entries
@@ -49,6 +49,11 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
     """Fetch each secret once and report every reference; nothing stops at the first failure."""
     problems: list[str] = []
     env_files = []
+    if settings.resolve_env:
+        try:
+            env_files.append(environment_entries(inherited))
+        except EnvinjectError as e:
+            problems.append(str(e))
     for path in settings.env_files:
         try:
             env_files.append(read_envfile(path))

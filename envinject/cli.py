@@ -95,6 +95,9 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Give the command only the injected variables [default: inherit]."))]),
     ("batch", Annotated[bool | None, _opt("--batch/--no-batch", help=(
         "Fetch several secrets with BatchGetSecretValue [default: batch]."))]),
+    ("resolve_env", Annotated[bool | None, _opt("--resolve-env/--no-resolve-env", help=(
+        "Replace inherited variables whose value is an sm:// or ssm:// reference by that value "
+        "[default: resolve]."))]),
     ("region", Region),
     ("profile", Profile),
     ("endpoint_url", Endpoint),

@@ -39,6 +39,8 @@ class Settings:
     override: bool = True
     pristine: bool = False
     batch: bool = True
+    #: Resolve references written in the inherited environment (``DB_PASSWORD=sm://prod/db#password``).
+    resolve_env: bool = True
 
 
 _LISTS = {"secrets", "env_files", "require", "allow"}
@@ -53,6 +55,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "override": bool,
     "pristine": bool,
     "batch": bool,
+    "resolve_env": bool,
 }
 KEYS = frozenset(f.name for f in fields(Settings))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Settings
-from .envfile import read_envfile
+from .envfile import Entry, environment_entries, read_envfile
 from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
 from .inject import Layered, Naming, Options, layered_entries, resolve_full
@@ -75,9 +75,23 @@ def make_source(
     )
 
 
-def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None] | None = None) -> Injection:
-    """Read the env files, fetch every secret and return the bindings in precedence order."""
-    env_files = [read_envfile(path) for path in settings.env_files]
+def env_entries(settings: Settings, inherited: Mapping[str, str] | None) -> list[list[tuple[str, Entry]]]:
+    """The entries below the secrets, lowest first: references written in the inherited environment (unless
+    ``--no-resolve-env``), then each env file's."""
+    found = environment_entries(inherited) if inherited is not None and settings.resolve_env else []
+    return [found, *(read_envfile(path) for path in settings.env_files)]
+
+
+def inject(
+    settings: Settings,
+    *,
+    client: Any = None,
+    note: Callable[[str], None] | None = None,
+    inherited: Mapping[str, str] | None = None,
+) -> Injection:
+    """Read the env files (and the references in ``inherited``, the environment the command would inherit),
+    fetch every secret and return the bindings in precedence order."""
+    env_files = env_entries(settings, inherited)
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
     options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
@@ -86,8 +100,15 @@ def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None
 
 
 def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[str, str]) -> dict[str, str]:
-    """The command's environment: inherited (unless pristine), then the bindings; --require checked."""
-    env = merge({} if settings.pristine else inherited, bindings, override=settings.override)
+    """The command's environment: inherited (unless pristine), then the bindings; --require checked.
+
+    A variable that held a reference is always replaced by its value, even with --no-override: the
+    reference was never meant as a value."""
+    base = {} if settings.pristine else inherited
+    if settings.resolve_env and not settings.pristine:
+        written = {where[1:] for where, _ in environment_entries(inherited)}
+        base = {k: v for k, v in inherited.items() if k not in written}
+    env = merge(base, bindings, override=settings.override)
     absent = missing(env, settings.require)
     if absent:
         raise ConfigError(
@@ -97,9 +118,9 @@ def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[
     return env
 
 
-def locators(settings: Settings) -> list[Locator]:
+def locators(settings: Settings, inherited: Mapping[str, str] | None = None) -> list[Locator]:
     """Every secret a run of these settings reads, each once, without fetching anything."""
-    layered = layered_entries(settings.secrets, [read_envfile(p) for p in settings.env_files])
+    layered = layered_entries(settings.secrets, env_entries(settings, inherited))
     return list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
 
 
@@ -125,11 +146,12 @@ def iam_policy(
     partition: str | None = None,
     note: Callable[[str], None],
     warn: Callable[[str], None],
+    inherited: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
     is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
     factory = client_factory(settings)
-    wanted = locators(settings)
+    wanted = locators(settings, inherited)
     if account is None:
         arn = caller_identity(settings, note, factory)
         if arn is None:
@@ -166,7 +188,7 @@ def iam_policy(
 def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
     """The endpoint(s) a run talks to, for messages (best effort, no botocore)."""
     try:
-        services = sorted({SERVICES[loc.backend] for loc in locators(settings)}) or ["secretsmanager"]
+        services = sorted({SERVICES[loc.backend] for loc in locators(settings, environ)}) or ["secretsmanager"]
     except EnvinjectError:
         services = ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"

@@ -7,13 +7,13 @@ python-dotenv reads it with ``interpolate=False``.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError, EnvinjectError
 from .naming import is_valid_name
-from .refs import Ref, looks_like_ref, parse_ref
+from .refs import SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
 
 
 @dataclass(frozen=True)
@@ -63,3 +63,29 @@ def read_envfile(path: str | Path, *, refs: bool = True) -> list[tuple[str, Entr
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
         raise ConfigError(f"env file {str(path)!r}: {reason}", hint="check the --env-file path") from None
     return list(parse_envfile(text, str(path), refs=refs))
+
+
+#: envinject's own settings are never references to resolve, whatever they hold (``ENVINJECT_SECRETS=sm://A``).
+_OWN_PREFIX = "ENVINJECT_"
+
+
+def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
+    """References written in the environment: every variable whose value starts with ``sm://`` or ``ssm://``
+    becomes that reference, put into the same name (``DB_PASSWORD=sm://prod/db#password``). Pure.
+
+    Bare ARNs and every other value are never references here: an app keeps an ARN as a plain setting. Each
+    entry's place is ``$NAME``; a malformed reference is a ConfigError naming the variable, not its value.
+    """
+    out: list[tuple[str, Entry]] = []
+    for name, value in environ.items():
+        if not value.startswith((SCHEME, SSM_SCHEME)) or name.startswith(_OWN_PREFIX) or not is_valid_name(name):
+            continue
+        where = f"${name}"
+        try:
+            out.append((where, parse_ref(f"{name}={value}")))
+        except EnvinjectError as e:
+            raise ConfigError(
+                f"the environment variable {name} holds a reference that cannot be used: {e.message}",
+                hint=f"fix it, or run with --no-resolve-env to pass {name} through as it is",
+            ) from None
+    return out

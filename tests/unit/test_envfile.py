@@ -61,3 +61,32 @@ def test_missing_file(tmp_path: object) -> None:
     with pytest.raises(ConfigError) as info:
         read_envfile("/nonexistent/app.env")
     assert "'/nonexistent/app.env'" in str(info.value)
+
+
+def test_environment_entries_take_only_scheme_references() -> None:
+    from envinject.envfile import environment_entries
+    from envinject.refs import Ref
+
+    environ = {
+        "DB": "sm://prod/db#password",
+        "URL": "ssm:///app/url",
+        "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+        "PLAIN": "hello",
+        "ENVINJECT_SECRETS": "sm://APIKEYS",
+        "bad-name": "sm://x",
+    }
+    found = dict(environment_entries(environ))
+    assert list(found) == ["$DB", "$URL"]
+    db = found["$DB"]
+    assert isinstance(db, Ref) and db.var == "DB" and db.key == ("password",)
+    assert db.locator.secret_id == "prod/db"
+
+
+def test_environment_entries_name_the_variable_of_a_bad_reference() -> None:
+    import pytest
+
+    from envinject.envfile import environment_entries
+    from envinject.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="environment variable X holds a reference"):
+        environment_entries({"X": "ssm:///a/:1"})
