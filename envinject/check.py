@@ -12,7 +12,7 @@ from .envfile import environment_entries, read_envfile
 from .environ import Binding, merge, missing
 from .errors import EnvinjectError
 from .inject import Naming, Options, bind_all, layered_entries
-from .refs import Ref, parse_ref
+from .refs import Ref, parse_file_ref, parse_ref
 from .sources import Source
 
 
@@ -60,9 +60,9 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
         except EnvinjectError as e:
             problems.append(str(e))
     refs = []
-    for text in settings.secrets:
+    for text, parse in [*((t, parse_ref) for t in settings.secrets), *((t, parse_file_ref) for t in settings.files)]:
         try:
-            refs.append(parse_ref(text))
+            refs.append(parse(text))
         except EnvinjectError as e:
             problems.append(str(e))
     layered = layered_entries(refs, env_files)

@@ -24,6 +24,8 @@ class Settings:
     """Everything a run needs to know. The defaults are envinject's defaults."""
 
     secrets: tuple[str, ...] = ()
+    #: ``VAR=REF``: REF's value in a file, VAR its path (--file).
+    files: tuple[str, ...] = ()
     env_files: tuple[str, ...] = ()
     prefix: str = ""
     keep_case: bool = False
@@ -43,7 +45,7 @@ class Settings:
     resolve_env: bool = True
 
 
-_LISTS = {"secrets", "env_files", "require", "allow"}
+_LISTS = {"secrets", "files", "env_files", "require", "allow"}
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "prefix": str,
     "keep_case": bool,

@@ -12,7 +12,7 @@ from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
 from .inject import Layered, Naming, Options, layered_entries, resolve_full
 from .policy import Account, build_policy, key_arn
-from .refs import Locator, Ref
+from .refs import Locator, Ref, parse_file_ref
 from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
 
@@ -75,6 +75,11 @@ def make_source(
     )
 
 
+def references(settings: Settings) -> list[str | Ref]:
+    """The secrets and file secrets given (not those in env files or the environment), in order."""
+    return [*settings.secrets, *(parse_file_ref(text) for text in settings.files)]
+
+
 def env_entries(settings: Settings, inherited: Mapping[str, str] | None) -> list[list[tuple[str, Entry]]]:
     """The entries below the secrets, lowest first: references written in the inherited environment (unless
     ``--no-resolve-env``), then each env file's."""
@@ -95,7 +100,7 @@ def inject(
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
     options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
-    bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files)
+    bindings, layered, payloads = resolve_full(references(settings), source, options, env_files)
     return Injection(bindings, source, layered, payloads, options, factory)
 
 
@@ -120,7 +125,7 @@ def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[
 
 def locators(settings: Settings, inherited: Mapping[str, str] | None = None) -> list[Locator]:
     """Every secret a run of these settings reads, each once, without fetching anything."""
-    layered = layered_entries(settings.secrets, env_entries(settings, inherited))
+    layered = layered_entries(references(settings), env_entries(settings, inherited))
     return list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import ConfigError, EnvinjectError
 from .naming import is_valid_name
-from .refs import SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
+from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
     """
     out: list[tuple[str, Entry]] = []
     for name, value in environ.items():
-        if not value.startswith((SCHEME, SSM_SCHEME)) or name.startswith(_OWN_PREFIX) or not is_valid_name(name):
+        is_ref = value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
+        if not is_ref or name.startswith(_OWN_PREFIX) or not is_valid_name(name):
             continue
         where = f"${name}"
         try:

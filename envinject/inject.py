@@ -104,10 +104,37 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
     return [(path, val, f"{sid}#{'.'.join(path)}") for path, val in flatten.flatten(value, ref.key or ())]
 
 
+def _refuse_protected(name: str, what: str, allow: frozenset[str]) -> None:
+    if is_protected(name) and name not in allow:
+        raise NamingError(
+            f"{what} would set {name}, which changes how programs load code or find binaries",
+            hint=f"pass --allow {name} if that is really wanted",
+            kind="protected",
+        )
+
+
+def _file_content(ref: Ref, payload: Payload) -> bytes:
+    """A file secret's bytes: a SecretBinary as stored, else the UTF-8 text of the value or of its key."""
+    if ref.key is None and payload.text is None and payload.binary is not None:
+        return payload.binary
+    [(_, text, _)] = _pairs(ref, payload)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SecretFormatError(
+            f"{ref.locator.describe()} holds text that is not valid Unicode, so it cannot be written to a file",
+            hint="store it as valid UTF-8",
+        ) from None
+
+
 def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[str] = frozenset()) -> list[Binding]:
     """The variables one reference sets, checked: valid names, no collisions, no NUL."""
     what = ref.locator.describe()
     out: list[Binding] = []
+    if ref.as_file and ref.var is not None:
+        _refuse_protected(ref.var, what, allow)
+        where = "file:" + (f"{ref.locator.secret_id}#{'.'.join(ref.key)}" if ref.key else ref.locator.secret_id)
+        return [Binding(ref.var, "", where, _file_content(ref, payload))]
     seen: dict[str, str] = {}
     for path, val, where in _pairs(ref, payload):
         name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
@@ -117,12 +144,7 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
                 hint=f"use --prefix, or VAR={where} to name it yourself",
                 kind="bad_name",
             )
-        if is_protected(name) and name not in allow:
-            raise NamingError(
-                f"{what} would set {name}, which changes how programs load code or find binaries",
-                hint=f"pass --allow {name} if that is really wanted",
-                kind="protected",
-            )
+        _refuse_protected(name, what, allow)
         if name in seen:
             raise NamingError(
                 f"{seen[name]!r} and {where!r} both become {name}",
