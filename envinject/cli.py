@@ -252,6 +252,39 @@ def export(
     _call(lambda: export_command(load_settings(source, log), options, log))
 
 
+@app.command(
+    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's format."
+)
+@_source_options
+def render(
+    template: Annotated[Path, typer.Argument(help="The template file.", show_default=False)],
+    output: Annotated[
+        Path | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600) [default: stdout].")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        _opt(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help=(
+                "Escape values as raw, json, yaml, shell, url or dotenv [default: from the template's name, else raw]."
+            ),
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    verbose: Verbose = False,
+    **source: Any,
+) -> None:
+    from .commands import Log, load_settings
+    from .commands.render import RenderOptions
+    from .commands.render import render as render_command
+
+    log = Log(verbose)
+    options = RenderOptions(template=template, output=output, fmt=fmt, force=force)
+    _call(lambda: render_command(load_settings(source, log), options, log))
+
+
 @app.command(help="Report, per reference, whether a run would work; set nothing and print no value.")
 @_source_options
 def check(

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 from . import flatten
 from .envfile import Entry, Literal
-from .environ import Binding
+from .environ import Binding, merge
 from .errors import EnvinjectError, NamingError, SecretFormatError
 from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
+from .template import Template, render_template
 
 
 @dataclass(frozen=True)
@@ -215,12 +216,48 @@ def resolve_full(
     source: Source,
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+    extra: Sequence[Locator] = (),
 ) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
-    """:func:`resolve`, also returning the layered entries and the payloads (for --watch)."""
+    """:func:`resolve`, also returning the layered entries and the payloads (for --watch). ``extra`` are fetched
+    in the same requests (a template's references)."""
     layered = layered_entries(refs, env_files)
-    wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
+    wanted = list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *extra]))
     payloads = source.fetch_many(wanted) if wanted else {}
     return bind_all(layered, payloads, options or Options()), layered, payloads
+
+
+@dataclass(frozen=True)
+class FileTemplate:
+    """``--file VAR=@TEMPLATE``: a file whose content is TEMPLATE rendered, escaped for ``fmt``."""
+
+    var: str
+    template: Template
+    fmt: str
+
+
+def bind_templates(
+    templates: Sequence[FileTemplate],
+    payloads: Mapping[Locator, Payload],
+    bindings: Sequence[Binding],
+    inherited: Mapping[str, str],
+    options: Options,
+) -> list[Binding]:
+    """A file binding per template, rendered with the values of its references and the run's variables
+    (``inherited`` with ``bindings`` applied)."""
+    env = merge(inherited, bindings)
+    out = []
+    for t in templates:
+        _refuse_protected(t.var, f"template {t.template.origin!r}", options.allow)
+        values = {ref: bindings_for(ref, payloads[ref.locator], options.naming)[0].value for ref in t.template.refs}
+        text = render_template(t.template, values, env, t.fmt)
+        try:
+            content = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SecretFormatError(
+                f"template {t.template.origin!r} renders text that is not valid Unicode", hint="store valid UTF-8"
+            ) from None
+        out.append(Binding(t.var, "", f"template:{t.template.origin}", content))
+    return out
 
 
 def resolve(

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from .config import Settings
 from .core import Injection, environment
 from .errors import EnvinjectError
-from .inject import bind_all
+from .inject import bind_all, bind_templates
 from .secretfiles import SecretFiles
-from .sources import Source
+from .sources import Source, all_or_nothing
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ class Watcher:
         names = ", ".join(loc.describe() for loc in changed)
         try:
             bindings = bind_all(self.injection.layered, results, self.injection.options)
+            bindings += bind_templates(self.injection.templates, all_or_nothing(results), bindings, self.inherited,
+                                       self.injection.options)  # fmt: skip
             if self.files is not None:  # rewritten in place, each atomically; their paths stay the same
                 bindings = self.files.place(bindings)
             env = environment(self.settings, bindings, self.inherited)
