@@ -4,6 +4,7 @@
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -252,3 +253,27 @@ def test_on_change_needs_watch(world: Any, run: Run) -> None:
     assert r.returncode == 125 and "--watch" in r.stderr
     r = run("--watch", "5", "--on-change", "reload", "-s", "tls", "--", "true")
     assert r.returncode == 125 and "restart or signal:NAME" in r.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare")
+def test_as_pid_1_with_files_templates_and_environment_references(
+    world: Any, emulator: Emulator, tmp_path: Path
+) -> None:
+    """--init as PID 1 of a new pid namespace (a container's layout): the file paths name PID 1's descriptors."""
+    (tmp_path / "cfg.json").write_text('{"key": {{ sm://tls#key }}}')
+    code = (
+        "import json, os\n"
+        "env = os.environ\n"
+        "print(json.dumps({'pid': os.getpid(), 'tls': env['TLS_KEY'], 'content': open(env['TLS_KEY']).read(),\n"
+        "                  'cfg': json.load(open(env['CFG']))['key'], 'cert': env['CERT']}))\n"
+    )
+    p = subprocess.run(
+        ["unshare", "--pid", "--fork", "--mount-proc", ENVINJECT, "--init", "--file", "TLS_KEY=tls#key",
+         "--file", f"CFG=@{tmp_path / 'cfg.json'}", "--", sys.executable, "-c", code],
+        env={**base_env(emulator), "CERT": "sm://tls#cert"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert report["tls"].startswith("/proc/1/fd/") and report["pid"] != 1
+    assert report["content"] == PEM and report["cfg"] == PEM and report["cert"] == "cert-canary-3"
+    assert PEM not in p.stderr
