@@ -277,3 +277,28 @@ def test_as_pid_1_with_files_templates_and_environment_references(
     assert report["tls"].startswith("/proc/1/fd/") and report["pid"] != 1
     assert report["content"] == PEM and report["cfg"] == PEM and report["cert"] == "cert-canary-3"
     assert PEM not in p.stderr
+
+
+def test_mask_hides_a_file_secrets_content(world: Any, run: Run) -> None:
+    r = run("--mask", "--file", "TLS_KEY=tls#key", "--", "sh", "-c", 'cat "$TLS_KEY"; echo "path $TLS_KEY"')
+    assert r.returncode == 0, r.stderr
+    assert "MIIcanary" not in r.stdout and "*****" in r.stdout
+    assert "path /proc/" in r.stdout  # the path is not a secret
+
+
+def test_watch_restarts_on_a_rotated_environment_reference(sm: Any, emulator: Emulator, tmp_path: Path) -> None:
+    sm.create_secret(Name="cfg", SecretString=json.dumps({"level": "one-canary"}))
+    log = tmp_path / "log"
+    child = f"import os, time\nopen({str(log)!r}, 'a').write(os.environ['LEVEL'] + '\\n')\ntime.sleep(60)\n"
+    p = subprocess.Popen([ENVINJECT, "--watch", "0.5", "--", sys.executable, "-c", child],
+                         env={**base_env(emulator), "LEVEL": "sm://cfg#level"},
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        _wait(lambda: _log(log) == ["one-canary"])
+        sm.put_secret_value(SecretId="cfg", SecretString=json.dumps({"level": "two-canary"}))
+        _wait(lambda: _log(log) == ["one-canary", "two-canary"])
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30)
+    assert "secret 'cfg' changed; restarting the command" in err.decode()
+    assert "canary" not in err.decode()
