@@ -129,6 +129,11 @@ def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
     return out
 
 
+def _relative_template(text: str, base: Path) -> str:
+    var, sep, body = text.partition("=@")
+    return f"{var}=@{base / body}" if sep and "=" not in var else text
+
+
 def split_secrets(value: str) -> tuple[str, ...]:
     """``ENVINJECT_SECRETS``: references separated by commas or whitespace."""
     return tuple(r for r in re.split(r"[,\s]+", value) if r)
@@ -143,9 +148,11 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     values: dict[str, Any] = {}
     if config is not None:
         values.update(config.values)
+        base = config.path.parent
         if "env_files" in values:
-            base = config.path.parent
             values["env_files"] = tuple(str(base / p) for p in values["env_files"])
+        if "files" in values:  # a template (VAR=@PATH) is relative to the config file too
+            values["files"] = tuple(_relative_template(f, base) for f in values["files"])
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])

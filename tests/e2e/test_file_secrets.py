@@ -302,3 +302,14 @@ def test_watch_restarts_on_a_rotated_environment_reference(sm: Any, emulator: Em
         _, err = p.communicate(timeout=30)
     assert "secret 'cfg' changed; restarting the command" in err.decode()
     assert "canary" not in err.decode()
+
+
+def test_files_in_the_config_file(world: Any, run: Run, tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "cfg.json").write_text('{"k": {{ sm://tls#cert }}}')
+    (tmp_path / "conf" / "envinject.toml").write_text('files = ["TLS_KEY=tls#key", "CFG=@cfg.json"]\n')
+    (tmp_path / "conf" / "sub").mkdir()
+    code = "import os, json; print(json.dumps([open(os.environ['TLS_KEY']).read(), open(os.environ['CFG']).read()]))"
+    r = run("--", sys.executable, "-c", code, cwd=tmp_path / "conf" / "sub")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [PEM, '{"k": "cert-canary-3"}']
