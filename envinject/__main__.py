@@ -1,3 +1,5 @@
-from envinject.cli import main
+"""``python -m envinject``: the same as the ``envinject`` command (the Lambda wrapper uses it)."""
+
+from .cli import main
 
 main()

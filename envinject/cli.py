@@ -80,6 +80,9 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, ssm:///PARAM, ssm:///PATH/. "
         "Repeatable; a later one wins. "
         "Default: $ENVINJECT_SECRETS (comma or space separated)."))]),
+    ("files", Annotated[list[str] | None, _opt("--file", metavar="VAR=REF", help=(
+        "Put REF's value in a file only you can read, and VAR its path: a TLS key, a credentials JSON. "
+        "Repeatable."))]),
     ("env_files", Annotated[list[str] | None, _opt("--env-file", "-e", metavar="FILE", help=(
         "A .env template: sm:// and ssm:// values are fetched, others pass through. Repeatable."))]),
     ("prefix", Annotated[str | None, _opt("--prefix", help="Put PREFIX in front of every name made from a key.")]),
@@ -95,6 +98,9 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Give the command only the injected variables [default: inherit]."))]),
     ("batch", Annotated[bool | None, _opt("--batch/--no-batch", help=(
         "Fetch several secrets with BatchGetSecretValue [default: batch]."))]),
+    ("resolve_env", Annotated[bool | None, _opt("--resolve-env/--no-resolve-env", help=(
+        "Replace inherited variables whose value is an sm:// or ssm:// reference by that value "
+        "[default: resolve]."))]),
     ("region", Region),
     ("profile", Profile),
     ("endpoint_url", Endpoint),
@@ -187,6 +193,25 @@ def run(
     kill_timeout: Annotated[
         float, _opt("--kill-timeout", metavar="SECONDS", help="Wait this long after it, then SIGKILL [default: 10].")
     ] = 10.0,
+    on_change: Annotated[
+        str,
+        _opt(
+            "--on-change",
+            metavar="ACTION",
+            help=(
+                "With --watch: restart, or signal:NAME to rewrite file secrets and send NAME (SIGHUP) instead; "
+                "a changed variable still restarts [default: restart]."
+            ),
+        ),
+    ] = "restart",
+    accept_stale_env: Annotated[
+        bool,
+        typer.Option(
+            "--accept-stale-env",
+            help="With --on-change signal:NAME: signal even when a variable "
+            "changed, which keeps its old value until the next restart.",
+        ),
+    ] = False,
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
@@ -197,7 +222,7 @@ def run(
     log = Log(verbose)
     options = RunOptions(
         command=command or [], dry_run=dry_run, init=init, watch=watch, mask=mask, restart_on_exit=restart_on_exit,
-        stop_signal=stop_signal, kill_timeout=kill_timeout,
+        stop_signal=stop_signal, kill_timeout=kill_timeout, on_change=on_change, accept_stale_env=accept_stale_env,
     )  # fmt: skip
     _call(lambda: run_command(load_settings(source, log), options, log))
 
@@ -225,6 +250,39 @@ def export(
     log = Log(verbose)
     options = ExportOptions(fmt=fmt, output=output, force=force, github_mask=github_mask)
     _call(lambda: export_command(load_settings(source, log), options, log))
+
+
+@app.command(
+    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's format."
+)
+@_source_options
+def render(
+    template: Annotated[Path, typer.Argument(help="The template file.", show_default=False)],
+    output: Annotated[
+        Path | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600) [default: stdout].")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        _opt(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help=(
+                "Escape values as raw, json, yaml, shell, url or dotenv [default: from the template's name, else raw]."
+            ),
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    verbose: Verbose = False,
+    **source: Any,
+) -> None:
+    from .commands import Log, load_settings
+    from .commands.render import RenderOptions
+    from .commands.render import render as render_command
+
+    log = Log(verbose)
+    options = RenderOptions(template=template, output=output, fmt=fmt, force=force)
+    _call(lambda: render_command(load_settings(source, log), options, log))
 
 
 @app.command(help="Report, per reference, whether a run would work; set nothing and print no value.")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError, EnvinjectError
 from .naming import is_valid_name
-from .refs import SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
+from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
 
 # python-dotenv's `=` and the blanks after it (dotenv/parser.py `_equal_sign`); a quote next starts a quoted value.
 _QUOTED = re.compile(r"=[^\S\r\n]*['\"]")
@@ -59,8 +59,9 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
         if refs and looks_like_ref(value) and not _quoted(binding.original.string):
-            if not value.startswith((SCHEME, SSM_SCHEME)):
-                scheme = SSM_SCHEME if value.split(":")[2] == "ssm" else SCHEME
+            bare = value.removeprefix(FILE_PREFIX)
+            if not bare.startswith((SCHEME, SSM_SCHEME)):
+                scheme = SSM_SCHEME if bare.split(":")[2] == "ssm" else SCHEME
                 raise ConfigError(
                     f"{where}: {key} is a bare ARN; in an env file a reference starts with {scheme}",
                     hint=f'write {key}={scheme}arn:... to fetch it, or {key}="arn:..." to keep the ARN as text',
@@ -85,3 +86,30 @@ def read_envfile(path: str | Path, *, refs: bool = True, given_to: str = "--env-
             f"env file {str(path)!r}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
         ) from None
     return list(parse_envfile(text, str(path), refs=refs))
+
+
+#: envinject's own settings are never references to resolve, whatever they hold (``ENVINJECT_SECRETS=sm://A``).
+_OWN_PREFIX = "ENVINJECT_"
+
+
+def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
+    """References written in the environment: every variable whose value starts with ``sm://`` or ``ssm://``
+    becomes that reference, put into the same name (``DB_PASSWORD=sm://prod/db#password``). Pure.
+
+    Bare ARNs and every other value are never references here: an app keeps an ARN as a plain setting. Each
+    entry's place is ``$NAME``; a malformed reference is a ConfigError naming the variable, not its value.
+    """
+    out: list[tuple[str, Entry]] = []
+    for name, value in environ.items():
+        is_ref = value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
+        if not is_ref or name.startswith(_OWN_PREFIX) or not is_valid_name(name):
+            continue
+        where = f"${name}"
+        try:
+            out.append((where, parse_ref(f"{name}={value}")))
+        except EnvinjectError as e:
+            raise ConfigError(
+                f"the environment variable {name} holds a reference that cannot be used: {e.message}",
+                hint=f"fix it, or run with --no-resolve-env to pass {name} through as it is",
+            ) from None
+    return out

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from . import flatten
 from .envfile import Entry, Literal
-from .environ import Binding
+from .environ import Binding, merge
 from .errors import EnvinjectError, NamingError, SecretFormatError
 from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
+from .template import Template, render_template
 
 # JSON's \uXXXX escapes can name half of a UTF-16 pair alone; Python keeps it, and UTF-8 cannot encode it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -108,10 +109,37 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
     return [(path, val, f"{sid}#{'.'.join(path)}") for path, val in flatten.flatten(value, ref.key or ())]
 
 
+def _refuse_protected(name: str, what: str, allow: frozenset[str]) -> None:
+    if is_protected(name) and name not in allow:
+        raise NamingError(
+            f"{what} would set {name}, which changes how programs load code or find binaries",
+            hint=f"pass --allow {name} if that is really wanted",
+            kind="protected",
+        )
+
+
+def _file_content(ref: Ref, payload: Payload) -> bytes:
+    """A file secret's bytes: a SecretBinary as stored, else the UTF-8 text of the value or of its key."""
+    if ref.key is None and payload.text is None and payload.binary is not None:
+        return payload.binary
+    [(_, text, _)] = _pairs(ref, payload)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SecretFormatError(
+            f"{ref.locator.describe()} holds text that is not valid Unicode, so it cannot be written to a file",
+            hint="store it as valid UTF-8",
+        ) from None
+
+
 def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[str] = frozenset()) -> list[Binding]:
     """The variables one reference sets, checked: valid names, no collisions, no NUL."""
     what = ref.locator.describe()
     out: list[Binding] = []
+    if ref.as_file and ref.var is not None:
+        _refuse_protected(ref.var, what, allow)
+        where = "file:" + (f"{ref.locator.secret_id}#{'.'.join(ref.key)}" if ref.key else ref.locator.secret_id)
+        return [Binding(ref.var, "", where, _file_content(ref, payload))]
     seen: dict[str, str] = {}
     for path, val, where in _pairs(ref, payload):
         if _SURROGATE.search(where):
@@ -127,12 +155,7 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
                 hint=f"use --prefix, or VAR={where} to name it yourself",
                 kind="bad_name",
             )
-        if is_protected(name) and name not in allow:
-            raise NamingError(
-                f"{what} would set {name}, which changes how programs load code or find binaries",
-                hint=f"pass --allow {name} if that is really wanted",
-                kind="protected",
-            )
+        _refuse_protected(name, what, allow)
         if name in seen:
             raise NamingError(
                 f"{seen[name]!r} and {where!r} both become {name}",
@@ -209,12 +232,48 @@ def resolve_full(
     source: Source,
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+    extra: Sequence[Locator] = (),
 ) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
-    """:func:`resolve`, also returning the layered entries and the payloads (for --watch)."""
+    """:func:`resolve`, also returning the layered entries and the payloads (for --watch). ``extra`` are fetched
+    in the same requests (a template's references)."""
     layered = layered_entries(refs, env_files)
-    wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
+    wanted = list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *extra]))
     payloads = source.fetch_many(wanted) if wanted else {}
     return bind_all(layered, payloads, options or Options()), layered, payloads
+
+
+@dataclass(frozen=True)
+class FileTemplate:
+    """``--file VAR=@TEMPLATE``: a file whose content is TEMPLATE rendered, escaped for ``fmt``."""
+
+    var: str
+    template: Template
+    fmt: str
+
+
+def bind_templates(
+    templates: Sequence[FileTemplate],
+    payloads: Mapping[Locator, Payload],
+    bindings: Sequence[Binding],
+    inherited: Mapping[str, str],
+    options: Options,
+) -> list[Binding]:
+    """A file binding per template, rendered with the values of its references and the run's variables
+    (``inherited`` with ``bindings`` applied)."""
+    env = merge(inherited, bindings)
+    out = []
+    for t in templates:
+        _refuse_protected(t.var, f"template {t.template.origin!r}", options.allow)
+        values = {ref: bindings_for(ref, payloads[ref.locator], options.naming)[0].value for ref in t.template.refs}
+        text = render_template(t.template, values, env, t.fmt)
+        try:
+            content = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SecretFormatError(
+                f"template {t.template.origin!r} renders text that is not valid Unicode", hint="store valid UTF-8"
+            ) from None
+        out.append(Binding(t.var, "", f"template:{t.template.origin}", content))
+    return out
 
 
 def resolve(

@@ -17,6 +17,9 @@ Grammar (see the README for examples)::
 ``ssm://`` followed by a name ending in ``/`` is a path: every parameter below it, recursively. A path sets many
 variables, so it takes no ``VAR=``, selector or key. A parameter's ARN needs no scheme (as ECS's ``valueFrom``).
 
+``VAR=file:REF`` (and ``--file VAR=REF``) puts the value into a file and ``VAR`` names its path: the whole
+SecretString or SecretBinary byte for byte, one key with ``#KEY``, or one parameter. A path cannot be a file.
+
 ``VAR=`` is an assignment only when the text before the first ``=`` is a valid variable name and the
 reference has no ``sm://`` before it. A secret whose name itself looks like ``VAR=...`` is written with
 the scheme: ``sm://A=B``.
@@ -31,6 +34,8 @@ from .errors import RefError
 
 SCHEME = "sm://"
 SSM_SCHEME = "ssm://"
+#: ``VAR=file:REF``: the value goes into a file, and VAR holds its path.
+FILE_PREFIX = "file:"
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _QUERY_TAIL = re.compile(r"\?((?:version-stage|version-id)=[^?#]*(?:&[^?#]*)*)\Z")
@@ -95,6 +100,8 @@ class Ref:
     locator: Locator
     key: tuple[str, ...] | None = None
     var: str | None = None
+    #: The value goes into a file, and ``var`` holds its path.
+    as_file: bool = False
 
 
 def split_assignment(text: str) -> tuple[str | None, str]:
@@ -107,7 +114,8 @@ def split_assignment(text: str) -> tuple[str | None, str]:
 
 def looks_like_ref(value: str) -> bool:
     """True when a value is meant as a reference (used for env-file templates): ``sm://``, ``ssm://`` or an
-    SM ARN."""
+    SM ARN, or one of those after ``file:``."""
+    value = value.removeprefix(FILE_PREFIX)
     return value.startswith((SCHEME, SSM_SCHEME)) or (
         value.startswith("arn:") and value.split(":")[2:3] in (["secretsmanager"], ["ssm"])
     )
@@ -221,9 +229,22 @@ def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
     return Ref(text, locator, parse_keypath(keytext, text) if hash_ else None, var)
 
 
+def parse_file_ref(text: str) -> Ref:
+    """``--file VAR=REF``: the value of REF in a file whose path VAR holds (``file:`` before REF is allowed)."""
+    var, body = split_assignment(text.strip())
+    if var is None:
+        raise RefError(f"file secret {text!r} names no variable", hint="write --file VAR=NAME#KEY")
+    return parse_ref(f"{var}={body if body.startswith(FILE_PREFIX) else FILE_PREFIX + body}")
+
+
 def parse_ref(text: str) -> Ref:
     """Parse one reference, raising RefError with a hint when it is malformed."""
     var, body = split_assignment(text.strip())
+    if var is not None and body.startswith(FILE_PREFIX):
+        ref = parse_ref(f"{var}={body[len(FILE_PREFIX) :]}")
+        if ref.locator.is_path:
+            raise RefError(f"reference {text!r}: a parameter path cannot be one file", hint="name one parameter")
+        return Ref(text, ref.locator, ref.key, var, as_file=True)
     if body.startswith(SSM_SCHEME):
         return _parse_ssm(var, body[len(SSM_SCHEME) :], text)
     if body.startswith("arn:") and body.split(":")[2:3] == ["ssm"]:  # as ECS's valueFrom writes a parameter

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import ConfigError
 from . import Log
 from .run import fetch_deadline
 
@@ -35,7 +36,14 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..formats.github import mask_commands
 
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note)
+        injection = inject(settings, note=log.note, inherited=os.environ)
+    as_files = [b.name for b in injection.bindings if b.content is not None]
+    if as_files:
+        raise ConfigError(
+            f"export writes variables, and {', '.join(as_files)} would be file secrets, which exist only while a "
+            "command runs",
+            hint="export them as variables (VAR=REF), or run the command with envinject --file",
+        )
     final = environment(settings, injection.bindings, os.environ)
     env = {name: final[name] for name in final_sources(injection.bindings)}
     text = render(options.fmt, env)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -21,7 +22,8 @@ def policy(
     from ..core import iam_policy
 
     document = iam_policy(
-        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
-    )
+        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
+        inherited=os.environ,
+    )  # fmt: skip
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     return 0

@@ -130,3 +130,42 @@ def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> 
     with pytest.raises(ConfigError) as info:
         read_envfile(tmp_path / "missing.env")
     assert info.value.hint == "check the path given to --env-file"
+
+
+def test_environment_entries_take_only_scheme_references() -> None:
+    from envinject.envfile import environment_entries
+    from envinject.refs import Ref
+
+    environ = {
+        "DB": "sm://prod/db#password",
+        "URL": "ssm:///app/url",
+        "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+        "PLAIN": "hello",
+        "ENVINJECT_SECRETS": "sm://APIKEYS",
+        "bad-name": "sm://x",
+    }
+    found = dict(environment_entries(environ))
+    assert list(found) == ["$DB", "$URL"]
+    db = found["$DB"]
+    assert isinstance(db, Ref) and db.var == "DB" and db.key == ("password",)
+    assert db.locator.secret_id == "prod/db"
+
+
+def test_environment_entries_name_the_variable_of_a_bad_reference() -> None:
+    import pytest
+
+    from envinject.envfile import environment_entries
+    from envinject.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="environment variable X holds a reference"):
+        environment_entries({"X": "ssm:///a/:1"})
+
+
+def test_file_form_in_an_env_file_is_a_reference_and_quoted_it_is_text() -> None:
+    from envinject.envfile import Literal, parse_envfile
+    from envinject.refs import Ref
+
+    entries = dict(parse_envfile('A=file:sm://tls#key\nB="file:sm://tls#key"\nC=file:plain\n', "f"))
+    assert isinstance(entries["f:1"], Ref) and entries["f:1"].as_file
+    assert isinstance(entries["f:2"], Literal) and entries["f:2"].value == "file:sm://tls#key"
+    assert isinstance(entries["f:3"], Literal)
