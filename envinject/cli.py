@@ -209,7 +209,7 @@ def export(
         str, _opt("--format", "-f", metavar="FORMAT", help="dotenv (default), shell, json, docker or github.")
     ] = "dotenv",
     output: Annotated[
-        Path | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600) [default: stdout].")
+        str | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600); - is stdout [default: -].")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
     github_mask: Annotated[
