@@ -7,7 +7,6 @@ raise :class:`~envinject.errors.EnvinjectError` and return an exit status. Nothi
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import STARTED
 from ..errors import EnvinjectError
+from ..stdio import write_stderr
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -31,8 +31,7 @@ class Log:
             self.warn(msg)
 
     def warn(self, msg: str) -> None:
-        sys.stderr.write(f"envinject: {msg}\n")
-        sys.stderr.flush()
+        write_stderr(msg)
 
 
 def elapsed(since: float = STARTED) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..stdio import write_stdout
 from . import Log
 from .run import fetch_deadline
 
@@ -58,8 +58,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
         if git_unignored(output):
             log.warn(f"{output} is in a git work tree and not ignored: add it to .gitignore before it is "
                      "committed")  # fmt: skip
-    sys.stdout.write(stdout)
-    sys.stdout.flush()
+    write_stdout(stdout)
     return 0
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..stdio import write_stdout
 from . import Log
 
 if TYPE_CHECKING:
@@ -23,5 +23,5 @@ def policy(
     document = iam_policy(
         settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
     )
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    write_stdout(json.dumps(document, indent=2) + "\n")
     return 0

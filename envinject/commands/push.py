@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..stdio import write_stdout
 from . import Log
 
 if TYPE_CHECKING:
@@ -48,5 +48,5 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
     if not options.dry_run:
         version = apply_push(client, secret, plan, description=options.description, kms_key_id=options.kms_key_id)
         lines[0] = f"{verb}d secret {secret!r} (version {version})"
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_stdout("\n".join(lines) + "\n")
     return 0

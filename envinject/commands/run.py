@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
-import sys
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import EnvinjectError
+from ..stdio import write_stdout
 from . import Log, elapsed
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
             kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
             lines.append(f"{name}\t<- {src}{kept}\n")
         lines.append(f"exec: {shlex.join(command)}\n")
-        sys.stdout.write("".join(lines))
+        write_stdout("".join(lines))
         return 0
     if not options.resident:
         log.note(f"exec: {command[0]} at {elapsed()} after start")
