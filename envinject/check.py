@@ -10,7 +10,7 @@ from typing import Any
 from .config import Settings
 from .envfile import read_envfile
 from .environ import Binding, merge, missing
-from .errors import EnvinjectError
+from .errors import EnvinjectError, one_line
 from .inject import Naming, Options, bind_all, layered_entries
 from .refs import Ref, parse_ref
 from .sources import Source
@@ -95,4 +95,5 @@ def render(report: Report) -> str:
     if report.missing_required:
         lines.append(f"missing required: {', '.join(report.missing_required)}")
     lines.append("ok: everything would work" if report.ok else "not ok: a run would fail")
-    return "\n".join(lines)
+    # Keys, references and messages come from whoever wrote the secret: no line may hold an escape or a newline.
+    return "\n".join(one_line(line) for line in lines)

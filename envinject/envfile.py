@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, EnvinjectError
+from .errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
 from .refs import Ref, looks_like_ref, parse_ref
 
@@ -31,7 +31,7 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
 
     A value that starts with ``sm://`` or ``ssm://``, or is a secret's or parameter's ARN, is a reference put
     into exactly that name; any other value is a literal. With ``refs=False`` every value is a literal (``push``).
-    Errors name the file and line, never the line's content.
+    Errors name the file and line and never show a literal value; a bad reference is quoted, cut short.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
 
@@ -43,7 +43,7 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
         if key is None:  # a comment or blank line
             continue
         if not is_valid_name(key):
-            raise ConfigError(f"{where}: {key!r} is not a valid variable name", hint="use letters, digits and _")
+            raise ConfigError(f"{where}: {quote(key)} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
         if refs and looks_like_ref(value):
@@ -61,5 +61,5 @@ def read_envfile(path: str | Path, *, refs: bool = True) -> list[tuple[str, Entr
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise ConfigError(f"env file {str(path)!r}: {reason}", hint="check the --env-file path") from None
+        raise ConfigError(f"env file {quote(str(path))}: {reason}", hint="check the --env-file path") from None
     return list(parse_envfile(text, str(path), refs=refs))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
 from ..stdio import write_stdout
 from . import Log
 
@@ -43,8 +43,9 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
     plan = plan_push(current_content(client, secret), pairs, merge=options.merge)
     verb = "update" if plan.exists else "create"
     lines = [f"{'would ' if options.dry_run else ''}{verb} secret {secret!r}"]
-    lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))
-              for key in keys]  # fmt: skip
+    # one_line: an existing secret's keys are written by whoever can write the secret.
+    lines += [f"  {mark} {one_line(key)}" for mark, keys in (("+", plan.added), ("~", plan.changed),
+              ("-", plan.removed)) for key in keys]  # fmt: skip
     if not options.dry_run:
         version = apply_push(client, secret, plan, description=options.description, kms_key_id=options.kms_key_id)
         lines[0] = f"{verb}d secret {secret!r} (version {version})"

@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import EnvinjectError
+from ..errors import EnvinjectError, one_line
 from ..stdio import write_stdout
 from . import Log, elapsed
 
@@ -62,7 +62,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         lines = []
         for name, src in names.items():
             kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
-            lines.append(f"{name}\t<- {src}{kept}\n")
+            lines.append(f"{name}\t<- {one_line(src)}{kept}\n")
         lines.append(f"exec: {shlex.join(command)}\n")
         write_stdout("".join(lines))
         return 0

@@ -61,3 +61,11 @@ def test_missing_file(tmp_path: object) -> None:
     with pytest.raises(ConfigError) as info:
         read_envfile("/nonexistent/app.env")
     assert "'/nonexistent/app.env'" in str(info.value)
+
+
+def test_a_huge_reference_is_cut_short_in_the_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        list(parse_envfile("A=sm://bad name" + "x" * 1_000_000 + "\n", "f.env"))
+    message = str(info.value)
+    assert message.startswith("f.env:1: reference ")
+    assert len(message) < 1000
