@@ -46,6 +46,9 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
             raise ConfigError(f"{where}: {quote(key)} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
+        if "\0" in value:
+            raise ConfigError(f"{where}: the value of {key} contains a NUL byte, which no environment can hold",
+                              hint="remove the NUL from it")  # fmt: skip
         if refs and looks_like_ref(value):
             try:
                 yield where, parse_ref(f"{key}={value}")

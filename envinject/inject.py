@@ -52,6 +52,11 @@ def _json(ref: Ref, text: str) -> object:
         raise SecretFormatError(
             f"{what} repeats the key {quote(e.key)} in one object", hint="remove the duplicate key from it"
         ) from None
+    except flatten.TooDeep:
+        raise SecretFormatError(
+            f"{what} nests JSON objects or arrays more than {flatten.MAX_DEPTH} levels deep",
+            hint="flatten it, or write VAR=NAME to inject the text whole",
+        ) from None
     except json.JSONDecodeError as e:
         if text.lstrip().startswith(("{", "[")):
             # e.msg and the position never include the document itself.

@@ -184,3 +184,13 @@ def test_hostile_keys_are_escaped_in_the_missing_key_hint() -> None:
     hint = info.value.hint or ""
     assert hint.isprintable() and len(hint) < 1000
     assert "'a\\nenvinject: everything is fine'" in hint and "'b\\x1b]0;pwned\\x07'" in hint
+
+
+@pytest.mark.parametrize("document", ['{"a":' * 5_000 + "1" + "}" * 5_000, '{"a": ' + "[" * 990 + "]" * 990 + "}"])
+def test_deep_json_is_one_clear_error(document: str) -> None:
+    with pytest.raises(SecretFormatError) as info:
+        env(["APP"], {"APP": text(document)})
+    assert str(info.value) == (
+        "secret 'APP' nests JSON objects or arrays more than 100 levels deep; flatten it, or write VAR=NAME to "
+        "inject the text whole"
+    )
