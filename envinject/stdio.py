@@ -32,9 +32,12 @@ def open_closed() -> None:
     for fd, name, mode in _STREAMS:
         try:
             os.fstat(fd)
-            continue
         except OSError:
             pass
+        else:
+            if getattr(sys, name) is None:  # closed at start, and since taken by a file Python opened
+                setattr(sys, name, _Nowhere())
+            continue
         try:
             null = os.open(os.devnull, os.O_RDWR)  # the lowest free number: fd itself, as 0..fd-1 are open
             if null != fd:
