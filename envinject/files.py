@@ -38,12 +38,15 @@ _KINDS = (
 
 def check_target(path: str | os.PathLike[str], *, force: bool) -> None:
     """Refuse ``path`` if it exists and is not a regular file (even with ``force``: a device, a FIFO, a
-    directory, a symlink such as ``/proc/self/fd/1``), or exists at all without ``force``."""
+    directory, a symlink such as ``/proc/self/fd/1``), or exists at all without ``force``, or if its folder
+    does not exist."""
     target = Path(path)
     try:
-        mode = os.lstat(target).st_mode
-    except FileNotFoundError:
-        return
+        try:
+            mode = os.lstat(target).st_mode
+        except FileNotFoundError:
+            os.stat(target.parent)  # the folder must be there: the same error now as when writing
+            return
     except OSError as e:
         raise FileWriteError(f"cannot write {target}: {_reason(e)}") from None
     if not stat.S_ISREG(mode):

@@ -147,3 +147,6 @@ def test_masks_are_printed_only_once_the_file_is_written(secret: None, run: Run,
     r = run("export", "-s", "app", "-f", "github", "-o", str(tmp_path / "env" / "x" / "y"), "--github-mask")
     assert (r.returncode, r.stdout) == (125, "")
     assert "No such file or directory" in r.stderr
+    # A target that cannot be written is found before any secret is fetched.
+    r = run("export", "-s", "nosuchsecret", "-o", str(tmp_path / "env" / "x" / "y"))
+    assert r.stderr == f"envinject: cannot write {tmp_path / 'env' / 'x' / 'y'}: No such file or directory\n"
