@@ -11,7 +11,7 @@ from .config import Settings
 from .core import read_template, template_path
 from .envfile import environment_entries, read_envfile
 from .environ import Binding, merge, missing
-from .errors import EnvinjectError
+from .errors import EnvinjectError, one_line
 from .inject import Naming, Options, bind_all, bindings_for, layered_entries
 from .refs import Ref, parse_file_ref, parse_ref, split_assignment
 from .sources import Source
@@ -120,4 +120,5 @@ def render(report: Report) -> str:
     if report.missing_required:
         lines.append(f"missing required: {', '.join(report.missing_required)}")
     lines.append("ok: everything would work" if report.ok else "not ok: a run would fail")
-    return "\n".join(lines)
+    # Keys, references and messages come from whoever wrote the secret: no line may hold an escape or a newline.
+    return "\n".join(one_line(line) for line in lines)

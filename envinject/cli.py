@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import ClickException  # typer vendors click; no public name for it
+from typer._click.utils import PacifyFlushWrapper
 from typer.core import TyperGroup
 
 from . import __version__
@@ -145,7 +146,9 @@ def _root(
 
 
 def _fail(err: EnvinjectError) -> NoReturn:
-    typer.echo(f"envinject: {err}", err=True)
+    from .stdio import write_stderr
+
+    write_stderr(str(err))
     raise typer.Exit(err.exit_code) from None
 
 
@@ -234,7 +237,7 @@ def export(
         str, _opt("--format", "-f", metavar="FORMAT", help="dotenv (default), shell, json, docker or github.")
     ] = "dotenv",
     output: Annotated[
-        Path | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600) [default: stdout].")
+        str | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600); - is stdout [default: -].")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
     github_mask: Annotated[
@@ -259,7 +262,7 @@ def export(
 def render(
     template: Annotated[Path, typer.Argument(help="The template file.", show_default=False)],
     output: Annotated[
-        Path | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600) [default: stdout].")
+        str | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600); - is stdout [default: -].")
     ] = None,
     fmt: Annotated[
         str | None,
@@ -368,16 +371,31 @@ def push(
 
 def main() -> None:
     """Console entry point. Usage errors are one line and end with 125, as GNU env's own failures do."""
+    from .stdio import die_of_sigpipe, open_closed, write_failure, write_stderr, write_stdout
+
+    open_closed()
     try:
         code = app(standalone_mode=False)
+        write_stdout("")  # what typer printed (--help): a failure to write it is reported here, not at exit
     except ClickException as e:
         where = e.ctx.command_path if getattr(e, "ctx", None) else "envinject"  # type: ignore[attr-defined]
         if e.format_message():  # empty when the help was shown for a bare `envinject`
-            sys.stderr.write(f"envinject: {e.format_message()}; see {where} --help\n")
+            write_stderr(f"{e.format_message()}; see {where} --help")
         raise SystemExit(EXIT_FAILURE) from None
     except typer.Abort:
         raise SystemExit(130) from None
+    except EnvinjectError as err:
+        write_stderr(str(err))
+        raise SystemExit(err.exit_code) from None
+    except BrokenPipeError:
+        die_of_sigpipe()
+    except SystemExit:
+        # typer meets EPIPE printing the help by wrapping the streams and exiting 1; end as coreutils does.
+        if isinstance(sys.stdout, PacifyFlushWrapper):
+            die_of_sigpipe()
+        raise
     except Exception as e:  # noqa: BLE001 - the message may quote a value, so only the type is shown
-        sys.stderr.write(f"envinject: internal error ({type(e).__name__}); please report it\n")
+        failed = write_failure(e)
+        write_stderr(str(failed) if failed else f"internal error ({type(e).__name__}); please report it")
         raise SystemExit(EXIT_FAILURE) from None
     raise SystemExit(code if isinstance(code, int) else 0)

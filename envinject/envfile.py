@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, EnvinjectError
+from .errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
 from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
 
@@ -43,7 +43,8 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
     other value is a literal, and a quoted value always is (``export`` quotes every value, so its output reads
     back as it was written). An unquoted bare ARN of a secret or parameter is an error: it was a reference once,
     and reading it as text instead would change an old file's meaning without a word. With ``refs=False``
-    every value is a literal (``push``). Errors name the file and line, never the line's content.
+    every value is a literal (``push``). Errors name the file and line and never show a literal value; a bad
+    reference is quoted, cut short.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
 
@@ -55,9 +56,12 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
         if key is None:  # a comment or blank line
             continue
         if not is_valid_name(key):
-            raise ConfigError(f"{where}: {key!r} is not a valid variable name", hint="use letters, digits and _")
+            raise ConfigError(f"{where}: {quote(key)} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
+        if "\0" in value:
+            raise ConfigError(f"{where}: the value of {key} contains a NUL byte, which no environment can hold",
+                              hint="remove the NUL from it")  # fmt: skip
         if refs and looks_like_ref(value) and not _quoted(binding.original.string):
             bare = value.removeprefix(FILE_PREFIX)
             if not bare.startswith((SCHEME, SSM_SCHEME)):
@@ -80,10 +84,12 @@ def read_envfile(path: str | Path, *, refs: bool = True, given_to: str = "--env-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError(f"env file {str(path)!r}: {e.strerror}", hint=f"check the path given to {given_to}") from None
+        raise ConfigError(
+            f"env file {quote(str(path))}: {e.strerror}", hint=f"check the path given to {given_to}"
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError(
-            f"env file {str(path)!r}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
+            f"env file {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
         ) from None
     return list(parse_envfile(text, str(path), refs=refs))
 

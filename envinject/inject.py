@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from . import flatten
 from .envfile import Entry, Literal
 from .environ import Binding, merge
-from .errors import EnvinjectError, NamingError, SecretFormatError
+from .errors import EnvinjectError, NamingError, SecretFormatError, quote
 from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
@@ -55,7 +55,12 @@ def _json(ref: Ref, text: str) -> object:
         return flatten.loads(text)
     except flatten.DuplicateKey as e:
         raise SecretFormatError(
-            f"{what} repeats the key {e.key!r} in one object", hint="remove the duplicate key from it"
+            f"{what} repeats the key {quote(e.key)} in one object", hint="remove the duplicate key from it"
+        ) from None
+    except flatten.TooDeep:
+        raise SecretFormatError(
+            f"{what} nests JSON objects or arrays more than {flatten.MAX_DEPTH} levels deep",
+            hint="flatten it, or write VAR=NAME to inject the text whole",
         ) from None
     except json.JSONDecodeError as e:
         if text.lstrip().startswith(("{", "[")):
@@ -75,7 +80,7 @@ def _json(ref: Ref, text: str) -> object:
 def _keys_hint(value: object) -> str:
     if isinstance(value, dict):
         keys = list(value)
-        shown = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+        shown = ", ".join(quote(k) for k in keys[:10]) + (", ..." if len(keys) > 10 else "")
         return f"keys there: {shown}" if keys else "the object is empty"
     return "that part of the secret is not a JSON object"
 
@@ -96,7 +101,9 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
         except flatten.KeyMissing as e:
             parent = flatten.select(document, e.path[:-1])
             raise SecretFormatError(
-                f"{ref.locator.describe()} has no key {'.'.join(e.path)!r}", hint=_keys_hint(parent), kind="key_missing"
+                f"{ref.locator.describe()} has no key {quote('.'.join(e.path))}",
+                hint=_keys_hint(parent),
+                kind="key_missing",
             ) from None
     if ref.var is not None:
         return [((), flatten.scalar_text(value), f"{sid}#{'.'.join(ref.key or ())}")]
@@ -151,14 +158,14 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
         name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
         if not is_valid_name(name):
             raise NamingError(
-                f"{where!r} gives {name!r}, which is not a valid variable name",
+                f"{quote(where)} gives {quote(name)}, which is not a valid variable name",
                 hint=f"use --prefix, or VAR={where} to name it yourself",
                 kind="bad_name",
             )
         _refuse_protected(name, what, allow)
         if name in seen:
             raise NamingError(
-                f"{seen[name]!r} and {where!r} both become {name}",
+                f"{quote(seen[name])} and {quote(where)} both become {name}",
                 hint=f"rename one of them, or name each yourself: VAR={where}",
                 kind="collision",
             )

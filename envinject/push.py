@@ -75,6 +75,11 @@ def current_content(client: Any, name: str) -> dict[str, str] | None:
     text = resp.get("SecretString")
     try:
         doc = flatten.loads(text) if text is not None else None
+    except flatten.TooDeep:
+        raise SecretFormatError(
+            f"secret {name!r} nests JSON more than {flatten.MAX_DEPTH} levels deep, so push cannot update its keys",
+            hint="push to another secret name, or replace it with the AWS CLI",
+        ) from None
     except (ValueError, flatten.DuplicateKey):
         doc = None
     if not isinstance(doc, dict):

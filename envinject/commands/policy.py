@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..stdio import write_stdout
 from . import Log
 
 if TYPE_CHECKING:
@@ -25,5 +25,5 @@ def policy(
         settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
         inherited=os.environ,
     )  # fmt: skip
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    write_stdout(json.dumps(document, indent=2) + "\n")
     return 0

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
+from ..stdio import write_stdout
 from . import Log
 
 if TYPE_CHECKING:
@@ -56,10 +56,11 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
         )
     verb = "update" if plan.exists else "create"
     lines = [f"{'would ' if options.dry_run else ''}{verb} secret {secret!r}"]
-    lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))
-              for key in keys]  # fmt: skip
+    # one_line: an existing secret's keys are written by whoever can write the secret.
+    lines += [f"  {mark} {one_line(key)}" for mark, keys in (("+", plan.added), ("~", plan.changed),
+              ("-", plan.removed)) for key in keys]  # fmt: skip
     if not options.dry_run:
         version = apply_push(client, secret, plan, description=options.description, kms_key_id=options.kms_key_id)
         lines[0] = f"{verb}d secret {secret!r} (version {version})"
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_stdout("\n".join(lines) + "\n")
     return 0

@@ -6,13 +6,13 @@ import dataclasses
 import os
 import shlex
 import signal
-import sys
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import EnvinjectError
+from ..errors import EnvinjectError, one_line
+from ..stdio import write_stdout
 from . import Log, elapsed
 
 if TYPE_CHECKING:
@@ -73,9 +73,9 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         lines = []
         for name, src in names.items():
             kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
-            lines.append(f"{name}\t<- {src}{kept}\n")
+            lines.append(f"{name}\t<- {one_line(src)}{kept}\n")
         lines.append(f"exec: {shlex.join(command)}\n")
-        sys.stdout.write("".join(lines))
+        write_stdout("".join(lines))
         return 0
     if files is None:
         return _start(command, env, settings, injection, options, log, None)

@@ -169,3 +169,21 @@ def test_file_form_in_an_env_file_is_a_reference_and_quoted_it_is_text() -> None
     assert isinstance(entries["f:1"], Ref) and entries["f:1"].as_file
     assert isinstance(entries["f:2"], Literal) and entries["f:2"].value == "file:sm://tls#key"
     assert isinstance(entries["f:3"], Literal)
+
+
+def test_a_huge_reference_is_cut_short_in_the_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        list(parse_envfile("A=sm://bad name" + "x" * 1_000_000 + "\n", "f.env"))
+    message = str(info.value)
+    assert message.startswith("f.env:1: reference ")
+    assert len(message) < 1000
+
+
+@pytest.mark.parametrize("line", ['A="x\0y"', "A=x\0y", "A='\0'"])
+def test_a_nul_in_a_literal_is_an_error_naming_the_line(line: str) -> None:
+    for refs in (True, False):  # run and export, and push
+        with pytest.raises(ConfigError) as info:
+            list(parse_envfile(f"B=1\n{line}\n", "f.env", refs=refs))
+        assert str(info.value) == (
+            "f.env:2: the value of A contains a NUL byte, which no environment can hold; remove the NUL from it"
+        )

@@ -198,3 +198,23 @@ def test_env_file_reference_errors_name_the_line() -> None:
     with pytest.raises(SecretFormatError) as info:
         resolve([], FakeSource({"p": text('{"k": "v"}')}), env_files=[entries])
     assert str(info.value).startswith("app.env:7: secret 'p' has no key 'nope'")
+
+
+def test_hostile_keys_are_escaped_in_the_missing_key_hint() -> None:
+    keys = {"a\nenvinject: everything is fine": "1", "b\x1b]0;pwned\x07": "2", "c" * 10_000: "3"}
+    with pytest.raises(SecretFormatError) as info:
+        env(["APP#nokey"], {"APP": text(json.dumps(keys))})
+    assert info.value.kind == "key_missing"
+    hint = info.value.hint or ""
+    assert hint.isprintable() and len(hint) < 1000
+    assert "'a\\nenvinject: everything is fine'" in hint and "'b\\x1b]0;pwned\\x07'" in hint
+
+
+@pytest.mark.parametrize("document", ['{"a":' * 5_000 + "1" + "}" * 5_000, '{"a": ' + "[" * 990 + "]" * 990 + "}"])
+def test_deep_json_is_one_clear_error(document: str) -> None:
+    with pytest.raises(SecretFormatError) as info:
+        env(["APP"], {"APP": text(document)})
+    assert str(info.value) == (
+        "secret 'APP' nests JSON objects or arrays more than 100 levels deep; flatten it, or write VAR=NAME to "
+        "inject the text whole"
+    )
