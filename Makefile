@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean
+.PHONY: demo test lint types unit bench clean dotenv-oldest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,27 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-test: lint types
+test: lint types dotenv-oldest
 	$(BIN)/pytest
+
+# The tests that read dotenv text, again with the oldest python-dotenv that pyproject.toml allows (the main
+# venv has the newest). A small venv of its own: pytest, hypothesis and that python-dotenv, nothing else.
+OLDEST := .venv-dotenv-oldest
+DOTENV_FLOOR := $(shell sed -n 's/^ *"python-dotenv>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+
+$(OLDEST)/.installed-$(DOTENV_FLOOR):
+	@test -n "$(DOTENV_FLOOR)" || { echo 'no "python-dotenv>=X" line found in pyproject.toml'; exit 1; }
+	rm -rf $(OLDEST)
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet pytest hypothesis "python-dotenv==$(DOTENV_FLOOR)"
+	touch $@
+
+dotenv-oldest: $(OLDEST)/.installed-$(DOTENV_FLOOR)
+	$(OLDEST)/bin/python -m pytest -q -p no:cacheprovider tests/unit/test_formats.py tests/unit/test_envfile.py \
+		tests/unit/test_peer_values.py tests/unit/test_push.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OLDEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

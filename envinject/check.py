@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .config import Settings
-from .envfile import read_envfile
+from .core import read_template, template_path
+from .envfile import environment_entries, read_envfile
 from .environ import Binding, merge, missing
-from .errors import EnvinjectError
-from .inject import Naming, Options, bind_all, layered_entries
-from .refs import Ref, parse_ref
+from .errors import EnvinjectError, one_line
+from .inject import Naming, Options, bind_all, bindings_for, layered_entries
+from .refs import Ref, parse_file_ref, parse_ref, split_assignment
 from .sources import Source
 
 
@@ -49,19 +50,31 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
     """Fetch each secret once and report every reference; nothing stops at the first failure."""
     problems: list[str] = []
     env_files = []
+    if settings.resolve_env:
+        try:
+            env_files.append(environment_entries(inherited))
+        except EnvinjectError as e:
+            problems.append(str(e))
     for path in settings.env_files:
         try:
             env_files.append(read_envfile(path))
         except EnvinjectError as e:
             problems.append(str(e))
     refs = []
-    for text in settings.secrets:
+    file_templates = []
+    for text, parse in [*((t, parse_ref) for t in settings.secrets), *((t, parse_file_ref) for t in settings.files)]:
         try:
-            refs.append(parse_ref(text))
+            template = template_path(text) if parse is parse_file_ref else None
+            if template is not None:
+                file_templates.append(read_template(template, split_assignment(text)[0] or ""))
+            else:
+                refs.append(parse(text))
         except EnvinjectError as e:
             problems.append(str(e))
     layered = layered_entries(refs, env_files)
-    fetched = source.fetch_each(list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref))))
+    tags = [tag for t in file_templates for tag in t.template.tags if tag.ref is not None]
+    wanted = [*(e.locator for _, _, e in layered if isinstance(e, Ref)), *(tag.ref.locator for tag in tags if tag.ref)]
+    fetched = source.fetch_each(list(dict.fromkeys(wanted)))
     statuses: list[RefStatus] = []
 
     def outcome(where: str, ref: Ref, result: list[Binding] | EnvinjectError) -> None:
@@ -73,8 +86,20 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
 
     options = Options(Naming(settings.prefix, settings.keep_case), frozenset(settings.allow))
     ordered = bind_all(layered, fetched, options, outcome)
+    for tag in tags:  # a template's references: each must give one value
+        assert tag.ref is not None
+        try:
+            result = fetched[tag.ref.locator]
+            if isinstance(result, EnvinjectError):
+                raise result
+            bindings_for(tag.ref, result, options.naming)
+            statuses.append(RefStatus(f"{tag.where} ({tag.ref.text})", "ok"))
+        except EnvinjectError as e:
+            statuses.append(
+                RefStatus(f"{tag.where} ({tag.ref.text})", e.kind, str(e), getattr(e, "denied_action", None))
+            )
     variables: dict[str, list[str]] = {}
-    for b in ordered:
+    for b in [*ordered, *(Binding(t.var, "", f"template:{t.template.origin}") for t in file_templates)]:
         variables.setdefault(b.name, []).append(b.source)
     env = merge({} if settings.pristine else inherited, ordered, override=settings.override)
     return Report(caller, statuses, variables, missing(env, settings.require), problems)
@@ -95,4 +120,5 @@ def render(report: Report) -> str:
     if report.missing_required:
         lines.append(f"missing required: {', '.join(report.missing_required)}")
     lines.append("ok: everything would work" if report.ok else "not ok: a run would fail")
-    return "\n".join(lines)
+    # Keys, references and messages come from whoever wrote the secret: no line may hold an escape or a newline.
+    return "\n".join(one_line(line) for line in lines)

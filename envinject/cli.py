@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import ClickException  # typer vendors click; no public name for it
+from typer._click.utils import PacifyFlushWrapper
 from typer.core import TyperGroup
 
 from . import __version__
@@ -80,6 +81,9 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, ssm:///PARAM, ssm:///PATH/. "
         "Repeatable; a later one wins. "
         "Default: $ENVINJECT_SECRETS (comma or space separated)."))]),
+    ("files", Annotated[list[str] | None, _opt("--file", metavar="VAR=REF", help=(
+        "Put REF's value in a file only you can read, and VAR its path: a TLS key, a credentials JSON. "
+        "Repeatable."))]),
     ("env_files", Annotated[list[str] | None, _opt("--env-file", "-e", metavar="FILE", help=(
         "A .env template: sm:// and ssm:// values are fetched, others pass through. Repeatable."))]),
     ("prefix", Annotated[str | None, _opt("--prefix", help="Put PREFIX in front of every name made from a key.")]),
@@ -95,6 +99,9 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Give the command only the injected variables [default: inherit]."))]),
     ("batch", Annotated[bool | None, _opt("--batch/--no-batch", help=(
         "Fetch several secrets with BatchGetSecretValue [default: batch]."))]),
+    ("resolve_env", Annotated[bool | None, _opt("--resolve-env/--no-resolve-env", help=(
+        "Replace inherited variables whose value is an sm:// or ssm:// reference by that value "
+        "[default: resolve]."))]),
     ("region", Region),
     ("profile", Profile),
     ("endpoint_url", Endpoint),
@@ -139,7 +146,9 @@ def _root(
 
 
 def _fail(err: EnvinjectError) -> NoReturn:
-    typer.echo(f"envinject: {err}", err=True)
+    from .stdio import write_stderr
+
+    write_stderr(str(err))
     raise typer.Exit(err.exit_code) from None
 
 
@@ -187,6 +196,25 @@ def run(
     kill_timeout: Annotated[
         float, _opt("--kill-timeout", metavar="SECONDS", help="Wait this long after it, then SIGKILL [default: 10].")
     ] = 10.0,
+    on_change: Annotated[
+        str,
+        _opt(
+            "--on-change",
+            metavar="ACTION",
+            help=(
+                "With --watch: restart, or signal:NAME to rewrite file secrets and send NAME (SIGHUP) instead; "
+                "a changed variable still restarts [default: restart]."
+            ),
+        ),
+    ] = "restart",
+    accept_stale_env: Annotated[
+        bool,
+        typer.Option(
+            "--accept-stale-env",
+            help="With --on-change signal:NAME: signal even when a variable "
+            "changed, which keeps its old value until the next restart.",
+        ),
+    ] = False,
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
@@ -197,7 +225,7 @@ def run(
     log = Log(verbose)
     options = RunOptions(
         command=command or [], dry_run=dry_run, init=init, watch=watch, mask=mask, restart_on_exit=restart_on_exit,
-        stop_signal=stop_signal, kill_timeout=kill_timeout,
+        stop_signal=stop_signal, kill_timeout=kill_timeout, on_change=on_change, accept_stale_env=accept_stale_env,
     )  # fmt: skip
     _call(lambda: run_command(load_settings(source, log), options, log))
 
@@ -209,7 +237,7 @@ def export(
         str, _opt("--format", "-f", metavar="FORMAT", help="dotenv (default), shell, json, docker or github.")
     ] = "dotenv",
     output: Annotated[
-        Path | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600) [default: stdout].")
+        str | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600); - is stdout [default: -].")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
     github_mask: Annotated[
@@ -225,6 +253,39 @@ def export(
     log = Log(verbose)
     options = ExportOptions(fmt=fmt, output=output, force=force, github_mask=github_mask)
     _call(lambda: export_command(load_settings(source, log), options, log))
+
+
+@app.command(
+    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's format."
+)
+@_source_options
+def render(
+    template: Annotated[Path, typer.Argument(help="The template file.", show_default=False)],
+    output: Annotated[
+        str | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600); - is stdout [default: -].")
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        _opt(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help=(
+                "Escape values as raw, json, yaml, shell, url or dotenv [default: from the template's name, else raw]."
+            ),
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
+    verbose: Verbose = False,
+    **source: Any,
+) -> None:
+    from .commands import Log, load_settings
+    from .commands.render import RenderOptions
+    from .commands.render import render as render_command
+
+    log = Log(verbose)
+    options = RenderOptions(template=template, output=output, fmt=fmt, force=force)
+    _call(lambda: render_command(load_settings(source, log), options, log))
 
 
 @app.command(help="Report, per reference, whether a run would work; set nothing and print no value.")
@@ -280,6 +341,14 @@ def push(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the key names that would be added, changed and removed.")
     ] = False,
+    interpolate: Annotated[
+        bool,
+        typer.Option(
+            "--interpolate",
+            help="Expand ${NAME} and ${NAME:-default} as python-dotenv's dotenv_values() does (keys set earlier "
+            "in FILE, then the environment) before storing; without it they are stored as written.",
+        ),
+    ] = False,
 ) -> None:
     from .commands import Log
     from .commands.push import PushOptions
@@ -289,23 +358,44 @@ def push(
     aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
     settings = aws if timeout is None else dataclasses.replace(aws, timeout=timeout)
     options = PushOptions(
-        file=file, secret=secret, merge=merge, description=description, kms_key_id=kms_key_id, dry_run=dry_run
+        file=file,
+        secret=secret,
+        merge=merge,
+        description=description,
+        kms_key_id=kms_key_id,
+        dry_run=dry_run,
+        interpolate=interpolate,
     )
     _call(lambda: push_command(settings, options, Log()))
 
 
 def main() -> None:
     """Console entry point. Usage errors are one line and end with 125, as GNU env's own failures do."""
+    from .stdio import die_of_sigpipe, open_closed, write_failure, write_stderr, write_stdout
+
+    open_closed()
     try:
         code = app(standalone_mode=False)
+        write_stdout("")  # what typer printed (--help): a failure to write it is reported here, not at exit
     except ClickException as e:
         where = e.ctx.command_path if getattr(e, "ctx", None) else "envinject"  # type: ignore[attr-defined]
         if e.format_message():  # empty when the help was shown for a bare `envinject`
-            sys.stderr.write(f"envinject: {e.format_message()}; see {where} --help\n")
+            write_stderr(f"{e.format_message()}; see {where} --help")
         raise SystemExit(EXIT_FAILURE) from None
     except typer.Abort:
         raise SystemExit(130) from None
+    except EnvinjectError as err:
+        write_stderr(str(err))
+        raise SystemExit(err.exit_code) from None
+    except BrokenPipeError:
+        die_of_sigpipe()
+    except SystemExit:
+        # typer meets EPIPE printing the help by wrapping the streams and exiting 1; end as coreutils does.
+        if isinstance(sys.stdout, PacifyFlushWrapper):
+            die_of_sigpipe()
+        raise
     except Exception as e:  # noqa: BLE001 - the message may quote a value, so only the type is shown
-        sys.stderr.write(f"envinject: internal error ({type(e).__name__}); please report it\n")
+        failed = write_failure(e)
+        write_stderr(str(failed) if failed else f"internal error ({type(e).__name__}); please report it")
         raise SystemExit(EXIT_FAILURE) from None
     raise SystemExit(code if isinstance(code, int) else 0)

@@ -24,6 +24,8 @@ class Settings:
     """Everything a run needs to know. The defaults are envinject's defaults."""
 
     secrets: tuple[str, ...] = ()
+    #: ``VAR=REF``: REF's value in a file, VAR its path (--file).
+    files: tuple[str, ...] = ()
     env_files: tuple[str, ...] = ()
     prefix: str = ""
     keep_case: bool = False
@@ -39,9 +41,11 @@ class Settings:
     override: bool = True
     pristine: bool = False
     batch: bool = True
+    #: Resolve references written in the inherited environment (``DB_PASSWORD=sm://prod/db#password``).
+    resolve_env: bool = True
 
 
-_LISTS = {"secrets", "env_files", "require", "allow"}
+_LISTS = {"secrets", "files", "env_files", "require", "allow"}
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "prefix": str,
     "keep_case": bool,
@@ -53,6 +57,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "override": bool,
     "pristine": bool,
     "batch": bool,
+    "resolve_env": bool,
 }
 KEYS = frozenset(f.name for f in fields(Settings))
 
@@ -124,6 +129,11 @@ def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
     return out
 
 
+def _relative_template(text: str, base: Path) -> str:
+    var, sep, body = text.partition("=@")
+    return f"{var}=@{base / body}" if sep and "=" not in var else text
+
+
 def split_secrets(value: str) -> tuple[str, ...]:
     """``ENVINJECT_SECRETS``: references separated by commas or whitespace."""
     return tuple(r for r in re.split(r"[,\s]+", value) if r)
@@ -138,9 +148,11 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     values: dict[str, Any] = {}
     if config is not None:
         values.update(config.values)
+        base = config.path.parent
         if "env_files" in values:
-            base = config.path.parent
             values["env_files"] = tuple(str(base / p) for p in values["env_files"])
+        if "files" in values:  # a template (VAR=@PATH) is relative to the config file too
+            values["files"] = tuple(_relative_template(f, base) for f in values["files"])
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from .config import Settings
+from .envfile import Entry, environment_entries, read_envfile
 from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
-from .inject import Layered, Naming, Options, layered_entries, resolve_full
-from .refs import Locator, Ref
+from .inject import FileTemplate, Layered, Naming, Options, bind_templates, layered_entries, resolve_full
+from .refs import Locator, Ref, parse_file_ref, split_assignment
 from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
-
-if TYPE_CHECKING:
-    from .envfile import Entry
+from .template import format_for, parse_template
 
 
 @dataclass
@@ -29,6 +29,8 @@ class Injection:
     options: Options = field(default_factory=Options)
     #: The client factory it used (None when a client was given), for -v's timings.
     factory: ClientFactory | None = None
+    #: Rendered file secrets (--file VAR=@TEMPLATE), bound after the rest.
+    templates: list[FileTemplate] = field(default_factory=list)
 
 
 def client_factory(settings: Settings) -> ClientFactory:
@@ -76,27 +78,76 @@ def make_source(
     )
 
 
-def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None] | None = None) -> Injection:
-    """Read the env files, fetch every secret and return the bindings in precedence order."""
-    env_files = _env_files(settings)
+def references(settings: Settings) -> list[str | Ref]:
+    """The secrets and file secrets given (not those in env files or the environment), in order."""
+    files = [parse_file_ref(text) for text in settings.files if not template_path(text)]
+    return [*settings.secrets, *files]
+
+
+def template_path(text: str) -> str | None:
+    """TEMPLATE of ``--file VAR=@TEMPLATE``; None for ``--file VAR=REF``."""
+    var, body = split_assignment(text.strip())
+    return body[1:] if var is not None and body.startswith("@") else None
+
+
+def read_template(path: str, var: str, fmt: str | None = None) -> FileTemplate:
+    """Read and parse a template file; a missing or unreadable one is a ConfigError naming it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+        raise ConfigError(f"template {path!r}: {reason}", hint="check the path") from None
+    return FileTemplate(var, parse_template(text, path), fmt or format_for(path))
+
+
+def templates(settings: Settings) -> list[FileTemplate]:
+    """The rendered file secrets: ``--file VAR=@TEMPLATE``."""
+    found = []
+    for text in settings.files:
+        path = template_path(text)
+        if path is not None:
+            found.append(read_template(path, split_assignment(text.strip())[0] or ""))
+    return found
+
+
+def env_entries(settings: Settings, inherited: Mapping[str, str] | None) -> list[list[tuple[str, Entry]]]:
+    """The entries below the secrets, lowest first: references written in the inherited environment (unless
+    ``--no-resolve-env``), then each env file's."""
+    found = environment_entries(inherited) if inherited is not None and settings.resolve_env else []
+    return [found, *(read_envfile(path) for path in settings.env_files)]
+
+
+def inject(
+    settings: Settings,
+    *,
+    client: Any = None,
+    note: Callable[[str], None] | None = None,
+    inherited: Mapping[str, str] | None = None,
+    rendered: Sequence[FileTemplate] = (),
+) -> Injection:
+    """Read the env files (and the references in ``inherited``, the environment the command would inherit),
+    fetch every secret and return the bindings in precedence order; file templates (``rendered`` too) last."""
+    env_files = env_entries(settings, inherited)
+    file_templates = [*templates(settings), *rendered]
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
     options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
-    bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files)
-    return Injection(bindings, source, layered, payloads, options, factory)
-
-
-def _env_files(settings: Settings) -> list[list[tuple[str, Entry]]]:
-    if not settings.env_files:
-        return []
-    from .envfile import read_envfile  # a run without env files does not load their parser
-
-    return [read_envfile(path) for path in settings.env_files]
+    extra = [ref.locator for t in file_templates for ref in t.template.refs]
+    bindings, layered, payloads = resolve_full(references(settings), source, options, env_files, extra)
+    bindings += bind_templates(file_templates, payloads, bindings, inherited or {}, options)
+    return Injection(bindings, source, layered, payloads, options, factory, file_templates)
 
 
 def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[str, str]) -> dict[str, str]:
-    """The command's environment: inherited (unless pristine), then the bindings; --require checked."""
-    env = merge({} if settings.pristine else inherited, bindings, override=settings.override)
+    """The command's environment: inherited (unless pristine), then the bindings; --require checked.
+
+    A variable that held a reference is always replaced by its value, even with --no-override: the
+    reference was never meant as a value."""
+    base = {} if settings.pristine else inherited
+    if settings.resolve_env and not settings.pristine:
+        written = {where[1:] for where, _ in environment_entries(inherited)}
+        base = {k: v for k, v in inherited.items() if k not in written}
+    env = merge(base, bindings, override=settings.override)
     absent = missing(env, settings.require)
     if absent:
         raise ConfigError(
@@ -106,10 +157,11 @@ def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[
     return env
 
 
-def locators(settings: Settings) -> list[Locator]:
+def locators(settings: Settings, inherited: Mapping[str, str] | None = None) -> list[Locator]:
     """Every secret a run of these settings reads, each once, without fetching anything."""
-    layered = layered_entries(settings.secrets, _env_files(settings))
-    return list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
+    layered = layered_entries(references(settings), env_entries(settings, inherited))
+    in_templates = [ref.locator for t in templates(settings) for ref in t.template.refs]
+    return list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *in_templates]))
 
 
 def caller_identity(
@@ -134,13 +186,14 @@ def iam_policy(
     partition: str | None = None,
     note: Callable[[str], None],
     warn: Callable[[str], None],
+    inherited: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
     is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
-    from .policy import Account, build_policy, key_arn
+    from .policy import Account, build_policy, key_arn  # only this command needs it
 
     factory = client_factory(settings)
-    wanted = locators(settings)
+    wanted = locators(settings, inherited)
     if account is None:
         arn = caller_identity(settings, note, factory)
         if arn is None:
@@ -177,7 +230,7 @@ def iam_policy(
 def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
     """The endpoint(s) a run talks to, for messages (best effort, no botocore)."""
     try:
-        services = sorted({SERVICES[loc.backend] for loc in locators(settings)}) or ["secretsmanager"]
+        services = sorted({SERVICES[loc.backend] for loc in locators(settings, environ)}) or ["secretsmanager"]
     except EnvinjectError:
         services = ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"

@@ -52,20 +52,26 @@ def main() -> None:
 
 
 def _run(refs: list[str], command: list[str]) -> int:
-    """What the typer ``run`` command does with these options, and how the CLI reports its failures."""
+    """What the typer ``run`` command does with these options, and what the CLI's ``main`` does with the
+    failures a run can raise (the usage errors it also handles cannot happen on this grammar)."""
     from . import commands
     from .commands import run
     from .errors import EXIT_FAILURE, EnvinjectError
+    from .stdio import die_of_sigpipe, open_closed, write_failure, write_stderr
 
+    open_closed()
     log = commands.Log()
     try:
         return run.run(commands.load_settings({"secrets": refs or None}, log), run.RunOptions(command=command), log)
     except EnvinjectError as err:
-        log.warn(str(err))
+        write_stderr(str(err))
         return err.exit_code
+    except BrokenPipeError:
+        die_of_sigpipe()
     except KeyboardInterrupt:
         sys.stderr.write("\n")  # as click does before its Abort
         return 130
     except Exception as e:  # noqa: BLE001 - the message may quote a value, so only the type is shown
-        sys.stderr.write(f"envinject: internal error ({type(e).__name__}); please report it\n")
+        failed = write_failure(e)
+        write_stderr(str(failed) if failed else f"internal error ({type(e).__name__}); please report it")
         return EXIT_FAILURE

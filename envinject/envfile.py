@@ -7,13 +7,23 @@ python-dotenv reads it with ``interpolate=False``.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, EnvinjectError
+from .errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
-from .refs import Ref, looks_like_ref, parse_ref
+from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
+
+# python-dotenv's `=` and the blanks after it (dotenv/parser.py `_equal_sign`); a quote next starts a quoted value.
+_QUOTED = re.compile(r"=[^\S\r\n]*['\"]")
+
+
+def _quoted(original: str) -> bool:
+    """Whether a binding's value, as written in ``original`` (its ``KEY=value`` text), is quoted. The key is a
+    valid variable name here, so the first ``=`` is the one after it."""
+    return _QUOTED.match(original, original.index("=")) is not None
 
 
 @dataclass(frozen=True)
@@ -29,9 +39,12 @@ Entry = Literal | Ref
 def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tuple[str, Entry]]:
     """Yield (``FILE:LINE``, entry) for each assignment, in file order. Pure.
 
-    A value that starts with ``sm://`` or ``ssm://``, or is a secret's or parameter's ARN, is a reference put
-    into exactly that name; any other value is a literal. With ``refs=False`` every value is a literal (``push``).
-    Errors name the file and line, never the line's content.
+    An unquoted value that starts with ``sm://`` or ``ssm://`` is a reference put into exactly that name; any
+    other value is a literal, and a quoted value always is (``export`` quotes every value, so its output reads
+    back as it was written). An unquoted bare ARN of a secret or parameter is an error: it was a reference once,
+    and reading it as text instead would change an old file's meaning without a word. With ``refs=False``
+    every value is a literal (``push``). Errors name the file and line and never show a literal value; a bad
+    reference is quoted, cut short.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
 
@@ -43,10 +56,20 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
         if key is None:  # a comment or blank line
             continue
         if not is_valid_name(key):
-            raise ConfigError(f"{where}: {key!r} is not a valid variable name", hint="use letters, digits and _")
+            raise ConfigError(f"{where}: {quote(key)} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
-        if refs and looks_like_ref(value):
+        if "\0" in value:
+            raise ConfigError(f"{where}: the value of {key} contains a NUL byte, which no environment can hold",
+                              hint="remove the NUL from it")  # fmt: skip
+        if refs and looks_like_ref(value) and not _quoted(binding.original.string):
+            bare = value.removeprefix(FILE_PREFIX)
+            if not bare.startswith((SCHEME, SSM_SCHEME)):
+                scheme = SSM_SCHEME if bare.split(":")[2] == "ssm" else SCHEME
+                raise ConfigError(
+                    f"{where}: {key} is a bare ARN; in an env file a reference starts with {scheme}",
+                    hint=f'write {key}={scheme}arn:... to fetch it, or {key}="arn:..." to keep the ARN as text',
+                )
             try:
                 yield where, parse_ref(f"{key}={value}")
             except EnvinjectError as e:
@@ -55,11 +78,44 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
             yield where, Literal(key, value, where)
 
 
-def read_envfile(path: str | Path, *, refs: bool = True) -> list[tuple[str, Entry]]:
-    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it."""
+def read_envfile(path: str | Path, *, refs: bool = True, given_to: str = "--env-file") -> list[tuple[str, Entry]]:
+    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it, whose hint
+    names where the path was given (``given_to``: ``--env-file``, ``push``)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise ConfigError(f"env file {str(path)!r}: {reason}", hint="check the --env-file path") from None
+    except OSError as e:
+        raise ConfigError(
+            f"env file {quote(str(path))}: {e.strerror}", hint=f"check the path given to {given_to}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"env file {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
     return list(parse_envfile(text, str(path), refs=refs))
+
+
+#: envinject's own settings are never references to resolve, whatever they hold (``ENVINJECT_SECRETS=sm://A``).
+_OWN_PREFIX = "ENVINJECT_"
+
+
+def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
+    """References written in the environment: every variable whose value starts with ``sm://`` or ``ssm://``
+    becomes that reference, put into the same name (``DB_PASSWORD=sm://prod/db#password``). Pure.
+
+    Bare ARNs and every other value are never references here: an app keeps an ARN as a plain setting. Each
+    entry's place is ``$NAME``; a malformed reference is a ConfigError naming the variable, not its value.
+    """
+    out: list[tuple[str, Entry]] = []
+    for name, value in environ.items():
+        is_ref = value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
+        if not is_ref or name.startswith(_OWN_PREFIX) or not is_valid_name(name):
+            continue
+        where = f"${name}"
+        try:
+            out.append((where, parse_ref(f"{name}={value}")))
+        except EnvinjectError as e:
+            raise ConfigError(
+                f"the environment variable {name} holds a reference that cannot be used: {e.message}",
+                hint=f"fix it, or run with --no-resolve-env to pass {name} through as it is",
+            ) from None
+    return out

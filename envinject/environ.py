@@ -13,6 +13,8 @@ class Binding:
     name: str
     value: str = field(repr=False)
     source: str
+    #: A file secret's content: the value is then the path of a file holding it (set when the file is made).
+    content: bytes | None = field(default=None, repr=False)
 
 
 def merge(base: Mapping[str, str], bindings: Iterable[Binding], *, override: bool = True) -> dict[str, str]:

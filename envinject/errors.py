@@ -1,9 +1,16 @@
-"""One error type for everything envinject reports to a user.
+"""One error type for everything envinject reports to a user, and the escaping of what a message quotes.
 
-Messages name secrets, files, keys and variables, never a secret value: they are printed as they are.
+Messages name secrets, files, keys and variables, never a secret value. A name or reference that came from
+outside (a secret's keys, a reference, a file) is put in a message through :func:`quote`; whatever a message
+holds, it is printed through :func:`one_line`, so it is always one printable line.
 """
 
 from __future__ import annotations
+
+#: The longest piece of input a message quotes, in characters; the rest is cut and counted.
+QUOTE_LIMIT = 200
+#: The longest line a message is printed as, in characters.
+LINE_LIMIT = 2000
 
 #: Exit status for envinject's own failures, as GNU env uses it.
 EXIT_FAILURE = 125
@@ -71,3 +78,28 @@ class ConfigError(EnvinjectError):
 
 class CommandError(EnvinjectError):
     """The command could not be started (126) or was not found (127)."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable (newlines, escape sequences, other controls,
+    lone surrogates, bidirectional overrides) written as its Python escape: ``\\n``, ``\\x1b``, ``\\u202e``."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` quoted for a message, as ``repr`` does, cut to ``limit`` characters:
+    ``'a\\nb'``, ``'xxxx...'... (1048576 characters)``."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
+def one_line(message: str) -> str:
+    """The last guard before a message reaches a terminal: printable, one line, at most LINE_LIMIT characters."""
+    text = printable(message)
+    if len(text) <= LINE_LIMIT:
+        return text
+    keep = LINE_LIMIT // 2
+    return f"{text[:keep]} ... {text[-keep:]}"

@@ -5,7 +5,8 @@ Rules, also in the README:
 - true / false: ``true`` / ``false``;  null: the empty string;
 - object: one variable per key, nested keys joined by ``_``; an empty object: ``{}``;
 - array: its compact JSON text (``["a","b"]``), so nothing is lost.
-A key repeated inside one object is an error, as the last one would otherwise win silently.
+A key repeated inside one object is an error, as the last one would otherwise win silently, and so is JSON
+nested deeper than MAX_DEPTH objects and arrays.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+
+#: The deepest nesting of objects and arrays a secret may have. Python's parser gives up near 1,000 levels, and
+#: the naming and writing here recurse; no set of variables needs more than a few levels.
+MAX_DEPTH = 100
 
 
 class JSONNumber(str):
@@ -23,6 +28,10 @@ class DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH."""
 
 
 class KeyMissing(LookupError):
@@ -41,10 +50,27 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads(text: str) -> Any:
-    """Parse JSON keeping numbers as their text. Raises json.JSONDecodeError or DuplicateKey."""
-    return json.loads(
-        text, object_pairs_hook=_object, parse_int=JSONNumber, parse_float=JSONNumber, parse_constant=_no_constant
-    )
+    """Parse JSON keeping numbers as their text. Raises json.JSONDecodeError, DuplicateKey or TooDeep."""
+    try:
+        value = json.loads(
+            text, object_pairs_hook=_object, parse_int=JSONNumber, parse_float=JSONNumber, parse_constant=_no_constant
+        )
+    except RecursionError:
+        raise TooDeep from None
+    if _depth(value) > MAX_DEPTH:
+        raise TooDeep
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deep objects and arrays nest in ``value`` (a scalar: 0), without recursing."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((inner, depth + 1) for inner in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _no_constant(name: str) -> Any:

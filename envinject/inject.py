@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from . import flatten
-from .environ import Binding
-from .errors import EnvinjectError, NamingError, SecretFormatError
+from .envfile import Entry, Literal
+from .environ import Binding, merge
+from .errors import EnvinjectError, NamingError, SecretFormatError, quote
 from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
 from .sources import Payload, Source
+from .template import Template, render_template
 
-if TYPE_CHECKING:
-    from .envfile import Entry
+# JSON's \uXXXX escapes can name half of a UTF-16 pair alone; Python keeps it, and UTF-8 cannot encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,12 @@ def _json(ref: Ref, text: str) -> object:
         return flatten.loads(text)
     except flatten.DuplicateKey as e:
         raise SecretFormatError(
-            f"{what} repeats the key {e.key!r} in one object", hint="remove the duplicate key from it"
+            f"{what} repeats the key {quote(e.key)} in one object", hint="remove the duplicate key from it"
+        ) from None
+    except flatten.TooDeep:
+        raise SecretFormatError(
+            f"{what} nests JSON objects or arrays more than {flatten.MAX_DEPTH} levels deep",
+            hint="flatten it, or write VAR=NAME to inject the text whole",
         ) from None
     except json.JSONDecodeError as e:
         if text.lstrip().startswith(("{", "[")):
@@ -73,7 +80,7 @@ def _json(ref: Ref, text: str) -> object:
 def _keys_hint(value: object) -> str:
     if isinstance(value, dict):
         keys = list(value)
-        shown = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+        shown = ", ".join(quote(k) for k in keys[:10]) + (", ..." if len(keys) > 10 else "")
         return f"keys there: {shown}" if keys else "the object is empty"
     return "that part of the secret is not a JSON object"
 
@@ -94,7 +101,9 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
         except flatten.KeyMissing as e:
             parent = flatten.select(document, e.path[:-1])
             raise SecretFormatError(
-                f"{ref.locator.describe()} has no key {'.'.join(e.path)!r}", hint=_keys_hint(parent), kind="key_missing"
+                f"{ref.locator.describe()} has no key {quote('.'.join(e.path))}",
+                hint=_keys_hint(parent),
+                kind="key_missing",
             ) from None
     if ref.var is not None:
         return [((), flatten.scalar_text(value), f"{sid}#{'.'.join(ref.key or ())}")]
@@ -107,28 +116,56 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
     return [(path, val, f"{sid}#{'.'.join(path)}") for path, val in flatten.flatten(value, ref.key or ())]
 
 
+def _refuse_protected(name: str, what: str, allow: frozenset[str]) -> None:
+    if is_protected(name) and name not in allow:
+        raise NamingError(
+            f"{what} would set {name}, which changes how programs load code or find binaries",
+            hint=f"pass --allow {name} if that is really wanted",
+            kind="protected",
+        )
+
+
+def _file_content(ref: Ref, payload: Payload) -> bytes:
+    """A file secret's bytes: a SecretBinary as stored, else the UTF-8 text of the value or of its key."""
+    if ref.key is None and payload.text is None and payload.binary is not None:
+        return payload.binary
+    [(_, text, _)] = _pairs(ref, payload)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SecretFormatError(
+            f"{ref.locator.describe()} holds text that is not valid Unicode, so it cannot be written to a file",
+            hint="store it as valid UTF-8",
+        ) from None
+
+
 def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[str] = frozenset()) -> list[Binding]:
     """The variables one reference sets, checked: valid names, no collisions, no NUL."""
     what = ref.locator.describe()
     out: list[Binding] = []
+    if ref.as_file and ref.var is not None:
+        _refuse_protected(ref.var, what, allow)
+        where = "file:" + (f"{ref.locator.secret_id}#{'.'.join(ref.key)}" if ref.key else ref.locator.secret_id)
+        return [Binding(ref.var, "", where, _file_content(ref, payload))]
     seen: dict[str, str] = {}
     for path, val, where in _pairs(ref, payload):
+        if _SURROGATE.search(where):
+            raise SecretFormatError(
+                f"{where!r} has a key with a lone UTF-16 surrogate (a \\ud800-\\udfff escape without its pair), "
+                "which is not text that a name or a message can hold",
+                hint="store the character itself, or both halves of its surrogate pair",
+            )
         name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
         if not is_valid_name(name):
             raise NamingError(
-                f"{where!r} gives {name!r}, which is not a valid variable name",
+                f"{quote(where)} gives {quote(name)}, which is not a valid variable name",
                 hint=f"use --prefix, or VAR={where} to name it yourself",
                 kind="bad_name",
             )
-        if is_protected(name) and name not in allow:
-            raise NamingError(
-                f"{what} would set {name}, which changes how programs load code or find binaries",
-                hint=f"pass --allow {name} if that is really wanted",
-                kind="protected",
-            )
+        _refuse_protected(name, what, allow)
         if name in seen:
             raise NamingError(
-                f"{seen[name]!r} and {where!r} both become {name}",
+                f"{quote(seen[name])} and {quote(where)} both become {name}",
                 hint=f"rename one of them, or name each yourself: VAR={where}",
                 kind="collision",
             )
@@ -136,6 +173,12 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
             raise SecretFormatError(
                 f"the value for {name} from {what} contains a NUL byte, which no environment can hold",
                 hint="remove the NUL from it",
+            )
+        if _SURROGATE.search(val):
+            raise SecretFormatError(
+                f"the value for {name} from {where!r} contains a lone UTF-16 surrogate (a \\ud800-\\udfff escape "
+                "without its pair), which is not text that an environment or a file can hold",
+                hint="store the character itself, or both halves of its surrogate pair",
             )
         seen[name] = where
         out.append(Binding(name, val, where))
@@ -146,7 +189,7 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
 ENV_FILE, SECRET, ASSIGNMENT = 0, 1, 2
 
 
-Layered = tuple[int, str, "Entry"]
+Layered = tuple[int, str, Entry]
 #: Called with (where, reference, its bindings or its error) when a caller wants every outcome.
 Outcome = Callable[[str, Ref, "list[Binding] | EnvinjectError"], None]
 
@@ -170,7 +213,7 @@ def bind_all(
     then each reference's bindings or error goes to it, and the failed ones are left out."""
     bindings: list[tuple[int, Binding]] = []
     for layer, where, entry in layered:
-        if not isinstance(entry, Ref):  # a literal from an env file
+        if isinstance(entry, Literal):
             bindings.append((layer, Binding(entry.name, entry.value, where)))
             continue
         try:
@@ -196,12 +239,48 @@ def resolve_full(
     source: Source,
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+    extra: Sequence[Locator] = (),
 ) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
-    """:func:`resolve`, also returning the layered entries and the payloads (for --watch)."""
+    """:func:`resolve`, also returning the layered entries and the payloads (for --watch). ``extra`` are fetched
+    in the same requests (a template's references)."""
     layered = layered_entries(refs, env_files)
-    wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
+    wanted = list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *extra]))
     payloads = source.fetch_many(wanted) if wanted else {}
     return bind_all(layered, payloads, options or Options()), layered, payloads
+
+
+@dataclass(frozen=True)
+class FileTemplate:
+    """``--file VAR=@TEMPLATE``: a file whose content is TEMPLATE rendered, escaped for ``fmt``."""
+
+    var: str
+    template: Template
+    fmt: str
+
+
+def bind_templates(
+    templates: Sequence[FileTemplate],
+    payloads: Mapping[Locator, Payload],
+    bindings: Sequence[Binding],
+    inherited: Mapping[str, str],
+    options: Options,
+) -> list[Binding]:
+    """A file binding per template, rendered with the values of its references and the run's variables
+    (``inherited`` with ``bindings`` applied)."""
+    env = merge(inherited, bindings)
+    out = []
+    for t in templates:
+        _refuse_protected(t.var, f"template {t.template.origin!r}", options.allow)
+        values = {ref: bindings_for(ref, payloads[ref.locator], options.naming)[0].value for ref in t.template.refs}
+        text = render_template(t.template, values, env, t.fmt)
+        try:
+            content = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SecretFormatError(
+                f"template {t.template.origin!r} renders text that is not valid Unicode", hint="store valid UTF-8"
+            ) from None
+        out.append(Binding(t.var, "", f"template:{t.template.origin}", content))
+    return out
 
 
 def resolve(

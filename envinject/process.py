@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,6 +23,10 @@ def exec_command(argv: Sequence[str], env: Mapping[str, str], search_path: str |
     """
     sys.stdout.flush()
     sys.stderr.flush()
+    # Python ignores SIGPIPE and SIGXFSZ, and exec keeps an ignored signal ignored: give the command the
+    # defaults back (as subprocess does), so that `envinject -- yes | head` ends `yes` as it would without.
+    for signum in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(signum, signal.SIG_DFL)
     program = argv[0]
     if "PATH" not in env and search_path and "/" not in program:
         program = shutil.which(program, path=search_path) or program

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import flatten
-from .errors import FetchError, SecretFormatError
+from .errors import ConfigError, FetchError, SecretFormatError
 from .sources.aws import translate
 from .sources.secretsmanager import GET
 
@@ -25,9 +25,23 @@ class PushPlan:
 
 
 def plan_push(current: Mapping[str, str] | None, new: Mapping[str, str], *, merge: bool) -> PushPlan:
-    """The secret's new content: the file's keys replace the secret's, or with ``merge`` keep the others. Pure."""
+    """The secret's new content: the file's keys replace the secret's, or with ``merge`` keep the others. Pure.
+
+    Two keys that differ only in case are a ConfigError naming both: a run would refuse them as one variable.
+    """
     old = dict(current or {})
     content = {**old, **new} if merge else dict(new)
+    seen: dict[str, str] = {}
+    for key in content:
+        other = seen.setdefault(key.upper(), key)
+        if other != key:
+            raise ConfigError(
+                f"keys {other!r} and {key!r} differ only in case, so a run would refuse them as one variable "
+                f"{key.upper()}",
+                hint="rename or remove one of them in the file"
+                if other in new and key in new
+                else "spell the file's key as the secret does, or push without --merge",
+            )
     return PushPlan(
         exists=current is not None,
         added=[k for k in content if k not in old],
@@ -35,6 +49,18 @@ def plan_push(current: Mapping[str, str] | None, new: Mapping[str, str], *, merg
         removed=[k for k in old if k not in content],
         content=content,
     )
+
+
+def interpolate(pairs: Iterable[tuple[str, str]], environ: Mapping[str, str]) -> dict[str, str]:
+    """Values with ``${NAME}`` and ``${NAME:-default}`` expanded as python-dotenv's ``dotenv_values()`` does:
+    in file order, a name set earlier in the file before one in ``environ``, an unset one as empty. Pure."""
+    from dotenv.variables import parse_variables
+
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        scope = {**environ, **out}
+        out[key] = "".join(atom.resolve(scope) for atom in parse_variables(value))
+    return out
 
 
 def current_content(client: Any, name: str) -> dict[str, str] | None:
@@ -49,6 +75,11 @@ def current_content(client: Any, name: str) -> dict[str, str] | None:
     text = resp.get("SecretString")
     try:
         doc = flatten.loads(text) if text is not None else None
+    except flatten.TooDeep:
+        raise SecretFormatError(
+            f"secret {name!r} nests JSON more than {flatten.MAX_DEPTH} levels deep, so push cannot update its keys",
+            hint="push to another secret name, or replace it with the AWS CLI",
+        ) from None
     except (ValueError, flatten.DuplicateKey):
         doc = None
     if not isinstance(doc, dict):

@@ -17,6 +17,9 @@ Grammar (see the README for examples)::
 ``ssm://`` followed by a name ending in ``/`` is a path: every parameter below it, recursively. A path sets many
 variables, so it takes no ``VAR=``, selector or key. A parameter's ARN needs no scheme (as ECS's ``valueFrom``).
 
+``VAR=file:REF`` (and ``--file VAR=REF``) puts the value into a file and ``VAR`` names its path: the whole
+SecretString or SecretBinary byte for byte, one key with ``#KEY``, or one parameter. A path cannot be a file.
+
 ``VAR=`` is an assignment only when the text before the first ``=`` is a valid variable name and the
 reference has no ``sm://`` before it. A secret whose name itself looks like ``VAR=...`` is written with
 the scheme: ``sm://A=B``.
@@ -27,10 +30,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import RefError
+from .errors import RefError, quote
 
 SCHEME = "sm://"
 SSM_SCHEME = "ssm://"
+#: ``VAR=file:REF``: the value goes into a file, and VAR holds its path.
+FILE_PREFIX = "file:"
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _QUERY_TAIL = re.compile(r"\?((?:version-stage|version-id)=[^?#]*(?:&[^?#]*)*)\Z")
@@ -77,8 +82,8 @@ class Locator:
     def describe(self) -> str:
         """What it is, for messages: ``secret 'APIKEYS'``, ``parameter '/app/url'``, ``parameter path '/app/'``."""
         if self.backend == "sm":
-            return f"secret {self.secret_id!r}"
-        return f"parameter {'path ' if self.is_path else ''}{self.selected!r}"
+            return f"secret {quote(self.secret_id)}"
+        return f"parameter {'path ' if self.is_path else ''}{quote(self.selected)}"
 
     def __str__(self) -> str:
         if self.backend == "ssm":
@@ -95,6 +100,8 @@ class Ref:
     locator: Locator
     key: tuple[str, ...] | None = None
     var: str | None = None
+    #: The value goes into a file, and ``var`` holds its path.
+    as_file: bool = False
 
 
 def split_assignment(text: str) -> tuple[str | None, str]:
@@ -107,7 +114,8 @@ def split_assignment(text: str) -> tuple[str | None, str]:
 
 def looks_like_ref(value: str) -> bool:
     """True when a value is meant as a reference (used for env-file templates): ``sm://``, ``ssm://`` or an
-    SM ARN."""
+    SM ARN, or one of those after ``file:``."""
+    value = value.removeprefix(FILE_PREFIX)
     return value.startswith((SCHEME, SSM_SCHEME)) or (
         value.startswith("arn:") and value.split(":")[2:3] in (["secretsmanager"], ["ssm"])
     )
@@ -123,7 +131,7 @@ def parse_keypath(text: str, ref: str) -> tuple[str, ...]:
             nxt = next(chars, None)
             if nxt not in (".", "\\"):
                 raise RefError(
-                    f"reference {ref!r}: '\\' in a key must be followed by '.' or '\\'",
+                    f"reference {quote(ref)}: '\\' in a key must be followed by '.' or '\\'",
                     hint="write a\\.b for a key named a.b",
                 )
             current.append(nxt)
@@ -134,7 +142,7 @@ def parse_keypath(text: str, ref: str) -> tuple[str, ...]:
             current.append(ch)
     parts.append("".join(current))
     if any(p == "" for p in parts):
-        raise RefError(f"reference {ref!r}: empty key in {text!r}", hint="write NAME#key or NAME#outer.inner")
+        raise RefError(f"reference {quote(ref)}: empty key in {quote(text)}", hint="write NAME#key or NAME#outer.inner")
     return tuple(parts)
 
 
@@ -144,7 +152,7 @@ def _parse_query(query: str, ref: str) -> dict[str, str]:
         k, sep, v = item.partition("=")
         if not sep or k not in _QUERY_KEYS or not v:
             raise RefError(
-                f"reference {ref!r}: unknown selector {item!r}",
+                f"reference {quote(ref)}: unknown selector {quote(item)}",
                 hint="use ?version-stage=STAGE or ?version-id=ID",
             )
         out[_QUERY_KEYS[k]] = v
@@ -155,12 +163,12 @@ def _parse_arn(body: str, ref: str) -> tuple[Locator, tuple[str, ...] | None]:
     parts = body.split(":")
     if len(parts) < _ARN_PARTS or parts[2] != "secretsmanager" or parts[5] != "secret" or not parts[6]:
         raise RefError(
-            f"reference {ref!r} is not a Secrets Manager secret ARN",
+            f"reference {quote(ref)} is not a Secrets Manager secret ARN",
             hint="expected arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME",
         )
     if len(parts) > _ARN_PARTS + 3:
         raise RefError(
-            f"reference {ref!r} has too many ':' fields",
+            f"reference {quote(ref)} has too many ':' fields",
             hint="the ECS form is ARN:JSON_KEY:VERSION_STAGE:VERSION_ID",
         )
     arn = ":".join(parts[:_ARN_PARTS])
@@ -181,12 +189,14 @@ def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
         if (k == "version" and v.isdigit()) or (k == "label" and _SSM_SELECTOR.fullmatch(v) and not v.isdigit()):
             selectors.append(v)
         else:
-            raise RefError(f"reference {text!r}: unknown selector {item!r}", hint="use ?version=N or ?label=LABEL")
+            raise RefError(
+                f"reference {quote(text)}: unknown selector {quote(item)}", hint="use ?version=N or ?label=LABEL"
+            )
     if ident.startswith("arn:"):
         parts = ident.split(":")
         if len(parts) < _SSM_ARN_PARTS or parts[2] != "ssm" or not parts[5].startswith("parameter/"):
             raise RefError(
-                f"reference {text!r} is not a Parameter Store parameter ARN",
+                f"reference {quote(text)} is not a Parameter Store parameter ARN",
                 hint="expected arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
             )
         name, selectors = ":".join(parts[:_SSM_ARN_PARTS]), selectors + parts[_SSM_ARN_PARTS:]
@@ -196,15 +206,15 @@ def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
         selectors += [suffix] if colon else []
         plain = name
     if not plain:
-        raise RefError(f"reference {text!r} names no parameter", hint="write ssm:///PATH/NAME or ssm:///PATH/")
+        raise RefError(f"reference {quote(text)} names no parameter", hint="write ssm:///PATH/NAME or ssm:///PATH/")
     if not _SSM_NAME.fullmatch(plain) or "//" in plain:
         raise RefError(
-            f"reference {text!r}: {plain!r} is not a valid parameter name",
+            f"reference {quote(text)}: {quote(plain)} is not a valid parameter name",
             hint="names use letters, digits and / _ . - ; a path is written ssm:///a/b/",
         )
     if len(selectors) > 1 or any(not _SSM_SELECTOR.fullmatch(s) for s in selectors):
         raise RefError(
-            f"reference {text!r} has more than one or a malformed version selector",
+            f"reference {quote(text)} has more than one or a malformed version selector",
             hint="write NAME:VERSION, NAME:LABEL, ?version=N or ?label=LABEL, once",
         )
     selector = selectors[0] if selectors else None
@@ -212,18 +222,31 @@ def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
     locator = Locator(name, None if pinned_version else selector, selector if pinned_version else None, "ssm")
     if locator.is_path:
         if not ident.startswith("arn:") and not name.startswith("/"):
-            raise RefError(f"reference {text!r}: a parameter path starts with '/'", hint=f"write ssm:///{name}")
+            raise RefError(f"reference {quote(text)}: a parameter path starts with '/'", hint=f"write ssm:///{name}")
         if var is not None or hash_ or selector:
             raise RefError(
-                f"reference {text!r} is a path, which sets one variable per parameter",
+                f"reference {quote(text)} is a path, which sets one variable per parameter",
                 hint="drop VAR=, #KEY and version selectors, or name one parameter: ssm:///PATH/NAME",
             )
     return Ref(text, locator, parse_keypath(keytext, text) if hash_ else None, var)
 
 
+def parse_file_ref(text: str) -> Ref:
+    """``--file VAR=REF``: the value of REF in a file whose path VAR holds (``file:`` before REF is allowed)."""
+    var, body = split_assignment(text.strip())
+    if var is None:
+        raise RefError(f"file secret {text!r} names no variable", hint="write --file VAR=NAME#KEY")
+    return parse_ref(f"{var}={body if body.startswith(FILE_PREFIX) else FILE_PREFIX + body}")
+
+
 def parse_ref(text: str) -> Ref:
     """Parse one reference, raising RefError with a hint when it is malformed."""
     var, body = split_assignment(text.strip())
+    if var is not None and body.startswith(FILE_PREFIX):
+        ref = parse_ref(f"{var}={body[len(FILE_PREFIX) :]}")
+        if ref.locator.is_path:
+            raise RefError(f"reference {text!r}: a parameter path cannot be one file", hint="name one parameter")
+        return Ref(text, ref.locator, ref.key, var, as_file=True)
     if body.startswith(SSM_SCHEME):
         return _parse_ssm(var, body[len(SSM_SCHEME) :], text)
     if body.startswith("arn:") and body.split(":")[2:3] == ["ssm"]:  # as ECS's valueFrom writes a parameter
@@ -231,7 +254,7 @@ def parse_ref(text: str) -> Ref:
     if body.startswith(SCHEME):
         body = body[len(SCHEME) :]
     if not body:
-        raise RefError(f"reference {text!r} names no secret", hint="write --secret NAME or VAR=NAME")
+        raise RefError(f"reference {quote(text)} names no secret", hint="write --secret NAME or VAR=NAME")
 
     if body.startswith("arn:") and "#" not in body and "?" not in body and body.count(":") > _ARN_PARTS - 1:
         locator, key = _parse_arn(body, text)
@@ -253,10 +276,10 @@ def parse_ref(text: str) -> Ref:
     if ident.startswith("arn:"):
         locator, ecs_key = _parse_arn(ident, text)
         if ecs_key or locator.versioned:
-            raise RefError(f"reference {text!r} mixes the ECS ':' form with '#' or '?'", hint="use one form")
+            raise RefError(f"reference {quote(text)} mixes the ECS ':' form with '#' or '?'", hint="use one form")
     elif not _NAME.fullmatch(ident):
         raise RefError(
-            f"reference {text!r}: {ident!r} is not a valid secret name",
+            f"reference {quote(text)}: {quote(ident)} is not a valid secret name",
             hint="names use letters, digits and / _ + = . @ - (at most 512)",
         )
     return Ref(text, Locator(ident, query.get("version_stage"), query.get("version_id")), keypath, var)

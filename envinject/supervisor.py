@@ -142,6 +142,13 @@ class Supervisor:
         _drain(pumps)
         return status
 
+    def send_signal(self, signum: int) -> None:
+        """Send ``signum`` to the running child itself (a reload request: SIGHUP, SIGUSR1); nothing if none runs."""
+        with self._lock:
+            if self._proc is not None and self._running():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._proc.pid, signum)
+
     def restart(self, env: Mapping[str, str]) -> None:
         """Stop the child and start the same command with ``env``.
 

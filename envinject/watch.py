@@ -5,12 +5,29 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from .config import Settings
 from .core import Injection, environment
 from .errors import EnvinjectError
-from .inject import bind_all
-from .sources import Source
+from .inject import bind_all, bind_templates
+from .secretfiles import SecretFiles
+from .sources import Source, all_or_nothing
+
+
+@dataclass(frozen=True)
+class Reload:
+    """``--on-change signal:NAME``: how a change reaches the command without a restart."""
+
+    name: str
+    send: Callable[[], None]
+    #: Signal even when an environment value changed (it stays stale until the next restart).
+    accept_stale_env: bool = False
+
+
+def _text(content: bytes) -> str:
+    return content.decode("utf-8", "replace")
+
 
 #: Each failed poll in a row doubles the wait, up to this many times the interval.
 MAX_BACKOFF = 8
@@ -29,8 +46,16 @@ class Watcher:
         log: Callable[[str], None],
         on_values: Callable[[list[str]], None] | None = None,
         source: Source | None = None,
+        *,
+        files: SecretFiles | None = None,
+        reload: Reload | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.settings, self.injection, self.inherited = settings, injection, inherited
+        #: Where file secrets are rewritten on a change; how a change reaches the command instead of a restart.
+        self.files, self.reload = files, reload
+        #: The environment the command runs with now (to tell whether a change touched it).
+        self.env = dict(env or {})
         # Polls may use their own source: a poll should fail fast and back off, not retry for long.
         self.source: Source = source or injection.source
         self.seconds, self.log, self.on_values = seconds, log, on_values
@@ -63,6 +88,10 @@ class Watcher:
         names = ", ".join(loc.describe() for loc in changed)
         try:
             bindings = bind_all(self.injection.layered, results, self.injection.options)
+            bindings += bind_templates(self.injection.templates, all_or_nothing(results), bindings, self.inherited,
+                                       self.injection.options)  # fmt: skip
+            if self.files is not None:  # rewritten in place, each atomically; their paths stay the same
+                bindings = self.files.place(bindings)
             env = environment(self.settings, bindings, self.inherited)
         except EnvinjectError as e:
             self.log(f"watch: {names} changed but cannot be injected ({e}); the command keeps running")
@@ -70,6 +99,17 @@ class Watcher:
         for loc in changed:
             self.versions[loc] = results[loc].version_id  # type: ignore[union-attr]
         if self.on_values is not None:
-            self.on_values([b.value for b in bindings])
-        self.log(f"watch: {names} changed; restarting the command")
+            self.on_values([b.value for b in bindings] + [_text(b.content) for b in bindings if b.content])
+        if self.reload is not None:
+            stale = sorted(name for name in env.keys() | self.env.keys() if env.get(name) != self.env.get(name))
+            if not stale or self.reload.accept_stale_env:
+                self.reload.send()
+                kept = f"; {', '.join(stale)} keep their old values (--accept-stale-env)" if stale else ""
+                self.log(f"watch: {names} changed; files rewritten, sent {self.reload.name} to the command{kept}")
+                return None
+            self.log(f"watch: {names} changed {', '.join(stale)} in the environment, which no signal can deliver; "
+                     "restarting the command")  # fmt: skip
+        else:
+            self.log(f"watch: {names} changed; restarting the command")
+        self.env = env
         return env

@@ -7,14 +7,14 @@ raise :class:`~envinject.errors.EnvinjectError` and return an exit status. Nothi
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import STARTED
-from ..errors import EnvinjectError
+from ..errors import ConfigError, EnvinjectError
+from ..stdio import write_stderr
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -31,8 +31,7 @@ class Log:
             self.warn(msg)
 
     def warn(self, msg: str) -> None:
-        sys.stderr.write(f"envinject: {msg}\n")
-        sys.stderr.flush()
+        write_stderr(msg)
 
 
 def elapsed(since: float = STARTED) -> str:
@@ -57,3 +56,16 @@ def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str]
     settings = resolve_settings(values, os.environ if environ is None else environ, config)
     log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
     return settings
+
+
+def output_path(given: str | None) -> Path | None:
+    """The file ``-o`` names, or None for stdout (no -o, or -o -). An empty name is refused: it is what
+    ``-o "$GITHUB_ENV"`` gives where GITHUB_ENV is not set."""
+    if given is None or given == "-":
+        return None
+    if not given:
+        raise ConfigError(
+            "-o was given an empty file name",
+            hint="is $GITHUB_ENV set? outside GitHub Actions, name a file, or write -o - for stdout",
+        )
+    return Path(given)

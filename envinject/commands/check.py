@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from typing import TYPE_CHECKING
 
+from ..stdio import write_stdout
 from . import Log
 
 if TYPE_CHECKING:
@@ -21,5 +21,5 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
 
     src = make_source(settings, note=log.note)
     report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
-    sys.stdout.write((json.dumps(report.to_json(), indent=2) if json_output else render(report)) + "\n")
+    write_stdout((json.dumps(report.to_json(), indent=2) if json_output else render(report)) + "\n")
     return 0 if report.ok else 1

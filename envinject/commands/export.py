@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Log
+from ..errors import ConfigError
+from ..stdio import write_stdout
+from . import Log, output_path
 from .run import fetch_deadline
 
 if TYPE_CHECKING:
@@ -18,24 +18,36 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class ExportOptions:
     fmt: str = "dotenv"
-    #: None: stdout.
-    output: Path | None = None
+    #: The file as written on the command line; None or "-": stdout.
+    output: str | None = None
     force: bool = False
     #: Also print ::add-mask:: commands to stdout (GitHub Actions).
     github_mask: bool = False
 
 
 def export(settings: Settings, options: ExportOptions, log: Log) -> int:
-    """Fetch, then write the variables in ``options.fmt``; the file is 0600 and written atomically."""
+    """Fetch, then write the variables in ``options.fmt``; the file is 0600 and written atomically.
+
+    Stdout gets nothing until the whole export has succeeded (the ``::add-mask::`` lines included)."""
     from ..core import environment, inject
     from ..environ import final_sources
-    from ..files import git_unignored, write_private
+    from ..files import check_target, git_unignored, write_private
     from ..formats import render
     from ..formats.dotenv import interpolation_hazards
     from ..formats.github import mask_commands
 
+    output = output_path(options.output)
+    if output is not None:
+        check_target(output, force=options.force)  # before fetching: a refused target costs no request
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note)
+        injection = inject(settings, note=log.note, inherited=os.environ)
+    as_files = [b.name for b in injection.bindings if b.content is not None]
+    if as_files:
+        raise ConfigError(
+            f"export writes variables, and {', '.join(as_files)} would be file secrets, which exist only while a "
+            "command runs",
+            hint="export them as variables (VAR=REF), or run the command with envinject --file",
+        )
     final = environment(settings, injection.bindings, os.environ)
     env = {name: final[name] for name in final_sources(injection.bindings)}
     text = render(options.fmt, env)
@@ -43,15 +55,14 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
         for name in interpolation_hazards(env):
             log.warn(f"{name} contains ${{...}}: read it with dotenv_values(interpolate=False) or envinject "
                      "--env-file; load_dotenv() would expand it")  # fmt: skip
-    if options.github_mask:
-        sys.stdout.write(mask_commands(env))
-    if options.output is None:
-        sys.stdout.write(text)
+    stdout = mask_commands(env) if options.github_mask else ""
+    if output is None:
+        stdout += text
     else:
-        write_private(options.output, text, force=options.force)
-        log.note(f"wrote {len(env)} variable(s) to {options.output}")
-        if git_unignored(options.output):
-            log.warn(f"{options.output} is in a git work tree and not ignored: add it to .gitignore before it is "
+        write_private(output, text, force=options.force)
+        log.note(f"wrote {len(env)} variable(s) to {output}")
+        if git_unignored(output):
+            log.warn(f"{output} is in a git work tree and not ignored: add it to .gitignore before it is "
                      "committed")  # fmt: skip
-    sys.stdout.flush()
+    write_stdout(stdout)
     return 0

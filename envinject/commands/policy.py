@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..stdio import write_stdout
 from . import Log
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ def policy(
     from ..core import iam_policy
 
     document = iam_policy(
-        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
-    )
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
+        inherited=os.environ,
+    )  # fmt: skip
+    write_stdout(json.dumps(document, indent=2) + "\n")
     return 0

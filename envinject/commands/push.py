@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
+from ..errors import ConfigError, one_line
+from ..stdio import write_stdout
 from . import Log
 
 if TYPE_CHECKING:
@@ -23,13 +24,16 @@ class PushOptions:
     description: str | None = None
     kms_key_id: str | None = None
     dry_run: bool = False
+    #: Expand ${NAME} as python-dotenv's dotenv_values() does, instead of storing it as written.
+    interpolate: bool = False
 
 
 def push(settings: Settings, options: PushOptions, log: Log) -> int:
     """Create the secret or add a version; with ``dry_run``, only list the key names that would change."""
     from ..core import client_factory
     from ..envfile import Literal, read_envfile
-    from ..push import apply_push, current_content, plan_push
+    from ..formats.dotenv import interpolation_hazards
+    from ..push import apply_push, current_content, interpolate, plan_push
     from ..refs import SSM_SCHEME
 
     secret = options.secret
@@ -38,15 +42,25 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
             f"push stores one Secrets Manager secret, and {secret!r} is a parameter",
             hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",
         )
-    pairs = {e.name: e.value for _, e in read_envfile(options.file, refs=False) if isinstance(e, Literal)}
+    literals = [
+        (e.name, e.value) for _, e in read_envfile(options.file, refs=False, given_to="push") if isinstance(e, Literal)
+    ]
+    pairs = interpolate(literals, os.environ) if options.interpolate else dict(literals)
     client = client_factory(settings).client("secretsmanager")
     plan = plan_push(current_content(client, secret), pairs, merge=options.merge)
+    hazards = [] if options.interpolate else interpolation_hazards(dict(literals))
+    if hazards:
+        log.warn(
+            f"{', '.join(hazards)}: stored with ${{...}} as written, which load_dotenv() would expand; "
+            "pass --interpolate to store the expanded value"
+        )
     verb = "update" if plan.exists else "create"
     lines = [f"{'would ' if options.dry_run else ''}{verb} secret {secret!r}"]
-    lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))
-              for key in keys]  # fmt: skip
+    # one_line: an existing secret's keys are written by whoever can write the secret.
+    lines += [f"  {mark} {one_line(key)}" for mark, keys in (("+", plan.added), ("~", plan.changed),
+              ("-", plan.removed)) for key in keys]  # fmt: skip
     if not options.dry_run:
         version = apply_push(client, secret, plan, description=options.description, kms_key_id=options.kms_key_id)
         lines[0] = f"{verb}d secret {secret!r} (version {version})"
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_stdout("\n".join(lines) + "\n")
     return 0

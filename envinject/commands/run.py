@@ -5,18 +5,20 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
-import sys
+import signal
 import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import EnvinjectError
+from ..errors import EnvinjectError, one_line
+from ..stdio import write_stdout
 from . import Log, elapsed
 
 if TYPE_CHECKING:
     from ..config import Settings
     from ..core import Injection
+    from ..secretfiles import SecretFiles
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class RunOptions:
     restart_on_exit: bool = False
     stop_signal: str = "SIGTERM"
     kill_timeout: float = 10.0
+    #: With --watch: "restart", or "signal:NAME" to rewrite file secrets and signal the command instead.
+    on_change: str = "restart"
+    #: With a signal on change: signal even when an environment value changed (it stays stale).
+    accept_stale_env: bool = False
 
     @property
     def resident(self) -> bool:
@@ -45,16 +51,21 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
     from ..core import environment, inject
     from ..environ import final_sources
-    from ..process import exec_command
 
     command = options.command
     if not command:
         raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
+    _reload_signal(options)
     if not settings.secrets and not settings.env_files:
         log.note("no secrets given; running the command with the inherited environment")
     fetching = time.perf_counter()
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note)
+        injection = inject(settings, note=log.note, inherited=os.environ)
+    files = None
+    if any(b.content is not None for b in injection.bindings):
+        from ..secretfiles import SecretFiles
+
+        files = SecretFiles(resident=options.resident)
     env = environment(settings, injection.bindings, os.environ)
     names = final_sources(injection.bindings)
     note_fetch(log, injection, fetching, len(names))
@@ -62,14 +73,42 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         lines = []
         for name, src in names.items():
             kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
-            lines.append(f"{name}\t<- {src}{kept}\n")
+            lines.append(f"{name}\t<- {one_line(src)}{kept}\n")
         lines.append(f"exec: {shlex.join(command)}\n")
-        sys.stdout.write("".join(lines))
+        write_stdout("".join(lines))
         return 0
+    if files is None:
+        return _start(command, env, settings, injection, options, log, None)
+    with files:
+        env = environment(settings, files.place(injection.bindings), os.environ)
+        log.note(f"file secrets: {sum(b.content is not None for b in injection.bindings)} ({files.mechanism})")
+        return _start(command, env, settings, injection, options, log, files)
+
+
+def _start(
+    command: list[str], env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions, log: Log,
+    files: SecretFiles | None,
+) -> int:  # fmt: skip
+    from ..process import exec_command
+
     if not options.resident:
         log.note(f"exec: {command[0]} at {elapsed()} after start")
         exec_command(command, env, search_path=os.environ.get("PATH"))
-    return supervise(env, settings, injection, options)
+    return supervise(env, settings, injection, options, files)
+
+
+def _reload_signal(options: RunOptions) -> signal.Signals | None:
+    """The signal of ``--on-change signal:NAME``; None for ``restart``."""
+    kind, _, name = options.on_change.partition(":")
+    if kind == "restart" and not name:
+        if options.accept_stale_env:
+            raise EnvinjectError("--accept-stale-env goes with --on-change signal:NAME")
+        return None
+    if kind != "signal" or not name:
+        raise EnvinjectError(f"--on-change {options.on_change!r} is not known", hint="use restart or signal:NAME")
+    if options.watch is None:
+        raise EnvinjectError("--on-change goes with --watch", hint="add --watch SECONDS")
+    return _signal(name)
 
 
 def fetch_deadline(settings: Settings) -> AbstractContextManager[None]:
@@ -104,26 +143,34 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
     )
 
 
-def supervise(env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions) -> int:
+def _signal(text: str) -> signal.Signals:
+    name = text.upper() if text.upper().startswith("SIG") else "SIG" + text.upper()
+    try:
+        return signal.Signals[name] if not text.isdigit() else signal.Signals(int(text))
+    except (KeyError, ValueError):
+        raise EnvinjectError(f"unknown signal {text!r}", hint="for example SIGTERM, SIGHUP or 15") from None
+
+
+def supervise(
+    env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions,
+    files: SecretFiles | None = None,
+) -> int:  # fmt: skip
     """The resident modes: envinject stays the command's parent and returns its exit status."""
     import gc
-    import signal
-
-    gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
     from ..core import make_source
     from ..supervisor import Supervisor, SupervisorOptions
-    from ..watch import Watcher
+    from ..watch import Reload, Watcher
 
-    stop_signal, watch = options.stop_signal, options.watch
-    name = stop_signal.upper() if stop_signal.upper().startswith("SIG") else "SIG" + stop_signal.upper()
-    try:
-        signum = signal.Signals[name] if not stop_signal.isdigit() else signal.Signals(int(stop_signal))
-    except (KeyError, ValueError):
-        raise EnvinjectError(f"unknown signal {stop_signal!r}", hint="for example SIGTERM, SIGINT or 15") from None
+    gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
+
+    watch = options.watch
+    signum = _signal(options.stop_signal)
+    reload_signal = _reload_signal(options)
     if watch is not None and watch <= 0:
         raise EnvinjectError("--watch needs a positive number of seconds", hint="for example --watch 60")
-    values = [b.value for b in injection.bindings] if options.mask else []
+    values = [b.value if b.content is None else b.content.decode("utf-8", "replace") for b in injection.bindings]
+    values = values if options.mask else []
     sup_options = SupervisorOptions(
         stop_signal=signum, kill_timeout=options.kill_timeout, mask_values=values,
         restart_on_exit=options.restart_on_exit, reap_orphans=True if options.init else None,
@@ -135,5 +182,9 @@ def supervise(env: dict[str, str], settings: Settings, injection: Injection, opt
         # Two tries per poll: a failed poll is logged and tried again at the next, backed-off interval.
         poll_source = make_source(dataclasses.replace(settings, max_attempts=2))
         masks = sup.add_mask_values if options.mask else None
-        watcher = Watcher(settings, injection, os.environ, watch, Log().warn, masks, poll_source)
+        reload = None
+        if reload_signal is not None:
+            reload = Reload(reload_signal.name, lambda: sup.send_signal(reload_signal), options.accept_stale_env)
+        watcher = Watcher(settings, injection, os.environ, watch, Log().warn, masks, poll_source, files=files,
+                          reload=reload, env=env)  # fmt: skip
         return sup.run(watcher.poll, watcher.interval)

@@ -22,7 +22,7 @@ def test_cache_written_under_xdg_cache_home_and_reused(sm: Any, run: Run, tmp_pa
     cached.write_text("{spoiled")
     again = run("-s", "APIKEYS", "--", *CHILD, env=env)
     assert again.env["TOKEN"] == CANARY
-    assert json.loads(cached.read_text())["endpoints"]["partitions"]  # rebuilt
+    assert json.loads(cached.read_text())["data"]["partitions"]  # rebuilt
 
 
 def test_home_without_a_writable_cache_still_runs(sm: Any, run: Run, tmp_path: Path) -> None:

@@ -201,3 +201,38 @@ def test_not_found_is_not_retried(good: Any, run: Run, emulator: Emulator) -> No
         r = run("-s", "missing", "--endpoint-url", proxy.url, "--", "true")
     assert r.returncode == 125
     assert proxy.counts.total == 1
+
+
+def test_lone_surrogate_is_one_error_in_run_export_and_check(good: Any, run: Run, tmp_path: Path) -> None:
+    # JSON may escape half a UTF-16 pair alone: json.loads keeps it, and UTF-8 cannot encode it.
+    good.create_secret(Name="sur", SecretString='{"a": "' + CANARY + '\\ud800y"}')
+    cmd, marker = marker_command(tmp_path)
+    words = ("'sur#a'", "lone UTF-16 surrogate")
+    check_failure(run("-s", "good", "-s", "sur", "--", *cmd), marker, *words)
+    for fmt in ("dotenv", "shell", "json", "docker", "github"):
+        check_failure(run("export", "-s", "good", "-s", "sur", "--format", fmt), marker, *words)
+    r = run("check", "-s", "good", "-s", "sur")
+    assert r.returncode != 0 and "internal error" not in r.stdout + r.stderr
+    assert all(w in r.stdout + r.stderr for w in words), r.stdout + r.stderr
+    r.assert_no(CANARY)
+    # In a key, it would reach the terminal through --dry-run and check.
+    good.create_secret(Name="surkey", SecretString='{"\\ud800x": "' + CANARY + '"}')
+    words = ("'surkey#\\ud800x'", "lone UTF-16 surrogate")
+    for args in (["--dry-run", "-s", "surkey", "--", *cmd], ["-s", "surkey", "--", *cmd], ["export", "-s", "surkey"]):
+        check_failure(run(*args), marker, *words)
+    r = run("check", "-s", "surkey")
+    assert r.returncode != 0 and "internal error" not in r.stdout + r.stderr
+    assert all(w in r.stdout + r.stderr for w in words), r.stdout + r.stderr
+
+
+def test_bare_arn_in_an_env_file_asks_for_the_scheme(good: Any, run: Run, tmp_path: Path) -> None:
+    arn = good.describe_secret(SecretId="good")["ARN"]
+    template = tmp_path / "app.env"
+    template.write_text(f"MODE=prod\nDB_SECRET_ARN={arn}\n")
+    cmd, marker = marker_command(tmp_path)
+    r = run("--env-file", str(template), "--", *cmd)
+    check_failure(r, marker, f"{template}:2", "DB_SECRET_ARN is a bare ARN", "DB_SECRET_ARN=sm://arn:...")
+    assert arn not in r.stderr
+    template.write_text(f'MODE=prod\nDB_SECRET_ARN="{arn}"\nTOKEN=sm://{arn}#token\n')
+    env = run("--env-file", str(template), "--", *CHILD_ENV).env
+    assert env["DB_SECRET_ARN"] == arn and env["TOKEN"] == GOOD["token"]

@@ -89,3 +89,49 @@ def test_makefile_snippet(apikeys: None, emulator: Emulator, tmp_path: Path) -> 
     p = subprocess.run(["make", "-s", "-f", str(EXAMPLES / "Makefile.snippet"), "run"], env=env,
                        capture_output=True, text=True, cwd=tmp_path, timeout=60)  # fmt: skip
     assert_bot_ran(p)
+
+
+def test_kubernetes_manifest(apikeys: None, emulator: Emulator) -> None:
+    import yaml
+
+    docs = list(yaml.safe_load_all((EXAMPLES / "kubernetes.yaml").read_text()))
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    env = env_with_envinject_on_path(emulator)
+    env.update({e["name"]: e["value"] for e in container["env"]})  # the references, as Kubernetes sets them
+    assert env["OPENAI"].startswith("sm://")
+    argv = localize(container["command"] + container["args"])
+    assert argv[0] == "envinject"
+    assert_bot_ran(subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60))
+
+
+def test_lambda_layer_and_exec_wrapper(apikeys: None, emulator: Emulator, tmp_path: Path) -> None:
+    """The layer as the build script makes it, started the way the Lambda runtime starts an exec wrapper: the
+    runtime's interpreter (one with no envinject of its own), /opt/python on PYTHONPATH, and the references in
+    the function's environment."""
+    runtime_python = Path(sys.base_prefix) / "bin" / "python3"
+    layer = tmp_path / "layer"
+    build = subprocess.run(
+        ["sh", str(EXAMPLES / "lambda" / "build-layer.sh"), str(layer)],
+        env={**os.environ, "PATH": f"{runtime_python.parent}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stderr
+    assert (tmp_path / "layer.zip").is_file()
+    wrapper = layer / "envinject-wrapper"
+    assert os.access(wrapper, os.X_OK)
+    env = base_env(emulator)
+    env.update({
+        "PATH": f"{runtime_python.parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "PYTHONPATH": str(layer / "python"),
+        "AWS_LAMBDA_EXEC_WRAPPER": str(wrapper),
+        "AWS_LAMBDA_FUNCTION_NAME": "bot",
+        "OPENAI": "sm://APIKEYS#openai",
+        "ANTHROPIC": "sm://APIKEYS#anthropic",
+    })  # fmt: skip
+    check = subprocess.run([str(runtime_python), "-c", "import envinject"], env={"PATH": env["PATH"]},
+                           capture_output=True, cwd=tmp_path)  # fmt: skip
+    assert check.returncode != 0, "the runtime's interpreter must not have envinject of its own"
+    p = subprocess.run([str(wrapper), str(runtime_python), BOT], env=env, capture_output=True, text=True, timeout=60,
+                       cwd=tmp_path)  # fmt: skip
+    assert_bot_ran(p)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,11 @@ VALUES = {
     "spaces": "  padded\t",
     "empty": "",
     "unicode": "é🙂",
+    # Values that are references elsewhere stay text when read back (a quoted env-file value is literal).
+    "db_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app",
+    "other": "sm://app",
+    "param": "ssm:///app/url",
+    "windows": "C:\\dir\\",
 }
 EXPECTED = {k.upper(): v for k, v in VALUES.items()}
 
@@ -53,6 +59,20 @@ def test_shell_round_trips_through_bash_and_dash(secret: None, run: Run, tmp_pat
 
 def test_json(secret: None, run: Run) -> None:
     assert json.loads(run("export", "-s", "app", "-f", "json").stdout) == EXPECTED
+
+
+def test_shell_refuses_a_name_bash_keeps_read_only(sm: Any, run: Run, tmp_path: Path) -> None:
+    sm.create_secret(Name="ids", SecretString=json.dumps({"uid": "canary-uid-4711", "name": "bot"}))
+    out = tmp_path / "env.sh"
+    r = run("export", "-s", "ids", "--format", "shell", "-o", str(out))
+    assert r.returncode == 125 and not out.exists()
+    assert (
+        r.stderr.startswith("envinject: UID is a variable that bash or dash keeps read-only") and "--prefix" in r.stderr
+    )
+    assert len(r.stderr.splitlines()) == 1
+    r.assert_no("canary-uid-4711")
+    r = run("export", "-s", "ids", "--prefix", "APP_", "--format", "shell")
+    assert r.returncode == 0 and "export APP_UID='canary-uid-4711'" in r.stdout
 
 
 def test_docker_refuses_a_newline_naming_the_variable(secret: None, run: Run, sm: Any) -> None:
@@ -102,3 +122,50 @@ def test_warns_when_git_would_commit_the_file(secret: None, run: Run, tmp_path: 
     (tmp_path / ".gitignore").write_text("*.env\n")
     r = run("export", "-s", "app", "-o", str(tmp_path / "other.env"))
     assert "not ignored" not in r.stderr
+
+
+def test_dash_means_stdout(secret: None, run: Run, tmp_path: Path) -> None:
+    r = run("export", "-s", "app", "-f", "json", "-o", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == EXPECTED
+    assert list(tmp_path.iterdir()) == []  # no file named "-"
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_target_that_is_not_a_regular_file_is_refused_naming_what_it_is(
+    secret: None, run: Run, tmp_path: Path, force: list[str]
+) -> None:
+    # A device made here, never the machine's own /dev/null, which a regression would replace.
+    null, fifo, link = tmp_path / "null", tmp_path / "fifo", tmp_path / "stdout"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mkfifo(fifo)
+    link.symlink_to("/proc/self/fd/1")
+    for target, kind in ((null, "a character device"), (fifo, "a named pipe (FIFO)"), (link, "a symbolic link")):
+        r = run("export", "-s", "app", "-o", str(target), "--github-mask", *force)
+        assert (r.returncode, r.stdout) == (125, "")
+        assert (
+            r.stderr == f"envinject: {target} is {kind}, not a regular file; name a regular file, or write -o - "
+            "for stdout\n"
+        )
+    assert stat.S_ISCHR(null.lstat().st_mode) and stat.S_ISFIFO(fifo.lstat().st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "null", "stdout"]
+
+
+def test_an_empty_output_is_refused_before_anything_is_fetched_or_printed(run: Run, tmp_path: Path) -> None:
+    # As `-o "$GITHUB_ENV"` outside GitHub Actions: no secret exists, so a fetch would fail differently.
+    for force in ([], ["--force"]):
+        r = run("export", "-s", "nosuchsecret", "-f", "github", "-o", "", "--github-mask", *force, cwd=tmp_path)
+        assert (r.returncode, r.stdout) == (125, "")
+        assert r.stderr.startswith("envinject: -o was given an empty file name; is $GITHUB_ENV set?")
+        assert len(r.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_masks_are_printed_only_once_the_file_is_written(secret: None, run: Run, tmp_path: Path) -> None:
+    (tmp_path / "env").mkdir()
+    r = run("export", "-s", "app", "-f", "github", "-o", str(tmp_path / "env" / "x" / "y"), "--github-mask")
+    assert (r.returncode, r.stdout) == (125, "")
+    assert "No such file or directory" in r.stderr
+    # A target that cannot be written is found before any secret is fetched.
+    r = run("export", "-s", "nosuchsecret", "-o", str(tmp_path / "env" / "x" / "y"))
+    assert r.stderr == f"envinject: cannot write {tmp_path / 'env' / 'x' / 'y'}: No such file or directory\n"

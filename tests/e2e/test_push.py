@@ -80,3 +80,48 @@ def test_push_errors(sm: Any, run: Run, iam: Any, tmp_path: Path) -> None:
     assert r.returncode == 125
     assert "secretsmanager:CreateSecret" in r.stderr
     assert len(r.stderr.splitlines()) == 1
+
+
+def test_dollar_braces_warn_by_name_or_expand_with_interpolate(sm: Any, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(
+        f"USER_NAME=bot\nURL=https://${{USER_NAME}}:{CANARY}@h/${{DB:-app}}\nHOMEDIR=${{HOME}}/x\nPLAIN=$x\n"
+    )
+    r = run("push", str(path), "-s", "as-written")
+    assert r.returncode == 0, r.stderr
+    warning = r.stderr.splitlines()
+    assert len(warning) == 1 and warning[0].startswith("envinject: HOMEDIR, URL: stored with ${...} as written")
+    assert "--interpolate" in warning[0]
+    r.assert_no(CANARY)
+    stored = json.loads(sm.get_secret_value(SecretId="as-written")["SecretString"])
+    assert stored == dotenv_values(path, interpolate=False)
+
+    r = run("push", str(path), "-s", "expanded", "--interpolate", env={"HOME": "/home/bot", "DB": "prod"})
+    assert r.returncode == 0 and r.stderr == ""
+    stored = json.loads(sm.get_secret_value(SecretId="expanded")["SecretString"])
+    assert stored == {
+        "USER_NAME": "bot",
+        "URL": f"https://bot:{CANARY}@h/prod",
+        "HOMEDIR": "/home/bot/x",
+        "PLAIN": "$x",
+    }
+
+
+def test_keys_that_differ_only_in_case_are_refused(sm: Any, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(f"token={CANARY}\nOTHER=1\nTOKEN={CANARY}2\n")
+    r = run("push", str(path), "-s", "clash")
+    assert r.returncode == 125 and len(r.stderr.splitlines()) == 1
+    assert "'token' and 'TOKEN' differ only in case" in r.stderr
+    r.assert_no(CANARY)
+    assert sm.list_secrets()["SecretList"] == []
+
+
+def test_a_latin1_file_gets_a_hint_for_push(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.env"
+    path.write_bytes("CITY=Zürich\n".encode("latin-1"))
+    r = run("push", str(path), "-s", "x")
+    assert r.returncode == 125 and "not UTF-8" in r.stderr and "iconv" in r.stderr
+    assert "--env-file" not in r.stderr
+    r = run("push", str(tmp_path / "missing.env"), "-s", "x")
+    assert r.returncode == 125 and "check the path given to push" in r.stderr and "--env-file" not in r.stderr

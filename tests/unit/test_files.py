@@ -1,7 +1,10 @@
 import errno
+import fnmatch
 import os
+import signal
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,20 +73,87 @@ def test_force_overwrites_and_tightens_the_mode(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == ["prod.env"]
 
 
-def test_symlink_is_refused_then_replaced_not_followed(tmp_path: Path) -> None:
+def test_symlink_is_refused_even_with_force_and_never_followed(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_text("not yours")
     link = tmp_path / "link.env"
     link.symlink_to(elsewhere)
-    with pytest.raises(FileWriteError, match="already exists"):
-        write_private(link, SECRET, force=False)
     dangling = tmp_path / "dangling.env"
     dangling.symlink_to(tmp_path / "missing")
-    with pytest.raises(FileWriteError, match="already exists"):
-        write_private(dangling, SECRET, force=False)
-    write_private(link, SECRET, force=True)
-    assert not link.is_symlink() and mode(link) == 0o600
+    for target in (link, dangling):
+        for force in (False, True):
+            with pytest.raises(FileWriteError) as e:
+                write_private(target, SECRET, force=force)
+            assert e.value.message == f"{target} is a symbolic link, not a regular file"
+    assert link.is_symlink() and dangling.is_symlink()
     assert elsewhere.read_text() == "not yours"
+    assert sorted(os.listdir(tmp_path)) == ["dangling.env", "elsewhere", "link.env"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_devices_fifos_and_stdout_links_are_never_replaced(tmp_path: Path, force: bool) -> None:
+    # Never the machine's own /dev/null: a regression would replace it. A copy of it, made here, instead.
+    null, fifo, folder = tmp_path / "null", tmp_path / "pipe", tmp_path / "folder"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.mkfifo(fifo)
+    folder.mkdir()
+    cases = {
+        null: "a character device",
+        fifo: "a named pipe (FIFO)",
+        Path("/proc/self/fd/1"): "a symbolic link",
+        folder: "a directory",
+    }
+    for target, kind in cases.items():
+        with pytest.raises(FileWriteError) as e:
+            write_private(target, SECRET, force=force)
+        assert e.value.message == f"{target} is {kind}, not a regular file"
+        assert e.value.hint is not None and "-o -" in e.value.hint
+    assert stat.S_ISCHR(null.lstat().st_mode)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["folder", "null", "pipe"]
+
+
+def test_temp_file_is_beside_the_target_and_named_after_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_open = os.open
+    opened: list[str] = []
+
+    def spy(path: str | bytes, flags: int, mode: int = 0o777) -> int:
+        opened.append(os.fsdecode(path))
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", spy)
+    write_private(tmp_path / "prod.env", SECRET, force=False)
+    tmp = Path(opened[0])
+    assert tmp.parent == tmp_path
+    assert fnmatch.fnmatch(tmp.name, "prod.env*")  # a .gitignore entry prod.env* covers a leftover
+    assert os.listdir(tmp_path) == ["prod.env"]
+
+
+@pytest.mark.parametrize("length", [240, 255])
+def test_a_long_name_can_be_written(tmp_path: Path, length: int) -> None:
+    target = tmp_path / ("n" * length)
+    write_private(target, SECRET, force=False)
+    assert target.read_bytes() == SECRET.encode()
+    assert os.listdir(tmp_path) == [target.name]
+
+
+_KILLED_WHILE_WRITING = """
+import os, signal, sys
+from envinject.files import write_private
+def fsync(fd):  # the file is written and not yet renamed: the worst moment for a signal
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+os.fsync = fsync
+write_private(sys.argv[1], "TOKEN=sk-canary\\n" * 1000, force=False)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_a_signal_while_writing_removes_the_temp_file(tmp_path: Path, name: str) -> None:
+    target = tmp_path / "prod.env"
+    p = subprocess.run([sys.executable, "-c", _KILLED_WHILE_WRITING, str(target), name], capture_output=True)
+    assert p.returncode == -getattr(signal, name), p.stderr  # ended by the signal, as without a handler
+    assert os.listdir(tmp_path) == []
+    assert b"canary" not in p.stderr
 
 
 def failing_write(fd: int, data: bytes) -> int:
@@ -114,13 +184,15 @@ def test_any_failure_removes_the_temp_file(tmp_path: Path, monkeypatch: pytest.M
     assert os.listdir(tmp_path) == []
 
 
-def test_failed_rename_leaves_nothing(tmp_path: Path) -> None:
-    target = tmp_path / "a-directory"
-    target.mkdir()
-    with pytest.raises(FileWriteError, match=f"^cannot write {target}: Is a directory$"):
+def test_failed_rename_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_replace(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    target = tmp_path / "out.env"
+    with pytest.raises(FileWriteError, match=f"^cannot write {target}: Invalid cross-device link$"):
         write_private(target, SECRET, force=True)
-    assert os.listdir(tmp_path) == ["a-directory"]
-    assert os.listdir(target) == []
+    assert os.listdir(tmp_path) == []
 
 
 def test_missing_folder(tmp_path: Path) -> None:

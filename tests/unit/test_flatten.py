@@ -70,3 +70,19 @@ def test_no_leaf_is_dropped(document: dict[str, object]) -> None:
         return 1
 
     assert len(pairs) == (leaves(document) if document else 1)
+
+
+@pytest.mark.parametrize("depth", [flatten.MAX_DEPTH + 1, 990, 5_000, 200_000])
+@pytest.mark.parametrize(("open_", "close"), [('{"a":', "}"), ("[", "]")])
+def test_json_nested_too_deep_is_one_error(depth: int, open_: str, close: str) -> None:
+    with pytest.raises(flatten.TooDeep):
+        flatten.loads(open_ * depth + "1" + close * depth)
+
+
+def test_json_nested_as_deep_as_allowed_is_flattened_and_written_back() -> None:
+    depth = flatten.MAX_DEPTH
+    obj = flatten.loads('{"a":' * (depth - 1) + "[" * 1 + "1" + "]" + "}" * (depth - 1))
+    [(path, text)] = list(flatten.flatten(obj))
+    assert path == ("a",) * (depth - 1) and text == "[1]"
+    array = "[" * depth + "]" * depth
+    assert flatten.to_json(flatten.loads(array)) == array

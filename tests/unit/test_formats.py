@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -91,6 +93,7 @@ def test_dotenv_examples() -> None:
 
 @given(ENVS)
 @example({"E": "", "S": "  lead and trail\t "})
+@example({"A": "C:\\dir\\", "B": "next", "C": 'x"'})  # python-dotenv < 1.2.3 lost A and B
 def test_dotenv_round_trip(env: dict[str, str]) -> None:
     text = dotenv.render(env)
     assert dotenv_values(stream=io.StringIO(text), interpolate=False) == env
@@ -192,6 +195,73 @@ def test_shell_exports_to_children(sh: str) -> None:
     child = dict(entry.split(b"=", 1) for entry in out.stdout.split(b"\0") if entry)
     assert child[b"APP_TOKEN"] == env["APP_TOKEN"].encode()
     assert child[b"DB_URL"] == env["DB_URL"].encode()
+
+
+# Shells to prove the shell format with: bash (also interactive: HISTCMD and MAILCHECK differ there) and dash.
+SHELLS = {name: shutil.which(name) for name in ("bash", "dash")}
+# Variables documented as special by bash or POSIX that a clean shell may not have set.
+DOCUMENTED_SPECIALS = [
+    "BASH_ARGV0", "BASH_REMATCH", "BASH_COMPAT", "BASH_XTRACEFD", "COMP_WORDBREAKS", "EPOCHREALTIME",
+    "EPOCHSECONDS", "HISTCMD", "HISTFILE", "HISTSIZE", "IFS", "LINENO", "MAILCHECK", "OLDPWD", "OPTARG",
+    "OPTIND", "PIPESTATUS", "POSIXLY_CORRECT", "PS4", "PWD", "REPLY", "SECONDS", "SHLVL", "SRANDOM", "TMOUT",
+]  # fmt: skip
+
+
+def shell_commands(sh: str) -> list[list[str]]:
+    return [[sh, "-c"], [sh, "--norc", "--noprofile", "-i", "-c"]] if sh.endswith("bash") else [[sh, "-c"]]
+
+
+def names_the_shell_does_not_keep(command: list[str], names: list[str]) -> set[str]:
+    """The names for which an export line, then one more command, leaves another value (or fails)."""
+    values = ["zq v", "7"]  # text, and a number for the integer variables
+    lines = [
+        f"( export {name}={shell.quote(value)}\n:\nprintf %s \"${name}\" ) 2>/dev/null; printf '\\0'"
+        for name in names
+        for value in values
+    ]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent", "LC_ALL": "C"}
+    out = subprocess.run([*command, "\n".join(lines)], capture_output=True, env=env, timeout=60).stdout
+    got = out.decode().split("\0")[:-1]
+    expected = [(name, value) for name in names for value in values]
+    return {name for (name, value), seen in zip(expected, got, strict=True) if seen != value}
+
+
+def test_shell_refuses_the_names_bash_and_dash_own() -> None:
+    """Every variable the shells know, assigned through the shell format and read back: each one the shells do
+    not keep is refused, and the read-only ones from the bug report are among them."""
+    shells = [sh for sh in SHELLS.values() if sh]
+    if not shells:
+        pytest.skip("neither bash nor dash is on PATH")
+    known = set(DOCUMENTED_SPECIALS) | shell.SHELL_OWNED
+    for sh in shells:
+        for command in shell_commands(sh):
+            listing = subprocess.run([*command, "set"], capture_output=True, text=True, timeout=60).stdout
+            known |= {line.split("=", 1)[0] for line in listing.splitlines() if re.match(r"[A-Za-z_]\w*=", line)}
+    names = sorted(known)
+    not_kept = set().union(*(names_the_shell_does_not_keep(c, names) for sh in shells for c in shell_commands(sh)))
+    assert not_kept <= shell.SHELL_OWNED, (
+        f"the shell format writes names the shell ignores: {not_kept - shell.SHELL_OWNED}"
+    )
+    if SHELLS["bash"]:
+        assert {"UID", "EUID", "PPID", "BASHOPTS", "BASH_VERSINFO", "SHELLOPTS", "_", "RANDOM"} <= not_kept
+    for name in shell.SHELL_OWNED:
+        with pytest.raises(UnrepresentableError, match=rf"^{re.escape(name)} is a variable that bash"):
+            shell.render({"FINE": "x", name: "secret-canary"})
+    # Everything else a shell knows goes through: the test above proves it keeps the value.
+    assert shell.render({n: "v" for n in names if n not in shell.SHELL_OWNED})
+
+
+@pytest.mark.parametrize("sh", ["bash", "dash"])
+def test_shell_refusal_is_needed_for_uid(sh: str) -> None:
+    # The bug report's case: a key `uid` became `export UID=...`, which bash refuses and dash accepts.
+    path = SHELLS[sh]
+    if path is None:
+        pytest.skip(f"{sh} is not on PATH")
+    script = "export UID='1234'\nprintf %s \"$UID\""
+    out = subprocess.run([path, "-c", script], capture_output=True, text=True).stdout
+    assert (out != "1234") == (sh == "bash")
+    with pytest.raises(UnrepresentableError, match=r"^UID "):
+        shell.render({"UID": "1234"})
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -125,6 +125,30 @@ def test_nul_in_value() -> None:
     raises(["z"], {"z": text(f'{{"k": "{CANARY}\\u0000"}}')}, SecretFormatError, "NUL", "K")
 
 
+@pytest.mark.parametrize(
+    ("refs", "document", "where"),
+    [
+        (["s"], '{"a": "x\\ud800y"}', "'s#a'"),
+        (["s"], '{"db": {"pw": "\\udfff' + CANARY + '"}}', "'s#db.pw'"),
+        (["s#a"], '{"a": "\\udbff"}', "'s#a'"),
+        (["V=s"], "x\ud800", "'s'"),  # a SecretString that AWS's JSON answer escaped that way
+    ],
+)
+def test_lone_surrogate_names_the_secret_and_key(refs: list[str], document: str, where: str) -> None:
+    # json.loads keeps a lone surrogate; no environment, file or terminal can take it as UTF-8.
+    message = raises(refs, {"s": text(document)}, SecretFormatError, where, "lone UTF-16 surrogate")
+    message.encode("utf-8")  # the message itself can be printed
+
+
+def test_lone_surrogate_in_a_key_is_named_escaped() -> None:
+    message = raises(["s"], {"s": text('{"ok": "1", "\\ud800x": "v"}')}, SecretFormatError, "'s#\\ud800x'", "a key")
+    message.encode("utf-8")
+
+
+def test_a_surrogate_pair_is_one_character() -> None:
+    assert env(["s"], {"s": text('{"a": "\\ud83d\\ude00"}')}) == {"A": "\U0001f600"}
+
+
 def test_missing_key_lists_the_keys_not_the_values() -> None:
     msg = raises(["s#nope"], {"s": text(f'{{"here": "{CANARY}"}}')}, SecretFormatError, "'nope'", "here")
     assert "here" in msg
@@ -174,3 +198,23 @@ def test_env_file_reference_errors_name_the_line() -> None:
     with pytest.raises(SecretFormatError) as info:
         resolve([], FakeSource({"p": text('{"k": "v"}')}), env_files=[entries])
     assert str(info.value).startswith("app.env:7: secret 'p' has no key 'nope'")
+
+
+def test_hostile_keys_are_escaped_in_the_missing_key_hint() -> None:
+    keys = {"a\nenvinject: everything is fine": "1", "b\x1b]0;pwned\x07": "2", "c" * 10_000: "3"}
+    with pytest.raises(SecretFormatError) as info:
+        env(["APP#nokey"], {"APP": text(json.dumps(keys))})
+    assert info.value.kind == "key_missing"
+    hint = info.value.hint or ""
+    assert hint.isprintable() and len(hint) < 1000
+    assert "'a\\nenvinject: everything is fine'" in hint and "'b\\x1b]0;pwned\\x07'" in hint
+
+
+@pytest.mark.parametrize("document", ['{"a":' * 5_000 + "1" + "}" * 5_000, '{"a": ' + "[" * 990 + "]" * 990 + "}"])
+def test_deep_json_is_one_clear_error(document: str) -> None:
+    with pytest.raises(SecretFormatError) as info:
+        env(["APP"], {"APP": text(document)})
+    assert str(info.value) == (
+        "secret 'APP' nests JSON objects or arrays more than 100 levels deep; flatten it, or write VAR=NAME to "
+        "inject the text whole"
+    )

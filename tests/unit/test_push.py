@@ -1,4 +1,13 @@
-from envinject.push import plan_push
+import io
+import os
+from unittest import mock
+
+import pytest
+from dotenv import dotenv_values
+
+from envinject.envfile import Literal, parse_envfile
+from envinject.errors import ConfigError
+from envinject.push import interpolate, plan_push
 
 
 def test_new_secret() -> None:
@@ -19,3 +28,61 @@ def test_replace_and_merge() -> None:
 
 def test_plan_repr_hides_values() -> None:
     assert "canary-push" not in repr(plan_push(None, {"A": "canary-push"}, merge=False))
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "merge", "keys", "hint"),
+    [
+        (None, {"a": "b", "A": "c"}, False, ("'a'", "'A'"), "in the file"),
+        ({"x": "1"}, {"Token": "1", "TOKEN": "2"}, True, ("'Token'", "'TOKEN'"), "in the file"),
+        ({"api_key": "1"}, {"API_KEY": "2"}, True, ("'api_key'", "'API_KEY'"), "without --merge"),
+    ],
+)
+def test_keys_that_differ_only_in_case_are_refused(
+    current: dict[str, str] | None, new: dict[str, str], merge: bool, keys: tuple[str, str], hint: str
+) -> None:
+    # A run would refuse the stored secret: both keys become one variable.
+    with pytest.raises(ConfigError) as info:
+        plan_push(current, {k: f"canary-{v}" for k, v in new.items()}, merge=merge)
+    message = str(info.value)
+    assert all(k in message for k in keys) and "differ only in case" in message and hint in info.value.hint
+    assert "canary" not in message
+    assert info.value.exit_code == 125
+
+
+def test_case_is_not_a_clash_without_merge() -> None:
+    assert plan_push({"api_key": "1"}, {"API_KEY": "2"}, merge=False).content == {"API_KEY": "2"}
+
+
+def dotenv_reading(text: str, environ: dict[str, str]) -> dict[str, str | None]:
+    with mock.patch.dict(os.environ, environ, clear=True):
+        return dict(dotenv_values(stream=io.StringIO(text)))
+
+
+# python-dotenv's interpolation cases (its tests/test_variables.py and tests/test_main.py), restated as files.
+DOTENV_INTERPOLATION = [
+    "A=${B}\n",
+    "B=x\nA=${B}\n",
+    "A=${B}\nB=x\n",
+    "A=${B:-default}\n",
+    "B=\nA=${B:-default}\n",
+    "A=a${B}c${B}\nB=q\n",
+    "A='${B}'\n",
+    'A="\\${B}"\n',
+    "A=$B\n",
+    "A=${B\n",
+    "A=${B:x}\n",
+    "A=${HOME}/x\n",
+    "HOME=file\nA=${HOME}/x\n",
+    "A=1\nA=${A}2\n",
+    "A=${A}\n",
+    "A=${:-}\n",
+]
+
+
+@pytest.mark.parametrize("text", DOTENV_INTERPOLATION)
+def test_interpolate_is_python_dotenvs_expansion(text: str) -> None:
+    environ = {"HOME": "/home/u", "B": "from-env"}
+    literals = [(e.name, e.value) for _, e in parse_envfile(text, "f.env", refs=False) if isinstance(e, Literal)]
+    assert interpolate(literals, environ) == dotenv_reading(text, environ)
+    assert interpolate(literals, {}) == dotenv_reading(text, {})

@@ -153,3 +153,18 @@ def test_parameter_locators_describe_and_print_themselves() -> None:
     assert parse_ref(str(pinned)).locator == pinned
     assert parse_ref(f"ssm://{SSM_ARN}").locator.region == "eu-west-1"
     assert looks_like_ref("ssm:///app/db") and looks_like_ref(SSM_ARN) and not looks_like_ref("ssm:/x")
+
+
+def test_a_huge_reference_is_quoted_cut_short_in_its_error() -> None:
+    text = "bad name " + "x" * 1_000_000
+    with pytest.raises(RefError) as info:
+        parse_ref(text)
+    message = str(info.value)
+    assert len(message) < 1000
+    assert "(1000009 characters)" in message
+
+
+def test_control_characters_in_a_reference_are_escaped_in_its_error() -> None:
+    with pytest.raises(RefError) as info:
+        parse_ref("app\nenvinject: everything is fine\x1b]0;x\x07")
+    assert str(info.value).isprintable()

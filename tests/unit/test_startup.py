@@ -47,9 +47,9 @@ try:
 except SystemExit as e:
     report()
 """
-#: Loaded by a run that does not use them: the CLI framework, IAM policies, env files, threads for one request.
-UNUSED = ("typer", "click", "envinject.cli", "envinject.policy", "envinject.envfile", "dotenv",
-          "concurrent.futures.thread")  # fmt: skip
+#: Loaded by a run that does not use them: the CLI framework, IAM policies, the env-file parser (python-dotenv;
+#: envinject.envfile itself reads references in the environment on every run), threads for one request.
+UNUSED = ("typer", "click", "envinject.cli", "envinject.policy", "dotenv", "concurrent.futures.thread")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_one_secret_run_imports_only_what_it_uses(endpoint: str, tmp_path: Any) 
     assert found["gc"] is False  # off until exec
 
 
-def test_one_secret_dry_run_imports_no_policy_env_file_or_thread_pool(endpoint: str, tmp_path: Any) -> None:
+def test_one_secret_dry_run_imports_no_policy_env_file_parser_or_thread_pool(endpoint: str, tmp_path: Any) -> None:
     found = _probe(["-s", "APP", "--dry-run", "--", "true"], endpoint, tmp_path)  # through typer
     assert "envinject.cli" in found["modules"]
     assert [m for m in UNUSED[3:] if m in found["modules"]] == []

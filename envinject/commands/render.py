@@ -1,0 +1,55 @@
+"""`envinject render`: a config file from a template whose tags are references, each value escaped for the
+file's format."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import Log, output_path
+from .run import fetch_deadline
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+#: The name the rendered text is bound to inside the pipeline; never a variable of any environment.
+_RENDERED = "ENVINJECT_RENDERED"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    template: Path
+    #: ``-o`` as given; None or "-": stdout.
+    output: str | None = None
+    #: The escaping of tags that name none; None: from the template's name (.json, .yaml, .env, .sh), else raw.
+    fmt: str | None = None
+    force: bool = False
+
+
+def render(settings: Settings, options: RenderOptions, log: Log) -> int:
+    """Fetch every reference the template names (and the run's secrets, for its variables), then write the
+    text: 0600 and atomically to a file, or to stdout. Nothing is written unless every tag has a value."""
+    from ..core import inject, read_template
+    from ..files import check_target, write_private
+    from ..stdio import write_stdout
+    from ..template import ESCAPERS
+
+    if options.fmt is not None and options.fmt not in ESCAPERS:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"unknown format {options.fmt!r}", hint=f"use one of {', '.join(ESCAPERS)}")
+    output = output_path(options.output)
+    if output is not None:
+        check_target(output, force=options.force)  # before fetching: a refused target costs no request
+    template = read_template(str(options.template), _RENDERED, options.fmt)
+    with fetch_deadline(settings):
+        injection = inject(settings, note=log.note, inherited=os.environ, rendered=[template])
+    [content] = [b.content for b in injection.bindings if b.name == _RENDERED and b.content is not None]
+    if output is None:
+        write_stdout(content.decode("utf-8"))
+    else:
+        write_private(output, content.decode("utf-8"), force=options.force)
+        log.note(f"rendered {options.template} to {output}")
+    return 0
