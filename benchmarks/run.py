@@ -596,8 +596,12 @@ def report(res: Results) -> str:
                   "", "| values masked | stream MiB | median MB/s | IQR MB/s |", "|--:|--:|--:|--:|"]  # fmt: skip
         for values, size, rates in res.mask:
             lo, mid, hi = _quartiles(rates)
-            lines.append(f"| {values:,} | {size / (1 << 20):g} | {mid:.3g} | {lo:.3g}-{hi:.3g} |")
+            lines.append(f"| {values:,} | {size / (1 << 20):g} | {_rate(mid)} | {_rate(lo)}-{_rate(hi)} |")
     return "\n".join(lines) + "\n"
+
+
+def _rate(mb_per_s: float) -> str:
+    return f"{mb_per_s:,.0f}" if mb_per_s >= 100 else f"{mb_per_s:.3g}"
 
 
 def _minus(a: int | None, b: int | None) -> int | None:
