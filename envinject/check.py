@@ -13,7 +13,7 @@ from .environ import Binding, merge, missing
 from .errors import EnvinjectError
 from .inject import Naming, Options, bind_all, layered_entries
 from .refs import Ref, parse_ref
-from .sources import Source
+from .sources import Payload, Source
 
 
 @dataclass
@@ -26,6 +26,8 @@ class RefStatus:
     message: str = ""
     action: str | None = None
     variables: list[str] = field(default_factory=list)
+    #: A selection's secrets (``sm://prod/app/*``), by name.
+    secrets: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,9 +71,11 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
         if isinstance(result, EnvinjectError):
             statuses.append(RefStatus(label, result.kind, str(result), getattr(result, "denied_action", None)))
         else:
-            statuses.append(RefStatus(label, "ok", variables=[b.name for b in result]))
+            found = fetched.get(ref.locator)
+            members = [name for name, _ in found.members or ()] if isinstance(found, Payload) else []
+            statuses.append(RefStatus(label, "ok", variables=[b.name for b in result], secrets=members))
 
-    options = Options(Naming(settings.prefix, settings.keep_case), frozenset(settings.allow))
+    options = Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow))
     ordered = bind_all(layered, fetched, options, outcome)
     variables: dict[str, list[str]] = {}
     for b in ordered:
@@ -86,6 +90,8 @@ def render(report: Report) -> str:
     lines += [f"error: {p}" for p in report.problems]
     for r in report.refs:
         detail = f"{len(r.variables)} variable(s)" if r.status == "ok" else r.message
+        if r.secrets:
+            detail += f" from {len(r.secrets)} secret(s): {', '.join(r.secrets)}"
         lines.append(f"{r.status.upper().replace('_', ' '):12} {r.ref}: {detail}")
     if report.variables:
         lines.append("variables:")

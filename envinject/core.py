@@ -75,13 +75,25 @@ def make_source(
     )
 
 
-def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None] | None = None) -> Injection:
-    """Read the env files, fetch every secret and return the bindings in precedence order."""
+def options_of(settings: Settings) -> Options:
+    """The rules that turn these settings' secrets into bindings."""
+    return Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow), settings.layered)
+
+
+def inject(
+    settings: Settings,
+    *,
+    client: Any = None,
+    note: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Injection:
+    """Read the env files, fetch every secret and return the bindings in precedence order; ``warn`` hears of
+    each variable a later secret takes over from an earlier one."""
     env_files = [read_envfile(path) for path in settings.env_files]
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
-    options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
-    bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files)
+    options = options_of(settings)
+    bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files, warn)
     return Injection(bindings, source, layered, payloads, options, factory)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import ConfigError, EnvinjectError
 from .naming import is_valid_name
-from .refs import Ref, looks_like_ref, parse_ref
+from .refs import Ref, is_prefix_target, looks_like_ref, parse_ref
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
     """Yield (``FILE:LINE``, entry) for each assignment, in file order. Pure.
 
     A value that starts with ``sm://`` or ``ssm://``, or is a secret's or parameter's ARN, is a reference put
-    into exactly that name; any other value is a literal. With ``refs=False`` every value is a literal (``push``).
+    into exactly that name (or, under ``P_*=``, whose keys are named with that prefix); any other value is a
+    literal. With ``refs=False`` every value is a literal (``push``).
     Errors name the file and line, never the line's content.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
@@ -42,7 +43,9 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
         key, value = binding.key, binding.value
         if key is None:  # a comment or blank line
             continue
-        if not is_valid_name(key):
+        # P_*=sm://NAME: the keys of a whole secret, with a prefix (a literal has no keys to prefix).
+        prefixed = refs and is_prefix_target(key) and value is not None and looks_like_ref(value)
+        if not is_valid_name(key) and not prefixed:
             raise ConfigError(f"{where}: {key!r} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")

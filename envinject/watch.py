@@ -62,7 +62,7 @@ class Watcher:
             return None
         names = ", ".join(loc.describe() for loc in changed)
         try:
-            bindings = bind_all(self.injection.layered, results, self.injection.options)
+            bindings = bind_all(self.injection.layered, results, self.injection.options, warn=self.log)
             env = environment(self.settings, bindings, self.inherited)
         except EnvinjectError as e:
             self.log(f"watch: {names} changed but cannot be injected ({e}); the command keeps running")

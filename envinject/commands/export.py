@@ -35,7 +35,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..formats.github import mask_commands
 
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note)
+        injection = inject(settings, note=log.note, warn=log.warn)
     final = environment(settings, injection.bindings, os.environ)
     env = {name: final[name] for name in final_sources(injection.bindings)}
     text = render(options.fmt, env)

@@ -54,7 +54,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         log.note("no secrets given; running the command with the inherited environment")
     fetching = time.perf_counter()
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note)
+        injection = inject(settings, note=log.note, warn=log.warn)
     env = environment(settings, injection.bindings, os.environ)
     names = final_sources(injection.bindings)
     note_fetch(log, injection, fetching, len(names))

@@ -61,3 +61,22 @@ def test_missing_file(tmp_path: object) -> None:
     with pytest.raises(ConfigError) as info:
         read_envfile("/nonexistent/app.env")
     assert "'/nonexistent/app.env'" in str(info.value)
+
+
+def test_a_prefix_line_names_the_keys_of_a_whole_secret() -> None:
+    entries = dict(parse_envfile("DB1_*=sm://prod/db1\nAPP_*=sm://prod/app/*\nPLAIN=x\n", "f.env"))
+    assert entries["f.env:1"] == Ref("DB1_*=sm://prod/db1", Locator("prod/db1"), prefix="DB1_")
+    assert entries["f.env:2"] == Ref("APP_*=sm://prod/app/*", Locator("prod/app/*"), prefix="APP_")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("DB1_*=literal\n", ["f.env:1", "'DB1_*' is not a valid variable name"]),  # a literal has no keys
+        ("APP=sm://prod/app/*\n", ["f.env:1", "selects many secrets", "APP_*=prod/app/*"]),
+    ],
+)
+def test_prefix_lines_need_a_reference(text: str, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        list(parse_envfile(text, "f.env"))
+    assert all(w in str(info.value) for w in words), str(info.value)
