@@ -141,6 +141,11 @@ def split_assignment(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def is_secret_name(name: str) -> bool:
+    """True for a name Secrets Manager can give a secret (checked in answers, which may come from anywhere)."""
+    return _NAME.fullmatch(name) is not None
+
+
 def is_prefix_target(target: str) -> bool:
     """True for ``PREFIX*``, the left side of a per-reference prefix (``DB1_*``, or ``*`` for none)."""
     return _PREFIX.fullmatch(target) is not None

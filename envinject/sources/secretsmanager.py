@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import EnvinjectError, FetchError
-from ..refs import Locator
+from ..refs import Locator, is_secret_name
 from . import Account, Payload, RequestCount, all_or_nothing
 from .aws import client_error, endpoint_of, failure_kind, translate
 
@@ -185,7 +185,7 @@ class SecretsManagerSource:
                     GET,
                 )
             for value in resp.get("SecretValues", []):
-                name = str(value.get("Name", ""))
+                name = _checked_name(value, loc, client)
                 if name.startswith(prefix):  # the filter is AWS's; the rule is ours
                     found[name] = _payload(value, name, client)
             token = resp.get("NextToken")
@@ -217,12 +217,13 @@ class SecretsManagerSource:
             except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
                 raise translate(exc, loc.describe(), client, LIST) from None
             for entry in resp.get("SecretList", []):
-                if not entry.get("Name") or not entry.get("ARN"):
+                name = _checked_name(entry, loc, client)
+                if not entry.get("ARN"):
                     continue
                 if loc.tag is not None:
                     matches = any((t.get("Key"), t.get("Value")) == loc.tag for t in entry.get("Tags", []))
                 else:
-                    matches = str(entry["Name"]).startswith(loc.name_prefix or "")
+                    matches = name.startswith(loc.name_prefix or "")
                 if matches:
                     listed.append(entry)
             token = resp.get("NextToken")
@@ -243,6 +244,19 @@ class SecretsManagerSource:
         if not key or _aws_managed(str(key)):
             return []
         return [str(key)]
+
+
+def _checked_name(answer: Mapping[str, Any], loc: Locator, client: Any) -> str:
+    """A secret's name from an answer: printed later (check, warnings), so one no secret can have (a control
+    character, a forged line) is a bad answer, never text on the terminal."""
+    name = answer.get("Name")
+    if not isinstance(name, str) or not is_secret_name(name):
+        raise FetchError(
+            f"{endpoint_of(client)} answered for {loc.describe()} with a name that no secret can have",
+            hint="check --endpoint-url and any proxy in between",
+            code="BadResponse",
+        )
+    return name
 
 
 def _aws_managed(key: str) -> bool:
