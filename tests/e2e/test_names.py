@@ -2,11 +2,15 @@
 selections (with their policy, under IAM enforced by moto_server)."""
 
 import json
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import CHILD, Result
+from tests.e2e.test_resident import CHILD as RESIDENT_CHILD
+from tests.e2e.test_resident import lines, start, wait_for
+from tests.emulator import Emulator
 
 Run = Callable[..., Result]
 CANARY = "canary-names-8128"
@@ -137,3 +141,24 @@ def test_the_policy_for_a_prefix_reads_exactly_the_secrets_under_it(sm: Any, run
     r = run("--no-batch", "-s", "prod/app/*", "--", "true", env=iam(json.dumps(reads_only)))
     assert r.returncode == 125 and "secretsmanager:ListSecrets" in r.stderr
     r.assert_no(CANARY)
+
+
+def test_watch_restarts_when_a_secret_is_added_under_the_prefix_or_removed(
+    sm: Any, emulator: Emulator, tmp_path: Path
+) -> None:
+    sm.create_secret(Name="w/a", SecretString='{"other": "1"}')
+    log = tmp_path / "log"
+    p = start(emulator, "-s", "w/*", "--watch", "1", "--", *RESIDENT_CHILD, str(log), "trap")
+    try:
+        wait_for(lambda: bool(lines(log)))
+        assert lines(log)[0].endswith(" ")  # no TOKEN yet
+        sm.create_secret(Name="w/b", SecretString=json.dumps({"token": CANARY}))
+        wait_for(lambda: any(x.endswith(CANARY) for x in lines(log)), timeout=15)
+        sm.delete_secret(SecretId="w/b", ForceDeleteWithoutRecovery=True)
+        wait_for(lambda: lines(log)[-1].startswith("start") and lines(log)[-1].endswith(" "), timeout=15)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=15)
+    err = p.stderr.read().decode() if p.stderr else ""
+    assert err.count("secrets under 'w/' changed") == 2
+    assert CANARY not in err

@@ -266,3 +266,12 @@ def test_a_selection_flattens_each_secret_and_its_clashes_warn() -> None:
 def test_a_plain_text_secret_in_a_selection_is_an_error_naming_it() -> None:
     secrets = {"prod/app/*": selection(**{"prod/app/a": '{"x": "1"}', "prod/app/token": CANARY})}
     raises(["prod/app/*"], secrets, SecretFormatError, "'prod/app/token'", "plain text")
+
+
+def test_a_prefix_names_the_parameters_of_a_path() -> None:
+    from envinject.sources import Item
+
+    items = (Item(("db", "host"), "h", "ssm:///app/db/host"), Item(("url",), "u", "ssm:///app/url"))
+    source = FakeSource({"/app/": Payload(items=items)})
+    bindings = resolve(["P_*=ssm:///app/"], source, Options(Naming(prefix="IGNORED_")))
+    assert {b.name: b.value for b in bindings} == {"P_DB_HOST": "h", "P_URL": "u"}
