@@ -23,7 +23,8 @@ def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:
 
 
 def _warn(message: str) -> None:
-    warnings.warn(f"envinject: {message}", stacklevel=4)
+    # 6: the caller of fetch or load (through inject, resolve_full and bind_all).
+    warnings.warn(f"envinject: {message}", stacklevel=6)
 
 
 def fetch(*refs: str, client: Any = None, **options: Any) -> dict[str, str]:

@@ -161,11 +161,11 @@ def layered_entries(refs: Sequence[str | Ref], env_files: Sequence[Sequence[tupl
     return layered
 
 
-def _members(ref: Ref, payload: Payload) -> list[tuple[str, Ref, Payload]]:
-    """(label, reference, payload) for each secret a reference reads: itself, or each secret a selection found,
+def _members(where: str, ref: Ref, payload: Payload) -> list[tuple[str, Ref, Payload]]:
+    """(where, reference, payload) for each secret a reference reads: itself, or each secret a selection found,
     read as if named alone (with the selection's prefix)."""
     if payload.members is None:
-        return [(ref.text, ref, payload)]
+        return [(where, ref, payload)]
     return [(name, Ref(name, Locator(name), prefix=ref.prefix), member) for name, member in payload.members]
 
 
@@ -178,8 +178,8 @@ def _overrides(ordered: Sequence[tuple[int, str | None, Binding]]) -> Iterator[s
         before = setter.get(b.name)
         if before is not None and before[1] != b.source:  # the same key of the same secret twice loses nothing
             yield (
-                f"{b.name} from {before[0]!r} is replaced by {label!r}, a later secret; pass --layered if that "
-                "is meant, or give one a prefix (P_*=REF) to keep both"
+                f"{b.name} from {before[0]!r} is replaced by the later {label!r}; pass --layered if that is "
+                "meant, or give one a prefix (P_*=REF) to keep both"
             )
         setter[b.name] = (label, b.source)
 
@@ -204,8 +204,7 @@ def bind_all(
             result = results[entry.locator]
             if isinstance(result, EnvinjectError):
                 raise result
-            for label, ref, payload in _members(entry, result):
-                label = where if ref is entry else label
+            for label, ref, payload in _members(where, entry, result):
                 found += [(label, b) for b in bindings_for(ref, payload, options.naming, options.allow)]
         except EnvinjectError as e:
             if outcome is not None:

@@ -160,6 +160,7 @@ def test_api_prefixes_and_name_case(app: Any) -> None:
     assert envinject.fetch("DB1_*=prod/db1", "DB2_*=prod/db2") == {"DB1_USERNAME": "u1", "DB2_USERNAME": "u2"}
     assert envinject.fetch("prod/db1", name_case="lower") == {"username": "u1"}
     assert envinject.fetch("prod/db1", keep_case=True, prefix="App_") == {"App_username": "u1"}
-    with pytest.warns(UserWarning, match="USERNAME from 'prod/db1' is replaced by 'prod/db2'"):
+    with pytest.warns(UserWarning, match="USERNAME from 'prod/db1' is replaced by the later 'prod/db2'") as caught:
         assert envinject.fetch("prod/db1", "prod/db2") == {"USERNAME": "u2"}
+    assert caught[0].filename == __file__  # the warning points at the caller's line
     assert os.environ.get("USERNAME") != "u2"

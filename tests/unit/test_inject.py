@@ -260,7 +260,7 @@ def test_a_selection_flattens_each_secret_and_its_clashes_warn() -> None:
     }
     env_, lines = warned(["APP_*=prod/app/*"], secrets)
     assert env_ == {"APP_USER": "ub", "APP_A_ONLY": "1", "APP_DB_HOST": "h"}
-    assert len(lines) == 1 and "APP_USER from 'prod/app/a' is replaced by 'prod/app/b'" in lines[0]
+    assert len(lines) == 1 and "APP_USER from 'prod/app/a' is replaced by the later 'prod/app/b'" in lines[0]
 
 
 def test_a_plain_text_secret_in_a_selection_is_an_error_naming_it() -> None:
