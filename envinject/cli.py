@@ -88,8 +88,9 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
                                               "[default: uppercase].")]),
     ("name_case", Annotated[str | None, _opt("--name-case", metavar="CASE", help=(
         "upper, lower or keep: the case of names made from keys [default: upper]."))]),
-    ("layered", Annotated[bool | None, _opt("--layered", help=(
-        "The secrets are layers: a later one may replace an earlier one's variables without a warning."))]),
+    ("layered", Annotated[bool | None, _opt("--layered/--no-layered", help=(
+        "The secrets are layers: a later one replaces an earlier one's variables without a warning "
+        "[default: warn]."))]),
     ("require", Annotated[list[str] | None, _opt("--require", metavar="VAR", help=(
         "Fail unless VAR is set in the end. Repeatable."))]),
     ("allow", Annotated[list[str] | None, _opt("--allow", metavar="VAR", help=(

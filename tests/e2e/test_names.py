@@ -47,6 +47,8 @@ def test_layered_silences_the_warning_from_the_command_line_or_the_config_file(
     (tmp_path / "envinject.toml").write_text('layered = true\nsecrets = ["prod/db1", "prod/db2"]\n')
     r = run("--", *CHILD, cwd=tmp_path)
     assert (r.returncode, r.stderr, r.env["USERNAME"]) == (0, "", "u2")
+    r = run("--no-layered", "--", *CHILD, cwd=tmp_path)  # the command line wins
+    assert r.returncode == 0 and r.stderr.count("replaced by the later 'prod/db2'") == 2
 
 
 def test_per_reference_prefixes_everywhere_a_reference_goes(sm: Any, run: Run, tmp_path: Path) -> None:
