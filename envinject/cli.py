@@ -78,7 +78,8 @@ def _opt(*flags: str, help: str, metavar: str | None = None) -> Any:
 #: @_source_options. Their names are Settings' field names, plus config and no_config.
 _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("secrets", Annotated[list[str] | None, _opt("--secret", "-s", metavar="REF", help=(
-        "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, ssm:///PARAM, ssm:///PATH/. "
+        "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, P_*=NAME (P_ before each name), "
+        "NAME-PREFIX*, sm://?tag:KEY=VALUE, ssm:///PARAM, ssm:///PATH/. "
         "Repeatable; a later one wins. "
         "Default: $ENVINJECT_SECRETS (comma or space separated)."))]),
     ("files", Annotated[list[str] | None, _opt("--file", metavar="VAR=REF", help=(
@@ -89,6 +90,11 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("prefix", Annotated[str | None, _opt("--prefix", help="Put PREFIX in front of every name made from a key.")]),
     ("keep_case", Annotated[bool | None, _opt("--keep-case/--upper-case", help="Keep the keys' case "
                                               "[default: uppercase].")]),
+    ("name_case", Annotated[str | None, _opt("--name-case", metavar="CASE", help=(
+        "upper, lower or keep: the case of names made from keys [default: upper]."))]),
+    ("layered", Annotated[bool | None, _opt("--layered/--no-layered", help=(
+        "The secrets are layers: a later one replaces an earlier one's variables without a warning "
+        "[default: warn]."))]),
     ("require", Annotated[list[str] | None, _opt("--require", metavar="VAR", help=(
         "Fail unless VAR is set in the end. Repeatable."))]),
     ("allow", Annotated[list[str] | None, _opt("--allow", metavar="VAR", help=(

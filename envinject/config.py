@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .naming import NAME_CASES
 
 CONFIG_FILE = "envinject.toml"
 
@@ -28,7 +29,10 @@ class Settings:
     files: tuple[str, ...] = ()
     env_files: tuple[str, ...] = ()
     prefix: str = ""
-    keep_case: bool = False
+    #: What names made from keys look like: upper, lower or keep (--name-case; --keep-case is "keep").
+    name_case: str = "upper"
+    #: The secrets are layers: a later one replaces an earlier one's variables without a warning.
+    layered: bool = False
     require: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     region: str | None = None
@@ -44,11 +48,18 @@ class Settings:
     #: Resolve references written in the inherited environment (``DB_PASSWORD=sm://prod/db#password``).
     resolve_env: bool = True
 
+    @property
+    def keep_case(self) -> bool:
+        """--keep-case, the older spelling of --name-case keep."""
+        return self.name_case == "keep"
+
 
 _LISTS = {"secrets", "files", "env_files", "require", "allow"}
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "prefix": str,
+    "name_case": str,
     "keep_case": bool,
+    "layered": bool,
     "region": str,
     "profile": str,
     "endpoint_url": str,
@@ -59,7 +70,23 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "batch": bool,
     "resolve_env": bool,
 }
-KEYS = frozenset(f.name for f in fields(Settings))
+#: Settings' names, and keep_case, the older spelling of name_case ("keep" or "upper").
+KEYS = frozenset(f.name for f in fields(Settings)) | {"keep_case"}
+
+
+def normalize_case(values: dict[str, Any], origin: str) -> dict[str, Any]:
+    """``values`` with keep_case turned into name_case, and name_case checked (a ConfigError naming ``origin``)."""
+    keep = values.pop("keep_case", None)
+    if keep is not None:
+        case = "keep" if keep else "upper"
+        if values.get("name_case") not in (None, case):
+            raise ConfigError(
+                f"{origin}: keep-case and name-case disagree", hint="give name-case alone: upper, lower or keep"
+            )
+        values["name_case"] = case
+    if values.get("name_case") not in (None, *NAME_CASES):
+        raise ConfigError(f"{origin}: name-case must be upper, lower or keep", hint="for example --name-case lower")
+    return values
 
 
 @dataclass(frozen=True)
@@ -126,7 +153,7 @@ def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
                 )
                 raise ConfigError(f"{origin}: {raw_key} must be {expected}")
             out[key] = value
-    return out
+    return normalize_case(out, origin)
 
 
 def _relative_template(text: str, base: Path) -> str:
@@ -156,11 +183,12 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])
-    for key, value in cli.items():
+    for key in cli:
         if key not in KEYS:
             raise TypeError(f"unknown setting {key}")
+    for key, value in normalize_case({k: v for k, v in cli.items() if v is not None}, "the command line").items():
         if key in _LISTS:
             values[key] = tuple(values.get(key, ())) + tuple(value or ())
-        elif value is not None:
+        else:
             values[key] = value
     return Settings(**values)

@@ -118,23 +118,30 @@ def env_entries(settings: Settings, inherited: Mapping[str, str] | None) -> list
     return [found, *(read_envfile(path) for path in settings.env_files)]
 
 
+def options_of(settings: Settings) -> Options:
+    """The rules that turn these settings' secrets into bindings."""
+    return Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow), settings.layered)
+
+
 def inject(
     settings: Settings,
     *,
     client: Any = None,
     note: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
     inherited: Mapping[str, str] | None = None,
     rendered: Sequence[FileTemplate] = (),
 ) -> Injection:
     """Read the env files (and the references in ``inherited``, the environment the command would inherit),
-    fetch every secret and return the bindings in precedence order; file templates (``rendered`` too) last."""
+    fetch every secret and return the bindings in precedence order; file templates (``rendered`` too) last.
+    ``warn`` hears of each variable a later secret takes over from an earlier one."""
     env_files = env_entries(settings, inherited)
     file_templates = [*templates(settings), *rendered]
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
-    options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
+    options = options_of(settings)
     extra = [ref.locator for t in file_templates for ref in t.template.refs]
-    bindings, layered, payloads = resolve_full(references(settings), source, options, env_files, extra)
+    bindings, layered, payloads = resolve_full(references(settings), source, options, env_files, extra=extra, warn=warn)
     bindings += bind_templates(file_templates, payloads, bindings, inherited or {}, options)
     return Injection(bindings, source, layered, payloads, options, factory, file_templates)
 

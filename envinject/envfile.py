@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
-from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
+from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, is_prefix_target, looks_like_ref, parse_ref
 
 # python-dotenv's `=` and the blanks after it (dotenv/parser.py `_equal_sign`); a quote next starts a quoted value.
 _QUOTED = re.compile(r"=[^\S\r\n]*['\"]")
@@ -39,12 +39,12 @@ Entry = Literal | Ref
 def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tuple[str, Entry]]:
     """Yield (``FILE:LINE``, entry) for each assignment, in file order. Pure.
 
-    An unquoted value that starts with ``sm://`` or ``ssm://`` is a reference put into exactly that name; any
-    other value is a literal, and a quoted value always is (``export`` quotes every value, so its output reads
-    back as it was written). An unquoted bare ARN of a secret or parameter is an error: it was a reference once,
-    and reading it as text instead would change an old file's meaning without a word. With ``refs=False``
-    every value is a literal (``push``). Errors name the file and line and never show a literal value; a bad
-    reference is quoted, cut short.
+    An unquoted value that starts with ``sm://`` or ``ssm://`` is a reference put into exactly that name (or,
+    under ``P_*=``, whose keys are named with that prefix); any other value is a literal, and a quoted value
+    always is (``export`` quotes every value, so its output reads back as it was written). An unquoted bare ARN
+    of a secret or parameter is an error: it was a reference once, and reading it as text instead would change
+    an old file's meaning without a word. With ``refs=False`` every value is a literal (``push``). Errors name
+    the file and line and never show a literal value; a bad reference is quoted, cut short.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
 
@@ -55,7 +55,12 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
         key, value = binding.key, binding.value
         if key is None:  # a comment or blank line
             continue
-        if not is_valid_name(key):
+        # P_*=sm://NAME: the keys of a whole secret, with a prefix (a literal has no keys to prefix).
+        prefixed = (
+            refs and is_prefix_target(key) and value is not None and looks_like_ref(value)
+            and not _quoted(binding.original.string)
+        )  # fmt: skip
+        if not is_valid_name(key) and not prefixed:
             raise ConfigError(f"{where}: {quote(key)} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")

@@ -40,7 +40,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     if output is not None:
         check_target(output, force=options.force)  # before fetching: a refused target costs no request
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note, inherited=os.environ)
+        injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ)
     as_files = [b.name for b in injection.bindings if b.content is not None]
     if as_files:
         raise ConfigError(

@@ -60,7 +60,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         log.note("no secrets given; running the command with the inherited environment")
     fetching = time.perf_counter()
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note, inherited=os.environ)
+        injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ)
     files = None
     if any(b.content is not None for b in injection.bindings):
         from ..secretfiles import SecretFiles

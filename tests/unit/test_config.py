@@ -2,7 +2,15 @@ from pathlib import Path
 
 import pytest
 
-from envinject.config import ConfigFile, Settings, find_config, load_config, resolve_settings, split_secrets
+from envinject.config import (
+    ConfigFile,
+    Settings,
+    find_config,
+    load_config,
+    resolve_settings,
+    split_secrets,
+    validate,
+)
 from envinject.errors import ConfigError
 
 
@@ -13,7 +21,7 @@ def test_defaults() -> None:
 def test_command_line_over_config_over_default(tmp_path: Path) -> None:
     config = ConfigFile(tmp_path / "envinject.toml", {"prefix": "CFG_", "region": "eu-west-1", "timeout": 3})
     s = resolve_settings({"prefix": "CLI_", "region": None, "keep_case": None}, {}, config)
-    assert (s.prefix, s.region, s.timeout, s.keep_case) == ("CLI_", "eu-west-1", 3, False)
+    assert (s.prefix, s.region, s.timeout, s.name_case) == ("CLI_", "eu-west-1", 3, "upper")
 
 
 def test_lists_add_command_line_after_config(tmp_path: Path) -> None:
@@ -70,3 +78,31 @@ def test_bad_config_is_an_error_naming_the_file(tmp_path: Path, text: str, words
     assert str(path) in str(info.value)
     for w in words:
         assert w in str(info.value)
+
+
+def test_name_case_and_its_older_spelling() -> None:
+    assert resolve_settings({}, {}).name_case == "upper"
+    assert resolve_settings({"name_case": "lower"}, {}).name_case == "lower"
+    assert resolve_settings({"keep_case": True}, {}).name_case == "keep"
+    assert resolve_settings({"keep_case": False}, {}).name_case == "upper"
+    # --keep-case on the command line beats the config file's name-case, as any scalar does.
+    config = ConfigFile(Path("envinject.toml"), validate({"name-case": "lower"}, "envinject.toml"))
+    assert resolve_settings({"keep_case": True}, {}, config).name_case == "keep"
+    assert validate({"keep-case": True}, "f")["name_case"] == "keep"
+    assert resolve_settings({"layered": True}, {}).layered
+    assert validate({"layered": True}, "f") == {"layered": True}
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        ({"name_case": "title"}, ["name-case", "upper, lower or keep"]),
+        ({"name_case": "lower", "keep_case": True}, ["disagree"]),
+    ],
+)
+def test_bad_name_case(given: dict[str, object], words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        resolve_settings(given, {})
+    assert all(w in str(info.value) for w in words)
+    with pytest.raises(ConfigError):
+        validate({k.replace("_", "-"): v for k, v in given.items()}, "envinject.toml")

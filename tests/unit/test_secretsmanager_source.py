@@ -162,3 +162,40 @@ def test_unknown_errors_stay_on_one_line(client: Any, stub: Stubber) -> None:
     )
     assert "\n" not in str(long)
     assert len(str(long)) < 300
+
+
+@pytest.mark.parametrize("name", ["prod/app/\x1b[2Jx", "prod/app/a\nenvinject: forged", "prod/app/a\u202eb"])
+def test_a_selection_answer_with_a_name_no_secret_can_have_is_one_clear_error(
+    client: Any, stub: Stubber, name: object
+) -> None:
+    stub.add_response(
+        "batch_get_secret_value",
+        {"SecretValues": [{"Name": name, "ARN": ARN, "SecretString": CANARY, "VersionId": "v" * 32}], "Errors": []},
+        {"Filters": [{"Key": "name", "Values": ["prod/app/"]}], "MaxResults": 20},
+    )
+    with pytest.raises(FetchError) as info:
+        SecretsManagerSource.from_client(client).fetch_one(Locator("prod/app/*"))
+    message = str(info.value)
+    assert "secrets under 'prod/app/'" in message and "name that no secret can have" in message
+    assert CANARY not in message and "\x1b" not in message and "\n" not in message
+
+
+def test_a_tag_selection_pages_through_list_secrets_and_keeps_the_exact_pair(client: Any, stub: Stubber) -> None:
+    filters = [{"Key": "tag-key", "Values": ["app"]}, {"Key": "tag-value", "Values": ["billing"]}]
+    page = [
+        {"Name": "a", "ARN": ARN, "Tags": [{"Key": "app", "Value": "billing"}]},
+        {
+            "Name": "b",
+            "ARN": ARN + "b",
+            "Tags": [{"Key": "app", "Value": "billing2"}, {"Key": "apps", "Value": "billing"}],
+        },
+    ]
+    stub.add_response("list_secrets", {"SecretList": page, "NextToken": "t"}, {"Filters": filters, "MaxResults": 100})
+    stub.add_response("list_secrets", {"SecretList": []}, {"Filters": filters, "MaxResults": 100, "NextToken": "t"})
+    stub.add_response(
+        "get_secret_value", {"Name": "a", "ARN": ARN, "SecretString": "{}", "VersionId": "v" * 32}, {"SecretId": ARN}
+    )
+    source = SecretsManagerSource.from_client(client)
+    payload = source.fetch_one(Locator("", tag=("app", "billing")))
+    assert [name for name, _ in payload.members or ()] == ["a"]
+    assert source.requests == {"ListSecrets": 2, "GetSecretValue": 1}
