@@ -46,14 +46,15 @@ def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str]
     from ..config import find_config, load_config, resolve_settings
 
     values = dict(given)
+    environ = os.environ if environ is None else environ
     config_path, no_config = values.pop("config", None), values.pop("no_config", None)
     config = None
     if config_path is not None:
-        config = load_config(Path(config_path))
+        config = load_config(Path(config_path), warn=log.warn)
         if config is None:
             raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
     elif not no_config:
-        config = find_config(Path.cwd())
-    settings = resolve_settings(values, os.environ if environ is None else environ, config)
+        config = find_config(Path.cwd(), home=Path(environ.get("HOME") or os.path.expanduser("~")), warn=log.warn)
+    settings = resolve_settings(values, environ, config)
     log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
     return settings
