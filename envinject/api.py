@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from .config import Settings
+from .config import Settings, check_options
 from .core import environment, inject
 
 
@@ -17,7 +17,9 @@ def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:
         elif key in options:
             options[key] = tuple(options[key])
     options["secrets"] = tuple(refs) + tuple(options.get("secrets", ()))
-    return Settings(**options)
+    settings = Settings(**options)
+    check_options(settings)
+    return settings
 
 
 def fetch(*refs: str, client: Any = None, **options: Any) -> dict[str, str]:

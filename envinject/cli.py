@@ -56,13 +56,12 @@ Endpoint = Annotated[
 ]  # fmt: skip
 Timeout = Annotated[
     float | None,
-    typer.Option(help="Seconds for fetching everything, retries included; then exit 125 [default: 30].", min=0.1,
+    typer.Option(help="Seconds for fetching everything, retries included; then exit 125 [default: 30].",
                  show_default=False),
 ]  # fmt: skip
 MaxAttempts = Annotated[
     int | None,
     typer.Option("--max-attempts", help="Tries per request on throttling or 5xx, within --timeout [default: 20].",
-                 min=1,
                  show_default=False),
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]

@@ -2,19 +2,23 @@
 
 Precedence is resolved in one place, :func:`resolve_settings`: lists (secrets, env files, require, allow)
 are the config file's followed by the command line's (or the environment's); a scalar comes from the command
-line, then the environment, then the config file, then the default.
+line, then the environment, then the config file, then the default. Every number and option is checked in one
+place, :func:`check_options`, whatever it came from.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import signal
 import stat
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -244,3 +248,91 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     if cli.get("endpoint_url") is None and not endpoints_ignored:
         values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_ENDPOINTS.items() if environ.get(v))
     return Settings(**values, origins=origins)
+
+
+#: The longest duration any option takes, in seconds.
+DAY = 86400.0
+#: botocore's rule for a region name (anything else is an InvalidRegionError when a client is made).
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+#: botocore's rule for an endpoint's host name (is_valid_endpoint_url); an IP address is fine too.
+_HOST = re.compile(r"((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))\.?", re.IGNORECASE)
+
+
+def check_options(
+    settings: Settings,
+    *,
+    watch: float | None = None,
+    kill_timeout: float = 10.0,
+    stop_signal: str = "SIGTERM",
+    restart_on_exit: bool = False,
+) -> None:
+    """Check every number and option a command uses, whatever it came from (command line, environment, config
+    file, the API), before anything is read or sent: finite, in range, known. Raises ConfigError naming the
+    first bad one and where it came from."""
+    from .naming import is_valid_name
+
+    def where(key: str) -> str:
+        return settings.origins.get(key) or "--" + key.replace("_", "-")
+
+    _check_number(where("timeout"), settings.timeout, 0.1, DAY, "a number of seconds")
+    _check_number(where("max_attempts"), settings.max_attempts, 1, 100, "a whole number", whole=True)
+    if watch is not None:
+        _check_number("--watch", watch, 1, DAY, "a number of seconds")
+    _check_number("--kill-timeout", kill_timeout, 0, DAY, "a number of seconds")
+    stop_signal_number(stop_signal)
+    if restart_on_exit and watch is None:
+        raise ConfigError(
+            "--restart-on-exit needs --watch",
+            hint="without --watch the command's exit ends envinject; let a supervisor such as systemd or your "
+            "orchestrator restart it",
+        )
+    endpoints = [(where("endpoint_url"), settings.endpoint_url)] if settings.endpoint_url is not None else []
+    endpoints += [(SERVICE_ENDPOINTS.get(s, s), url) for s, url in settings.service_endpoints]
+    for name, url in endpoints:
+        if not _is_endpoint(url):
+            raise ConfigError(
+                f"{name} is not an http:// or https:// URL with a valid host", hint="for example http://localhost:4566"
+            )
+    if settings.region is not None and not _REGION.fullmatch(settings.region):
+        raise ConfigError(f"{where('region')} is not an AWS region name", hint="for example eu-west-1")
+    if settings.prefix and not is_valid_name(settings.prefix):
+        raise ConfigError(
+            f"{where('prefix')} must start a variable name: letters, digits and _, not starting with a digit",
+            hint="for example APP_",
+        )
+
+
+def _check_number(name: str, value: object, low: float, high: float, what: str, *, whole: bool = False) -> None:
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not (low <= value <= high and math.isfinite(value)):
+        shown = f"{value:g}" if isinstance(value, float) else repr(value)[:20]
+        raise ConfigError(f"{name} must be {what} from {low:g} to {high:g}, not {shown}")
+
+
+def _is_endpoint(url: str) -> bool:
+    import ipaddress
+
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return len(host) <= 255 and _HOST.fullmatch(host) is not None
+
+
+def stop_signal_number(name: str) -> signal.Signals:
+    """``--stop-signal``: a name with or without ``SIG`` (any case), or a number."""
+    full = name.upper() if name.upper().startswith("SIG") else "SIG" + name.upper()
+    try:
+        return signal.Signals(int(name)) if name.isdigit() else signal.Signals[full]
+    except (KeyError, ValueError):
+        raise ConfigError("--stop-signal is not a known signal", hint="for example SIGTERM, SIGINT or 15") from None

@@ -17,8 +17,10 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     """Print the report (text or JSON); 0 when a run would work, else 1."""
     from ..check import check as run_check
     from ..check import render
+    from ..config import check_options
     from ..core import caller_identity, make_source
 
+    check_options(settings)
     src = make_source(settings, note=log.note)
     report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
     sys.stdout.write((json.dumps(report.to_json(), indent=2) if json_output else render(report)) + "\n")

@@ -27,6 +27,7 @@ class ExportOptions:
 
 def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     """Fetch, then write the variables in ``options.fmt``; the file is 0600 and written atomically."""
+    from ..config import check_options
     from ..core import environment, inject
     from ..environ import final_sources
     from ..files import git_unignored, write_private
@@ -34,6 +35,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..formats.dotenv import interpolation_hazards
     from ..formats.github import mask_commands
 
+    check_options(settings)
     with fetch_deadline(settings):
         injection = inject(settings, note=log.note)
     final = environment(settings, injection.bindings, os.environ)

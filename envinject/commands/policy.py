@@ -18,8 +18,10 @@ def policy(
     partition: str | None = None,
 ) -> int:  # fmt: skip
     """Print the policy document as JSON."""
+    from ..config import check_options
     from ..core import iam_policy
 
+    check_options(settings)
     document = iam_policy(
         settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
     )

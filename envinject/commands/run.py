@@ -43,10 +43,15 @@ class RunOptions:
 def run(settings: Settings, options: RunOptions, log: Log) -> int:
     """Fetch the secrets and exec the command with them (never returns then), or print what would happen
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
+    from ..config import check_options
     from ..core import environment, inject
     from ..environ import final_sources
     from ..process import exec_command
 
+    check_options(
+        settings, watch=options.watch, kill_timeout=options.kill_timeout, stop_signal=options.stop_signal,
+        restart_on_exit=options.restart_on_exit,
+    )  # fmt: skip
     command = options.command
     if not command:
         raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
@@ -106,20 +111,12 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
 
 def supervise(env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions) -> int:
     """The resident modes: envinject stays the command's parent and returns its exit status."""
-    import signal
-
+    from ..config import stop_signal_number
     from ..core import make_source
     from ..supervisor import Supervisor, SupervisorOptions
     from ..watch import Watcher
 
-    stop_signal, watch = options.stop_signal, options.watch
-    name = stop_signal.upper() if stop_signal.upper().startswith("SIG") else "SIG" + stop_signal.upper()
-    try:
-        signum = signal.Signals[name] if not stop_signal.isdigit() else signal.Signals(int(stop_signal))
-    except (KeyError, ValueError):
-        raise EnvinjectError(f"unknown signal {stop_signal!r}", hint="for example SIGTERM, SIGINT or 15") from None
-    if watch is not None and watch <= 0:
-        raise EnvinjectError("--watch needs a positive number of seconds", hint="for example --watch 60")
+    signum, watch = stop_signal_number(options.stop_signal), options.watch
     values = [b.value for b in injection.bindings] if options.mask else []
     sup_options = SupervisorOptions(
         stop_signal=signum, kill_timeout=options.kill_timeout, mask_values=values,

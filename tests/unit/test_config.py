@@ -10,10 +10,12 @@ from envinject.config import (
     SERVICE_ENDPOINTS,
     ConfigFile,
     Settings,
+    check_options,
     find_config,
     load_config,
     resolve_settings,
     split_secrets,
+    stop_signal_number,
 )
 from envinject.core import client_factory
 from envinject.errors import ConfigError
@@ -291,3 +293,52 @@ def test_a_pyproject_whose_tool_is_not_a_table(tmp_path: Path, text: str, words:
     with pytest.raises(ConfigError) as info:
         find_config(tmp_path, home=None, warn=WARNINGS.append)
     assert str(info.value) == f"{str(tmp_path / 'pyproject.toml')!r}: {words}; write [tool.envinject]"
+
+
+# One check for every number and option, whatever made the Settings (the e2e tests drive it from flags, the
+# environment and config files).
+@pytest.mark.parametrize(
+    ("settings", "run", "message"),
+    [
+        (Settings(timeout=float("nan")), {}, "--timeout must be a number of seconds from 0.1 to 86400, not nan"),
+        (Settings(timeout=True), {}, "--timeout must be a number of seconds from 0.1 to 86400, not True"),
+        (Settings(max_attempts=2.5), {}, "--max-attempts must be a whole number from 1 to 100, not 2.5"),  # type: ignore[arg-type]
+        (Settings(max_attempts=101), {}, "--max-attempts must be a whole number from 1 to 100, not 101"),
+        (Settings(), {"watch": 0.5}, "--watch must be a number of seconds from 1 to 86400, not 0.5"),
+        (Settings(), {"kill_timeout": -float("inf")}, "--kill-timeout must be a number of seconds from 0 to 86400"),
+        (Settings(), {"stop_signal": "0"}, "--stop-signal is not a known signal"),
+        (Settings(), {"restart_on_exit": True}, "--restart-on-exit needs --watch"),
+        (Settings(endpoint_url="http://local_stack:4566"), {}, "--endpoint-url is not an http:// or https:// URL"),
+        (Settings(endpoint_url="http://a\nb"), {}, "--endpoint-url is not an http:// or https:// URL"),
+        (Settings(service_endpoints=(("ssm", "x"),)), {}, "AWS_ENDPOINT_URL_SSM is not an http:// or https:// URL"),
+        (Settings(prefix="A-"), {}, "--prefix must start a variable name"),
+        (
+            Settings(timeout=-1, origins={"timeout": "timeout in 'x.toml'"}),
+            {},
+            "timeout in 'x.toml' must be a number of seconds from 0.1 to 86400, not -1",
+        ),
+    ],
+)  # fmt: skip
+def test_check_options_rejects(settings: Settings, run: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        check_options(settings, **run)
+    assert info.value.message.startswith(message)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("settings", "run"),
+    [
+        (Settings(endpoint_url="http://[::1]:4566", region="eu-west-1", prefix="_", timeout=0.1, max_attempts=1), {}),
+        (Settings(endpoint_url="https://secretsmanager.eu-west-1.amazonaws.com."), {"watch": 1, "kill_timeout": 0}),
+        (Settings(), {"watch": 86400, "restart_on_exit": True, "stop_signal": "term"}),
+        (Settings(), {"stop_signal": "9"}),
+    ],
+)
+def test_check_options_accepts(settings: Settings, run: dict[str, Any]) -> None:
+    check_options(settings, **run)
+
+
+@pytest.mark.parametrize(("name", "number"), [("TERM", 15), ("sigint", 2), ("SIGHUP", 1), ("15", 15)])
+def test_stop_signal_names_and_numbers(name: str, number: int) -> None:
+    assert stop_signal_number(name) == number
