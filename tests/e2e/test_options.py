@@ -125,3 +125,37 @@ def test_good_values_at_the_edges_run(proxy: FaultProxy, run: Run, tmp_path: Pat
     r = run("-s", "APIKEYS", "--watch", "86400", "--restart-on-exit", "--dry-run", "--", "true",
             env={"AWS_ENDPOINT_URL": proxy.url})  # fmt: skip
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--secret", "--"], "--secret"),
+        (["-s", "--"], "-s"),
+        (["-vs", "--"], "-s"),
+        (["-s", "APIKEYS", "--env-file", "--"], "--env-file"),
+        (["-s", "--dry-run", "--"], "-s"),  # click would take --dry-run as the secret's name
+        (["-s", "APIKEYS", "--watch", "--"], "--watch"),
+        (["run", "--secret", "--"], "--secret"),
+    ],
+)
+def test_an_option_without_its_value_is_a_usage_error(
+    proxy: FaultProxy, run: Run, tmp_path: Path, args: list[str], option: str
+) -> None:
+    marker = tmp_path / "ran"
+    r = run(*args, "touch", str(marker), env={"AWS_ENDPOINT_URL": proxy.url})
+    assert r.returncode == 125
+    assert r.stderr == f"envinject: {option} needs a value; see envinject --help\n"
+    assert not marker.exists()
+    assert proxy.counts.total == 0
+
+
+def test_the_separator_after_a_value_is_the_separator(proxy: FaultProxy, run: Run, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    r = run(
+        "-s", "APIKEYS", "--", "sh", "-c", 'touch "$0"', str(marker), "-s", "--", env={"AWS_ENDPOINT_URL": proxy.url}
+    )
+    assert r.returncode == 0, r.stderr
+    assert marker.exists()
+    r = run("export", "-s", "--", env={"AWS_ENDPOINT_URL": proxy.url})
+    assert (r.returncode, r.stderr) == (125, "envinject: -s needs a value; see envinject --help\n")
