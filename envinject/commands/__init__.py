@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import STARTED
-from ..errors import EnvinjectError
+from ..errors import ConfigError, EnvinjectError
 
 if TYPE_CHECKING:
     from ..config import Settings
+
+#: No secret and no env file from any source: an error for export, check and policy; a warning for run.
+NOTHING_TO_INJECT = "nothing to inject: pass --secret, set ENVINJECT_SECRETS, or add a config file"
 
 
 class Log:
@@ -38,6 +41,17 @@ class Log:
 def elapsed(since: float = STARTED) -> str:
     """Milliseconds since ``since`` (envinject's start), for -v."""
     return f"{(time.perf_counter() - since) * 1000:.0f} ms"
+
+
+def nothing_to_inject(settings: Settings) -> bool:
+    """Whether no source names anything to inject (flags, ENVINJECT_SECRETS, env files, a config file)."""
+    return not settings.secrets and not settings.env_files
+
+
+def require_something(settings: Settings) -> None:
+    """Fail for a command whose output would be empty: a forgotten ENVINJECT_SECRETS is not success."""
+    if nothing_to_inject(settings):
+        raise ConfigError(NOTHING_TO_INJECT)
 
 
 def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str] | None = None) -> Settings:

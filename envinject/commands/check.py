@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from . import Log
+from . import Log, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -21,6 +21,7 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     from ..core import caller_identity, make_source
 
     check_options(settings)
+    require_something(settings)
     src = make_source(settings, note=log.note)
     report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
     sys.stdout.write((json.dumps(report.to_json(), indent=2) if json_output else render(report)) + "\n")

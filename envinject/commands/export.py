@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Log
+from . import Log, require_something
 from .run import fetch_deadline
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..formats.github import mask_commands
 
     check_options(settings)
+    require_something(settings)
     with fetch_deadline(settings):
         injection = inject(settings, note=log.note)
     final = environment(settings, injection.bindings, os.environ)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import Log
+from . import Log, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -22,6 +22,7 @@ def policy(
     from ..core import iam_policy
 
     check_options(settings)
+    require_something(settings)
     document = iam_policy(
         settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
     )

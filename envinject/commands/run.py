@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import EnvinjectError
-from . import Log, elapsed
+from . import NOTHING_TO_INJECT, Log, elapsed, nothing_to_inject
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -55,8 +55,8 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     command = options.command
     if not command:
         raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
-    if not settings.secrets and not settings.env_files:
-        log.note("no secrets given; running the command with the inherited environment")
+    if nothing_to_inject(settings):
+        log.warn(NOTHING_TO_INJECT)  # not only with -v: a forgotten ENVINJECT_SECRETS must not pass unseen
     fetching = time.perf_counter()
     with fetch_deadline(settings):
         injection = inject(settings, note=log.note)

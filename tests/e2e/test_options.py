@@ -159,3 +159,34 @@ def test_the_separator_after_a_value_is_the_separator(proxy: FaultProxy, run: Ru
     assert marker.exists()
     r = run("export", "-s", "--", env={"AWS_ENDPOINT_URL": proxy.url})
     assert (r.returncode, r.stderr) == (125, "envinject: -s needs a value; see envinject --help\n")
+
+
+NOTHING = "envinject: nothing to inject: pass --secret, set ENVINJECT_SECRETS, or add a config file\n"
+
+
+@pytest.mark.parametrize("command", ["export", "check", "policy"])
+def test_nothing_to_inject_is_an_error_for_what_reports_it(proxy: FaultProxy, run: Run, command: str) -> None:
+    r = run(command, env={"AWS_ENDPOINT_URL": proxy.url})
+    assert (r.returncode, r.stdout, r.stderr) == (125, "", NOTHING)
+    assert proxy.counts.total == 0
+
+
+def test_nothing_to_inject_is_a_warning_for_run(proxy: FaultProxy, run: Run, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    (tmp_path / "envinject.toml").write_text('prefix = "APP_"\n')  # a config file that names nothing
+    r = run("--", "touch", str(marker), cwd=tmp_path, env={"AWS_ENDPOINT_URL": proxy.url})
+    assert (r.returncode, r.stderr) == (0, NOTHING)
+    assert marker.exists()
+
+
+def test_any_source_is_something_to_inject(proxy: FaultProxy, run: Run, tmp_path: Path) -> None:
+    env = {"AWS_ENDPOINT_URL": proxy.url}
+    r = run("export", env={**env, "ENVINJECT_SECRETS": "APIKEYS"})
+    assert (r.returncode, r.stderr) == (0, "")
+    (tmp_path / "a.env").write_text("MODE=dev\n")
+    r = run("export", "-e", str(tmp_path / "a.env"), env=env)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert "MODE=" in r.stdout
+    (tmp_path / "envinject.toml").write_text('env-files = ["a.env"]\n')
+    r = run("--", "true", cwd=tmp_path, env=env)
+    assert (r.returncode, r.stderr) == (0, "")
