@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .config import Settings, normalize_case
+from .config import Settings, check_options, normalize_case
 from .core import environment, inject
 
 
@@ -19,7 +19,9 @@ def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:
         elif key in options:
             options[key] = tuple(options[key])
     options["secrets"] = tuple(refs) + tuple(options.get("secrets", ()))
-    return Settings(**options)
+    settings = Settings(**options)
+    check_options(settings)
+    return settings
 
 
 def _warn(message: str) -> None:

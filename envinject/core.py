@@ -41,6 +41,7 @@ def client_factory(settings: Settings) -> ClientFactory:
             region=settings.region,
             profile=settings.profile,
             endpoint_url=settings.endpoint_url,
+            service_endpoints=settings.service_endpoints,
             timeout=settings.timeout,
             max_attempts=settings.max_attempts,
         )
@@ -241,7 +242,8 @@ def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
         services = ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"
     found = [
-        settings.endpoint_url
+        dict(settings.service_endpoints).get(service)
+        or settings.endpoint_url
         or environ.get(ENDPOINT_VARIABLES[service])
         or environ.get("AWS_ENDPOINT_URL")
         or f"https://{service}.{region}.amazonaws.com"

@@ -103,6 +103,13 @@ def read_envfile(path: str | Path, *, refs: bool = True, given_to: str = "--env-
 _OWN_PREFIX = "ENVINJECT_"
 
 
+def is_environment_reference(name: str, value: str) -> bool:
+    """Whether an inherited variable holds a reference to resolve: ``sm://``, ``ssm://``, or either after
+    ``file:``, in a variable that is not one of envinject's own settings."""
+    is_ref = value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
+    return is_ref and not name.startswith(_OWN_PREFIX) and is_valid_name(name)
+
+
 def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
     """References written in the environment: every variable whose value starts with ``sm://`` or ``ssm://``
     becomes that reference, put into the same name (``DB_PASSWORD=sm://prod/db#password``). Pure.
@@ -112,8 +119,7 @@ def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
     """
     out: list[tuple[str, Entry]] = []
     for name, value in environ.items():
-        is_ref = value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
-        if not is_ref or name.startswith(_OWN_PREFIX) or not is_valid_name(name):
+        if not is_environment_reference(name, value):
             continue
         where = f"${name}"
         try:

@@ -19,6 +19,9 @@ from ..stdio import write_stderr
 if TYPE_CHECKING:
     from ..config import Settings
 
+#: No secret and no env file from any source: an error for export, check and policy; a warning for run.
+NOTHING_TO_INJECT = "nothing to inject: pass --secret, set ENVINJECT_SECRETS, or add a config file"
+
 
 class Log:
     """What a command says on stderr: ``note`` only with -v, ``warn`` always. Never values."""
@@ -39,21 +42,38 @@ def elapsed(since: float = STARTED) -> str:
     return f"{(time.perf_counter() - since) * 1000:.0f} ms"
 
 
+def nothing_to_inject(settings: Settings, environ: Mapping[str, str]) -> bool:
+    """Whether no source names anything to inject (flags, ENVINJECT_SECRETS, env files, file secrets, a config
+    file, references written in ``environ``)."""
+    from ..envfile import is_environment_reference
+
+    if settings.secrets or settings.env_files or settings.files:
+        return False
+    return not (settings.resolve_env and any(is_environment_reference(n, v) for n, v in environ.items()))
+
+
+def require_something(settings: Settings) -> None:
+    """Fail for a command whose output would be empty: a forgotten ENVINJECT_SECRETS is not success."""
+    if nothing_to_inject(settings, os.environ):
+        raise ConfigError(NOTHING_TO_INJECT)
+
+
 def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the command line (``given``: the source options as parsed, ``config`` and ``no_config``
     among them), the environment and the config file, in that order of precedence."""
     from ..config import find_config, load_config, resolve_settings
 
     values = dict(given)
+    environ = os.environ if environ is None else environ
     config_path, no_config = values.pop("config", None), values.pop("no_config", None)
     config = None
     if config_path is not None:
-        config = load_config(Path(config_path))
+        config = load_config(Path(config_path), warn=log.warn)
         if config is None:
             raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
     elif not no_config:
-        config = find_config(Path.cwd())
-    settings = resolve_settings(values, os.environ if environ is None else environ, config)
+        config = find_config(Path.cwd(), home=Path(environ.get("HOME") or os.path.expanduser("~")), warn=log.warn)
+    settings = resolve_settings(values, environ, config)
     log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
     return settings
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..stdio import write_stdout
-from . import Log
+from . import Log, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -19,8 +19,11 @@ def policy(
     partition: str | None = None,
 ) -> int:  # fmt: skip
     """Print the policy document as JSON."""
+    from ..config import check_options
     from ..core import iam_policy
 
+    check_options(settings)
+    require_something(settings)
     document = iam_policy(
         settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
         inherited=os.environ,

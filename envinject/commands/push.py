@@ -30,12 +30,14 @@ class PushOptions:
 
 def push(settings: Settings, options: PushOptions, log: Log) -> int:
     """Create the secret or add a version; with ``dry_run``, only list the key names that would change."""
+    from ..config import check_options
     from ..core import client_factory
     from ..envfile import Literal, read_envfile
     from ..formats.dotenv import interpolation_hazards
     from ..push import apply_push, current_content, interpolate, plan_push
     from ..refs import SSM_SCHEME
 
+    check_options(settings)
     secret = options.secret
     if secret.startswith(SSM_SCHEME):
         raise ConfigError(

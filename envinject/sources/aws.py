@@ -22,6 +22,8 @@ class AwsSettings:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    #: Endpoints for one service each (botocore's service name), in place of ``endpoint_url`` for that service.
+    service_endpoints: tuple[tuple[str, str], ...] = ()
     #: The whole fetch's deadline; each connection and read gets a share of it.
     timeout: float = 30.0
     max_attempts: int = 20
@@ -113,9 +115,10 @@ class ClientFactory:
             )
             if self.credentials_seconds is None:
                 self._find_credentials()
+            endpoint = dict(self.settings.service_endpoints).get(service, self.settings.endpoint_url)
             try:
                 self._clients[key] = self._get_session().create_client(
-                    service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config
+                    service, region_name=region, endpoint_url=endpoint, config=config
                 )
             except ProfileNotFound:
                 raise self._profile_missing() from None
