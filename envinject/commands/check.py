@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from . import Log
+from . import Log, fetch_deadline
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -19,7 +19,8 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     from ..check import render
     from ..core import caller_identity, make_source
 
-    src = make_source(settings, note=log.note)
-    report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
+    with fetch_deadline(settings):
+        src = make_source(settings, note=log.note)
+        report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
     sys.stdout.write((json.dumps(report.to_json(), indent=2) if json_output else render(report)) + "\n")
     return 0 if report.ok else 1

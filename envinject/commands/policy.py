@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from . import Log
+from . import Log, fetch_deadline
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -20,8 +20,9 @@ def policy(
     """Print the policy document as JSON."""
     from ..core import iam_policy
 
-    document = iam_policy(
-        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
-    )
+    with fetch_deadline(settings):
+        document = iam_policy(
+            settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn
+        )
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     return 0

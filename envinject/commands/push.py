@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from . import Log
+from . import Log, fetch_deadline
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -39,14 +39,15 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
             hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",
         )
     pairs = {e.name: e.value for _, e in read_envfile(options.file, refs=False) if isinstance(e, Literal)}
-    client = client_factory(settings).client("secretsmanager")
-    plan = plan_push(current_content(client, secret), pairs, merge=options.merge)
-    verb = "update" if plan.exists else "create"
-    lines = [f"{'would ' if options.dry_run else ''}{verb} secret {secret!r}"]
-    lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))
-              for key in keys]  # fmt: skip
-    if not options.dry_run:
-        version = apply_push(client, secret, plan, description=options.description, kms_key_id=options.kms_key_id)
-        lines[0] = f"{verb}d secret {secret!r} (version {version})"
+    with fetch_deadline(settings, repr(secret)):
+        client = client_factory(settings).client("secretsmanager")
+        plan = plan_push(current_content(client, secret), pairs, merge=options.merge)
+        verb = "update" if plan.exists else "create"
+        lines = [f"{'would ' if options.dry_run else ''}{verb} secret {secret!r}"]
+        lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))
+                  for key in keys]  # fmt: skip
+        if not options.dry_run:
+            version = apply_push(client, secret, plan, description=options.description, kms_key_id=options.kms_key_id)
+            lines[0] = f"{verb}d secret {secret!r} (version {version})"
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

@@ -7,12 +7,11 @@ import os
 import shlex
 import sys
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import EnvinjectError
-from . import Log, elapsed
+from . import Log, elapsed, fetch_deadline
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -70,21 +69,6 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         log.note(f"exec: {command[0]} at {elapsed()} after start")
         exec_command(command, env, search_path=os.environ.get("PATH"))
     return supervise(env, settings, injection, options)
-
-
-def fetch_deadline(settings: Settings) -> AbstractContextManager[None]:
-    """The --timeout watchdog around a fetch: exit 125 with one line naming the endpoint and secrets."""
-    from ..core import endpoint_of
-    from ..process import deadline
-
-    return deadline(
-        settings.timeout,
-        lambda: (
-            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
-            f"{', '.join(repr(s) for s in settings.secrets) or 'the secrets'}; "
-            "check the network, VPC endpoint or --endpoint-url (--timeout sets the limit)"
-        ),
-    )
 
 
 def note_fetch(log: Log, injection: Injection, started: float, variables: int) -> None:

@@ -118,7 +118,7 @@ def test_endpoint_unreachable(run: Run, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     # Refused connections are retried within the deadline like any dropped connection; one try shows the message.
     r = run("-s", "good", "--endpoint-url", url, "--max-attempts", "1", "--", *cmd)
-    check_failure(r, marker, "could not reach", url, "'good'")
+    check_failure(r, marker, f"cannot connect to {url} (connection refused)", "'good'")
 
 
 @pytest.fixture
