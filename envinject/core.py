@@ -140,6 +140,7 @@ def iam_policy(
     if account is None:
         arn = caller_arn(factory)
         partition, account = partition or arn.split(":")[1], arn.split(":")[4]
+        note(f"account {account} from sts:GetCallerIdentity ({arn})")
     region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
     where = Account(partition or "aws", account, region)
     sources = make_source(settings, factory=factory)

@@ -191,7 +191,7 @@ class NetworkFailure:
     """Why a request got no answer, in words that quote nothing the endpoint sent."""
 
     endpoint: str
-    #: "connection refused", "DNS lookup failed", "TLS error (CERTIFICATE_VERIFY_FAILED)", "no answer"...
+    #: "connection refused", "DNS lookup failed", "TLS error: CERTIFICATE_VERIFY_FAILED", "no answer in time"...
     reason: str
     #: True when no connection was made at all (the endpoint is wrong or down), False when one was.
     connecting: bool
@@ -239,7 +239,7 @@ def network_failure(exc: BaseException, endpoint: str) -> NetworkFailure | None:
     if isinstance(exc, bx.SSLError) or isinstance(cause, ssl.SSLError):
         reason = getattr(cause, "reason", None)
         return NetworkFailure(endpoint, f"TLS error{f': {reason}' if reason else ''}", True)
-    if isinstance(exc, bx.ConnectTimeoutError) or isinstance(cause, TimeoutError):
+    if isinstance(exc, bx.ConnectTimeoutError):
         return NetworkFailure(endpoint, "connection timed out", True)
     if isinstance(exc, bx.ProxyConnectionError):
         return NetworkFailure(endpoint, "the proxy refused or failed", True)
@@ -369,13 +369,13 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
         )
     if isinstance(exc, bx.NoRegionError):
         return FetchError("no AWS region is set", hint="pass --region or set AWS_REGION", code="NoRegion")
-    failure = network_failure(exc, endpoint_of(client))
-    if failure is not None and not failure.connecting and failure.reason == "no answer in time":
+    if isinstance(exc, bx.ReadTimeoutError):
         return FetchError(
-            f"timed out talking to {failure.endpoint} for {s}",
+            f"timed out talking to {endpoint_of(client)} for {s}",
             hint="check the network, VPC endpoint or --endpoint-url; --timeout sets the limit",
             code="Timeout",
         )
+    failure = network_failure(exc, endpoint_of(client))
     if failure is not None:
         return FetchError(
             f"{failure} to read {s}",
