@@ -170,8 +170,8 @@ def aws_error(exc: Any) -> tuple[str, str] | None:
     botocore fills in the HTTP status as the code, and the raw body as the message, when an answer does not
     parse as an AWS error (a proxy's page, a cut-off body): that text may hold a value, so it is never used.
     """
-    err = exc.response.get("Error", {})
-    code, msg = str(err.get("Code", "")), str(err.get("Message", ""))
+    err = exc.response.get("Error") or {}
+    code, msg = str(err.get("Code") or ""), str(err.get("Message") or "")
     if not code or code.isdigit():
         return None
     return code, msg
@@ -181,7 +181,7 @@ def raw_answer(exc: Any) -> str:
     """What a non-2xx answer that is no AWS error was, without a byte of it: ``HTTP 500, 84 bytes`` (the
     length as the answer announced it)."""
     meta = exc.response.get("ResponseMetadata", {})
-    status = meta.get("HTTPStatusCode") or exc.response.get("Error", {}).get("Code") or "?"
+    status = meta.get("HTTPStatusCode") or (exc.response.get("Error") or {}).get("Code") or "?"
     length = str((meta.get("HTTPHeaders") or {}).get("content-length", ""))
     return f"HTTP {status}, {length} bytes" if length.isdigit() else f"HTTP {status}"
 
@@ -317,7 +317,7 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
     s = what
     if isinstance(exc, bx.ClientError):
         known = aws_error(exc)
-        code, msg = known or (str(exc.response.get("Error", {}).get("Code", "")), "")
+        code, msg = known or (str((exc.response.get("Error") or {}).get("Code") or ""), "")
         if known is None and code not in _DENIED:
             return FetchError(
                 f"{endpoint_of(client)} answered the request for {s} with something that is not an AWS error "

@@ -196,3 +196,25 @@ def test_an_aws_error_document_is_shown(client: Any) -> None:
     parsed = parser.parse({"status_code": 400, "headers": {}, "body": body}, op.output_shape)
     text = str(translate(bx.ClientError(parsed, "GetSecretValue"), "secret 'APIKEYS'", client, GET))
     assert "InvalidParameterException: You provided an invalid value." in text
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, b"<oops " + CANARY.encode()), (403, b"<Foo>" + CANARY.encode() + b"</Foo>"), (500, CANARY.encode())],
+)
+def test_a_raw_xml_error_body_is_never_shown(status: int, body: bytes) -> None:
+    # STS speaks the query protocol: its errors are XML documents, and anything else is no AWS error.
+    sts = botocore.session.get_session().create_client(
+        "sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    op = sts.meta.service_model.operation_model("GetCallerIdentity")
+    response = {"status_code": status, "headers": {"content-length": str(len(body))}, "body": body}
+    try:
+        exc: BaseException = bx.ClientError(
+            botocore.parsers.create_parser("query").parse(response, op.output_shape), "X"
+        )
+    except ResponseParserError as e:  # its text quotes the body
+        exc = e
+    text = str(translate(exc, "the caller's identity", sts, "sts:GetCallerIdentity"))
+    assert CANARY not in text
+    assert "\n" not in text
