@@ -173,17 +173,24 @@ def locators(settings: Settings, inherited: Mapping[str, str] | None = None) -> 
     return list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *in_templates]))
 
 
+def caller_arn(factory: ClientFactory) -> str:
+    """The caller's ARN from sts:GetCallerIdentity (which needs no permission), or the reason there is none
+    (no region, no credentials, an unknown profile, an unreachable endpoint) as the error a run would give."""
+    client = factory.client("sts")
+    try:
+        return str(client.get_caller_identity()["Arn"])
+    except Exception as e:  # noqa: BLE001 - one clear line
+        raise translate(e, "the caller's identity", client, "sts:GetCallerIdentity") from None
+
+
 def caller_identity(
     settings: Settings, note: Callable[[str], None], factory: ClientFactory | None = None
 ) -> str | None:
-    """The caller's ARN from sts:GetCallerIdentity (which needs no permission), or None if it fails."""
+    """The caller's ARN, or None (noted) if it cannot be learnt: a report degrades, it does not fail."""
     try:
-        return str((factory or client_factory(settings)).client("sts").get_caller_identity()["Arn"])
+        return caller_arn(factory or client_factory(settings))
     except EnvinjectError as e:
         note(f"cannot tell who the caller is: {e}")
-    except Exception as e:  # noqa: BLE001 - a report degrades, it does not fail
-        reason = translate(e, "the caller's identity", None, "sts:GetCallerIdentity").message
-        note(f"cannot tell who the caller is: {reason}")
     return None
 
 
@@ -202,12 +209,9 @@ def iam_policy(
     factory = client_factory(settings)
     wanted = locators(settings, inherited)
     if account is None:
-        arn = caller_identity(settings, note, factory)
-        if arn is None:
-            raise ConfigError(
-                "cannot learn the AWS account from sts:GetCallerIdentity", hint="pass --account (and --partition)"
-            )
+        arn = caller_arn(factory)
         partition, account = partition or arn.split(":")[1], arn.split(":")[4]
+        note(f"account {account} from sts:GetCallerIdentity ({arn})")
     region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
     where = Account(partition or "aws", account, region)
     sources = make_source(settings, factory=factory)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,3 +90,29 @@ def output_path(given: str | None) -> Path | None:
             hint="is $GITHUB_ENV set? outside GitHub Actions, name a file, or write -o - for stdout",
         )
     return Path(given)
+
+
+def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractContextManager[None]:
+    """What every command that talks to AWS runs its requests in: --timeout bounds them all, retries
+    included, then exit 125 with one line naming the endpoint, ``what`` was read (the secrets by default)
+    and the last failure; SIGINT and SIGTERM end them at once (130, 143)."""
+    from ..core import endpoint_of
+    from ..process import deadline
+    from ..sources.aws import LAST_FAILURES, NetworkFailure
+
+    LAST_FAILURES.clear()
+
+    def message() -> str:
+        wanted = what or ", ".join(repr(s) for s in settings.secrets) or "the secrets"
+        failures = LAST_FAILURES.get()
+        hint = "check the network, VPC endpoint or --endpoint-url (--timeout sets the limit)"
+        unreachable = [str(f) for f in failures if isinstance(f, NetworkFailure) and f.connecting]
+        if unreachable:
+            return f"{' and '.join(unreachable)}, retried for {settings.timeout:g}s to read {wanted}; {hint}"
+        last = f" (last try: {'; '.join(str(f) for f in failures)})" if failures else ""
+        return (
+            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
+            f"{wanted}{last}; {hint}"
+        )
+
+    return deadline(settings.timeout, message)

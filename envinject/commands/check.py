@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ..stdio import write_stdout
-from . import Log, require_something
+from . import Log, fetch_deadline, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -22,7 +22,8 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
 
     check_options(settings)
     require_something(settings)
-    src = make_source(settings, note=log.note)
-    report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
+    with fetch_deadline(settings):
+        src = make_source(settings, note=log.note)
+        report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
     write_stdout((json.dumps(report.to_json(), indent=2) if json_output else render(report)) + "\n")
     return 0 if report.ok else 1

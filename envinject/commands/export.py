@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from ..stdio import write_stdout
-from . import Log, output_path, require_something
-from .run import fetch_deadline
+from . import Log, fetch_deadline, output_path, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..stdio import write_stdout
-from . import Log, require_something
+from . import Log, fetch_deadline, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -24,9 +24,10 @@ def policy(
 
     check_options(settings)
     require_something(settings)
-    document = iam_policy(
-        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
-        inherited=os.environ,
-    )  # fmt: skip
+    with fetch_deadline(settings):
+        document = iam_policy(
+            settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
+            inherited=os.environ,
+        )  # fmt: skip
     write_stdout(json.dumps(document, indent=2) + "\n")
     return 0

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Log, output_path
-from .run import fetch_deadline
+from . import Log, fetch_deadline, output_path
 
 if TYPE_CHECKING:
     from ..config import Settings

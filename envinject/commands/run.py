@@ -7,13 +7,12 @@ import os
 import shlex
 import signal
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import EnvinjectError, one_line
 from ..stdio import write_stdout
-from . import NOTHING_TO_INJECT, Log, elapsed, nothing_to_inject
+from . import NOTHING_TO_INJECT, Log, elapsed, fetch_deadline, nothing_to_inject
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -116,21 +115,6 @@ def _reload_signal(options: RunOptions) -> signal.Signals | None:
     from ..config import stop_signal_number
 
     return stop_signal_number(name, "--on-change signal:NAME")
-
-
-def fetch_deadline(settings: Settings) -> AbstractContextManager[None]:
-    """The --timeout watchdog around a fetch: exit 125 with one line naming the endpoint and secrets."""
-    from ..core import endpoint_of
-    from ..process import deadline
-
-    return deadline(
-        settings.timeout,
-        lambda: (
-            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
-            f"{', '.join(repr(s) for s in settings.secrets) or 'the secrets'}; "
-            "check the network, VPC endpoint or --endpoint-url (--timeout sets the limit)"
-        ),
-    )
 
 
 def note_fetch(log: Log, injection: Injection, started: float, variables: int) -> None:

@@ -134,7 +134,8 @@ class SecretsManagerSource:
         try:
             resp = client.get_secret_value(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
-            raise translate(exc, _what(loc), client, GET) from None
+            err = translate(exc, _what(loc), client, GET)
+            raise (self._version_missing(loc, client) or err if err.kind == "not_found" else err) from None
         return _payload(resp, str(loc), client)
 
     def _select(self, loc: Locator) -> Payload:
@@ -229,6 +230,26 @@ class SecretsManagerSource:
             token = resp.get("NextToken")
             if not token:
                 return listed
+
+    def _version_missing(self, loc: Locator, client: Any) -> FetchError | None:
+        """For a version that was not found: the error saying so when the secret itself exists (AWS gives the
+        same code for both). It asks with the one permission a run has: its current version, value unread."""
+        if not loc.versioned:
+            return None
+        self.requests.add("GetSecretValue")
+        try:
+            client.get_secret_value(SecretId=loc.secret_id)
+        except Exception:  # noqa: BLE001 - no better message than the first
+            return None
+        version = f"stage {loc.version_stage!r}" if loc.version_stage else f"id {loc.version_id!r}"
+        if loc.version_stage and loc.version_id:
+            version = f"stage {loc.version_stage!r} and id {loc.version_id!r}"
+        return FetchError(
+            f"secret {loc.secret_id!r} has no version with {version} in {_region_of(client)}",
+            hint=f"list its versions with: aws secretsmanager list-secret-version-ids --secret-id {loc.secret_id}",
+            code="ResourceNotFoundException",
+            kind="not_found",
+        )
 
     def kms_keys_of(self, loc: Locator) -> list[str]:
         """The customer-managed KMS key (id, ARN or alias) a secret is encrypted with, from DescribeSecret;

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
+import botocore.parsers
 import botocore.session
 import pytest
 from botocore import exceptions as bx
@@ -128,7 +129,7 @@ def test_client_errors_become_one_line(
     [
         (bx.NoCredentialsError(), ["no AWS credentials", "AWS_PROFILE"]),
         (bx.NoRegionError(), ["no AWS region"]),
-        (bx.EndpointConnectionError(endpoint_url="https://x"), ["could not reach", "--endpoint-url"]),
+        (bx.EndpointConnectionError(endpoint_url="https://x"), ["cannot connect to", "--endpoint-url"]),
         (bx.ConnectTimeoutError(endpoint_url="https://x"), ["timed out"]),
         (bx.ReadTimeoutError(endpoint_url="https://x"), ["timed out"]),
         (ResponseParserError(f"Unable to parse response b'{CANARY}'"), ["could not be read"]),
@@ -156,7 +157,8 @@ def test_unknown_errors_stay_on_one_line(client: Any, stub: Stubber) -> None:
     with pytest.raises(FetchError) as info:
         SecretsManagerSource.from_client(client).fetch_one(Locator("APIKEYS"))
     assert "\n" not in str(info.value)
-    assert "HTML error page" in str(info.value)
+    assert "not an AWS error (HTTP 500)" in str(info.value)
+    assert "oops" not in str(info.value)
     long = translate(
         bx.ClientError({"Error": {"Code": "X", "Message": "a\nb " * 300}}, "Op"), "secret 's'", client, GET
     )
@@ -199,3 +201,57 @@ def test_a_tag_selection_pages_through_list_secrets_and_keeps_the_exact_pair(cli
     payload = source.fetch_one(Locator("", tag=("app", "billing")))
     assert [name for name, _ in payload.members or ()] == ["a"]
     assert source.requests == {"ListSecrets": 2, "GetSecretValue": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, b'{"ARN": "arn:x", "SecretString": "{\\"token\\": \\"' + CANARY.encode() + b"-and-more"),  # cut off
+        (502, b"upstream said: " + CANARY.encode()),  # not JSON at all
+        (503, b'{"message": "' + CANARY.encode() + b'"}'),  # JSON, but no AWS error code in it
+        (403, b"not authorized to perform: sk-" + CANARY.encode() + b":x1"),  # a denial without a document
+    ],
+)
+def test_a_raw_error_body_is_never_shown(client: Any, status: int, body: bytes) -> None:
+    # botocore's own parser puts a body that is no AWS error document into Error.Message, whole.
+    parser = botocore.parsers.create_parser("json")
+    op = client.meta.service_model.operation_model("GetSecretValue")
+    headers = {"content-length": str(len(body))}
+    parsed = parser.parse({"status_code": status, "headers": headers, "body": body}, op.output_shape)
+    assert CANARY in str(parsed["Error"])
+    text = str(translate(bx.ClientError(parsed, "GetSecretValue"), "secret 'APIKEYS'", client, GET))
+    assert CANARY not in text
+    assert "\n" not in text
+    if status != 403:
+        assert f"not an AWS error (HTTP {status}, {len(body)} bytes)" in text, text
+
+
+def test_an_aws_error_document_is_shown(client: Any) -> None:
+    parser = botocore.parsers.create_parser("json")
+    op = client.meta.service_model.operation_model("GetSecretValue")
+    body = b'{"__type": "InvalidParameterException", "message": "You provided an invalid value."}'
+    parsed = parser.parse({"status_code": 400, "headers": {}, "body": body}, op.output_shape)
+    text = str(translate(bx.ClientError(parsed, "GetSecretValue"), "secret 'APIKEYS'", client, GET))
+    assert "InvalidParameterException: You provided an invalid value." in text
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, b"<oops " + CANARY.encode()), (403, b"<Foo>" + CANARY.encode() + b"</Foo>"), (500, CANARY.encode())],
+)
+def test_a_raw_xml_error_body_is_never_shown(status: int, body: bytes) -> None:
+    # STS speaks the query protocol: its errors are XML documents, and anything else is no AWS error.
+    sts = botocore.session.get_session().create_client(
+        "sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    op = sts.meta.service_model.operation_model("GetCallerIdentity")
+    response = {"status_code": status, "headers": {"content-length": str(len(body))}, "body": body}
+    try:
+        exc: BaseException = bx.ClientError(
+            botocore.parsers.create_parser("query").parse(response, op.output_shape), "X"
+        )
+    except ResponseParserError as e:  # its text quotes the body
+        exc = e
+    text = str(translate(exc, "the caller's identity", sts, "sts:GetCallerIdentity"))
+    assert CANARY not in text
+    assert "\n" not in text
