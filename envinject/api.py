@@ -3,33 +3,42 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .config import Settings
+from .config import Settings, check_options, normalize_case
 from .core import environment, inject
 
 
 def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:
+    options = normalize_case(options, "envinject.fetch")
     for key in ("secrets", "env_files", "require", "allow"):
         if isinstance(options.get(key), str):
             options[key] = (options[key],)
         elif key in options:
             options[key] = tuple(options[key])
     options["secrets"] = tuple(refs) + tuple(options.get("secrets", ()))
-    return Settings(**options)
+    settings = Settings(**options)
+    check_options(settings)
+    return settings
+
+
+def _warn(message: str) -> None:
+    # 6: the caller of fetch or load (through inject, resolve_full and bind_all).
+    warnings.warn(f"envinject: {message}", stacklevel=6)
 
 
 def fetch(*refs: str, client: Any = None, **options: Any) -> dict[str, str]:
     """Fetch secrets and return the variables they set, by the CLI's rules (naming, precedence, protected
-    names). Options are the settings' names: ``env_files``, ``prefix``, ``keep_case``, ``allow``, ``require``,
-    ``region``, ``profile``, ``endpoint_url``, ``timeout``, ``batch``. ``client`` replaces the AWS client: a
-    Secrets Manager client, or ``{"sm": client, "ssm": client}`` when references name Parameter Store too.
+    names). Options are the settings' names: ``env_files``, ``prefix``, ``name_case``, ``layered``, ``allow``,
+    ``require``, ``region``, ``profile``, ``endpoint_url``, ``timeout``, ``batch``. ``client`` replaces the AWS
+    client: a Secrets Manager client, or ``{"sm": client, "ssm": client}`` when references name Parameter Store too.
 
     Raises :class:`envinject.EnvinjectError` (a subclass saying what failed); nothing is returned on failure.
     """
     settings = _settings(refs, options)
-    injection = inject(settings, client=client)
+    injection = inject(settings, client=client, warn=_warn)
     return environment(Settings(require=settings.require, pristine=True), injection.bindings, {})
 
 
@@ -39,7 +48,7 @@ def load(*refs: str, override: bool = True, client: Any = None, **options: Any) 
     With ``override=False`` a variable already set keeps its value. Returns the variables that were set.
     """
     settings = _settings(refs, options)
-    injection = inject(settings, client=client)
+    injection = inject(settings, client=client, warn=_warn)
     final = environment(Settings(require=settings.require, override=override), injection.bindings, os.environ)
     changed = {k: v for k, v in final.items() if os.environ.get(k) != v}
     os.environ.update(changed)

@@ -14,7 +14,7 @@ from .environ import Binding, merge, missing
 from .errors import EnvinjectError, one_line
 from .inject import Naming, Options, bind_all, bindings_for, layered_entries
 from .refs import Ref, parse_file_ref, parse_ref, split_assignment
-from .sources import Source
+from .sources import Payload, Source
 
 
 @dataclass
@@ -27,6 +27,8 @@ class RefStatus:
     message: str = ""
     action: str | None = None
     variables: list[str] = field(default_factory=list)
+    #: A selection's secrets (``sm://prod/app/*``), by name.
+    secrets: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -82,9 +84,11 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
         if isinstance(result, EnvinjectError):
             statuses.append(RefStatus(label, result.kind, str(result), getattr(result, "denied_action", None)))
         else:
-            statuses.append(RefStatus(label, "ok", variables=[b.name for b in result]))
+            found = fetched.get(ref.locator)
+            members = [name for name, _ in found.members or ()] if isinstance(found, Payload) else []
+            statuses.append(RefStatus(label, "ok", variables=[b.name for b in result], secrets=members))
 
-    options = Options(Naming(settings.prefix, settings.keep_case), frozenset(settings.allow))
+    options = Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow))
     ordered = bind_all(layered, fetched, options, outcome)
     for tag in tags:  # a template's references: each must give one value
         assert tag.ref is not None
@@ -111,6 +115,8 @@ def render(report: Report) -> str:
     lines += [f"error: {p}" for p in report.problems]
     for r in report.refs:
         detail = f"{len(r.variables)} variable(s)" if r.status == "ok" else r.message
+        if r.secrets:
+            detail += f" from {len(r.secrets)} secret(s): {', '.join(r.secrets)}"
         lines.append(f"{r.status.upper().replace('_', ' '):12} {r.ref}: {detail}")
     if report.variables:
         lines.append("variables:")

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer._click.exceptions import ClickException  # typer vendors click; no public name for it
+from typer._click.exceptions import ClickException, UsageError  # typer vendors click; no public name for them
 from typer._click.utils import PacifyFlushWrapper
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from . import __version__
 from .errors import EXIT_FAILURE, EnvinjectError
@@ -30,7 +30,37 @@ class _RunByDefault(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0].split("=", 1)[0] not in _GROUP_WORDS:
             args = ["run", *args]
+        if args and args[0] in self.commands:
+            missing = _missing_value(self.commands[args[0]], args[1:])
+            if missing is not None:
+                raise UsageError(f"{missing} needs a value", ctx=ctx)
         return super().parse_args(ctx, args)
+
+
+def _missing_value(command: Any, args: list[str]) -> str | None:
+    """The option in ``args`` whose value is missing: followed by ``--`` (``--secret -- true`` is no secret
+    named ``--``) or by another of the command's options, which click would take as the value."""
+    options = [p for p in command.params if isinstance(p, TyperOption)]
+    takes_value = {name for p in options if not p.is_flag and not p.count for name in p.opts}
+    names = {name for p in options for name in (*p.opts, *p.secondary_opts)} | {"-h", "--help"}
+    interspersed = command.context_settings.get("allow_interspersed_args", True)
+    i = 0
+    while i < len(args) and args[i] != "--":
+        arg, given = args[i], None
+        if arg in takes_value:
+            given = args[i + 1] if i + 1 < len(args) else None
+        elif arg.startswith("-") and not arg.startswith("--"):  # -vs VALUE: short flags, the last one taking it
+            for j, letter in enumerate(arg[1:], start=2):
+                if f"-{letter}" in takes_value:
+                    given = args[i + 1] if j == len(arg) and i + 1 < len(args) else None
+                    arg = f"-{letter}" if j == len(arg) else ""
+                    break
+        elif not arg.startswith("-") and not interspersed:
+            return None  # the command and its arguments
+        if given is not None and (given == "--" or given in names):
+            return arg
+        i += 2 if given is not None else 1
+    return None
 
 
 app = typer.Typer(
@@ -57,13 +87,12 @@ Endpoint = Annotated[
 ]  # fmt: skip
 Timeout = Annotated[
     float | None,
-    typer.Option(help="Seconds for fetching everything, retries included; then exit 125 [default: 30].", min=0.1,
+    typer.Option(help="Seconds for fetching everything, retries included; then exit 125 [default: 30].",
                  show_default=False),
 ]  # fmt: skip
 MaxAttempts = Annotated[
     int | None,
     typer.Option("--max-attempts", help="Tries per request on throttling or 5xx, within --timeout [default: 20].",
-                 min=1,
                  show_default=False),
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]
@@ -78,7 +107,8 @@ def _opt(*flags: str, help: str, metavar: str | None = None) -> Any:
 #: @_source_options. Their names are Settings' field names, plus config and no_config.
 _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("secrets", Annotated[list[str] | None, _opt("--secret", "-s", metavar="REF", help=(
-        "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, ssm:///PARAM, ssm:///PATH/. "
+        "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, P_*=NAME (P_ before each name), "
+        "NAME-PREFIX*, sm://?tag:KEY=VALUE, ssm:///PARAM, ssm:///PATH/. "
         "Repeatable; a later one wins. "
         "Default: $ENVINJECT_SECRETS (comma or space separated)."))]),
     ("files", Annotated[list[str] | None, _opt("--file", metavar="VAR=REF", help=(
@@ -89,6 +119,11 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("prefix", Annotated[str | None, _opt("--prefix", help="Put PREFIX in front of every name made from a key.")]),
     ("keep_case", Annotated[bool | None, _opt("--keep-case/--upper-case", help="Keep the keys' case "
                                               "[default: uppercase].")]),
+    ("name_case", Annotated[str | None, _opt("--name-case", metavar="CASE", help=(
+        "upper, lower or keep: the case of names made from keys [default: upper]."))]),
+    ("layered", Annotated[bool | None, _opt("--layered/--no-layered", help=(
+        "The secrets are layers: a later one replaces an earlier one's variables without a warning "
+        "[default: warn]."))]),
     ("require", Annotated[list[str] | None, _opt("--require", metavar="VAR", help=(
         "Fail unless VAR is set in the end. Repeatable."))]),
     ("allow", Annotated[list[str] | None, _opt("--allow", metavar="VAR", help=(

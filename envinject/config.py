@@ -1,20 +1,27 @@
 """Settings: every option, from the command line, the environment, a config file and defaults.
 
 Precedence is resolved in one place, :func:`resolve_settings`: lists (secrets, env files, require, allow)
-are the config file's followed by the command line's; a scalar from the command line overrides the
-config file's, which overrides the default.
+are the config file's followed by the command line's (or the environment's); a scalar comes from the command
+line, then the environment, then the config file, then the default. Every number and option is checked in one
+place, :func:`check_options`, whatever it came from.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import signal
+import stat
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .naming import NAME_CASES
 
 CONFIG_FILE = "envinject.toml"
 
@@ -28,7 +35,10 @@ class Settings:
     files: tuple[str, ...] = ()
     env_files: tuple[str, ...] = ()
     prefix: str = ""
-    keep_case: bool = False
+    #: What names made from keys look like: upper, lower or keep (--name-case; --keep-case is "keep").
+    name_case: str = "upper"
+    #: The secrets are layers: a later one replaces an earlier one's variables without a warning.
+    layered: bool = False
     require: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     region: str | None = None
@@ -43,12 +53,25 @@ class Settings:
     batch: bool = True
     #: Resolve references written in the inherited environment (``DB_PASSWORD=sm://prod/db#password``).
     resolve_env: bool = True
+    #: Per-service endpoints from ``AWS_ENDPOINT_URL_<SERVICE>`` (botocore's service names), which beat
+    #: ``endpoint_url`` when that came from the config file.
+    service_endpoints: tuple[tuple[str, str], ...] = ()
+    #: Where a setting came from when not from the command line or the defaults: ``"timeout in 'envinject.toml'"``
+    #: or ``"AWS_REGION"``, for messages.
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def keep_case(self) -> bool:
+        """--keep-case, the older spelling of --name-case keep."""
+        return self.name_case == "keep"
 
 
 _LISTS = {"secrets", "files", "env_files", "require", "allow"}
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "prefix": str,
+    "name_case": str,
     "keep_case": bool,
+    "layered": bool,
     "region": str,
     "profile": str,
     "endpoint_url": str,
@@ -59,7 +82,39 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "batch": bool,
     "resolve_env": bool,
 }
-KEYS = frozenset(f.name for f in fields(Settings))
+#: Settings' names, and keep_case, the older spelling of name_case ("keep" or "upper").
+KEYS = (frozenset(f.name for f in fields(Settings)) - {"service_endpoints", "origins"}) | {"keep_case"}
+
+
+def normalize_case(values: dict[str, Any], origin: str) -> dict[str, Any]:
+    """``values`` with keep_case turned into name_case, and name_case checked (a ConfigError naming ``origin``)."""
+    keep = values.pop("keep_case", None)
+    if keep is not None:
+        case = "keep" if keep else "upper"
+        if values.get("name_case") not in (None, case):
+            raise ConfigError(
+                f"{origin}: keep-case and name-case disagree", hint="give name-case alone: upper, lower or keep"
+            )
+        values["name_case"] = case
+    if values.get("name_case") not in (None, *NAME_CASES):
+        raise ConfigError(f"{origin}: name-case must be upper, lower or keep", hint="for example --name-case lower")
+    return values
+
+
+#: The environment variables that give a setting, the first one set winning; they beat the config file.
+ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "profile": ("AWS_PROFILE",),
+    "endpoint_url": ("AWS_ENDPOINT_URL",),
+}
+#: One service's endpoint, for the services envinject talks to (botocore's names): beats AWS_ENDPOINT_URL and the
+#: config file's endpoint-url for that service.
+SERVICE_ENDPOINTS = {
+    "secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "ssm": "AWS_ENDPOINT_URL_SSM",
+    "sts": "AWS_ENDPOINT_URL_STS",
+    "kms": "AWS_ENDPOINT_URL_KMS",
+}
 
 
 @dataclass(frozen=True)
@@ -68,23 +123,50 @@ class ConfigFile:
     values: Mapping[str, Any]
 
 
-def find_config(start: Path) -> ConfigFile | None:
-    """The nearest ``envinject.toml``, or ``pyproject.toml`` with a ``[tool.envinject]`` table, from
-    ``start`` up to the root; in one folder ``envinject.toml`` comes first."""
+def find_config(start: Path, *, home: Path | None, warn: Callable[[str], None]) -> ConfigFile | None:
+    """The nearest ``envinject.toml``, or ``pyproject.toml`` with a ``[tool.envinject]`` table, from ``start``
+    up to the repository root (a folder holding ``.git``), ``home`` or ``/``, whichever comes first; in one folder
+    ``envinject.toml`` comes first. As git's ``safe.directory``: a file someone else could have written
+    (:func:`untrusted`) is not read, and ``warn`` says so."""
+    stop = Path(os.path.realpath(home)) if home is not None else None
     for folder in (start, *start.parents):
-        own = folder / CONFIG_FILE
-        if own.is_file():
-            return load_config(own)
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
-            found = load_config(pyproject)
-            if found is not None:
-                return found
+        for candidate in (folder / CONFIG_FILE, folder / "pyproject.toml"):
+            if candidate.is_file():
+                found = load_config(candidate, warn=warn, discovered=True)
+                if found is not None:
+                    return found
+        if folder == stop or (folder / ".git").exists():
+            break
     return None
 
 
-def load_config(path: Path) -> ConfigFile | None:
-    """Read one config file; None for a pyproject.toml without ``[tool.envinject]``."""
+def untrusted(st: os.stat_result) -> str | None:
+    """Why a file envinject found on its own must not be obeyed, or None: it is owned by someone other than
+    the user or root, or others can write to it, or a group other than the owner's own private group can."""
+    if st.st_uid not in (os.geteuid(), 0):
+        return f"it is owned by uid {st.st_uid}, not by you or root"
+    if st.st_mode & stat.S_IWOTH:
+        return "others can write to it"
+    if st.st_mode & stat.S_IWGRP and not _private_group(st.st_uid, st.st_gid):
+        return f"group {st.st_gid} can write to it"
+    return None
+
+
+def _private_group(uid: int, gid: int) -> bool:
+    """Whether ``gid`` is ``uid``'s own group with no other member (Debian's user private groups, umask 002)."""
+    import grp
+    import pwd
+
+    try:
+        user, group = pwd.getpwuid(uid), grp.getgrgid(gid)
+    except KeyError:
+        return False
+    return user.pw_gid == gid and group.gr_name == user.pw_name and set(group.gr_mem) <= {user.pw_name}
+
+
+def load_config(path: Path, *, warn: Callable[[str], None], discovered: bool = False) -> ConfigFile | None:
+    """Read one config file; None for a pyproject.toml without ``[tool.envinject]``, or for a ``discovered``
+    file that is :func:`untrusted`. An env file it names that is untrusted is left out, with a warning."""
     # Imported here: a run with no config file found should not pay for a TOML parser.
     if sys.version_info >= (3, 11):
         import tomllib
@@ -92,17 +174,41 @@ def load_config(path: Path) -> ConfigFile | None:
         import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as f:
+            reason = untrusted(os.fstat(f.fileno())) if discovered else None
+            if reason is not None:
+                warn(f"ignoring config file {str(path)!r}: {reason}")
+                return None
+            data = tomllib.loads(f.read().decode("utf-8"))
     except OSError as e:
         raise ConfigError(f"config file {str(path)!r}: {e.strerror}", hint="check --config") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML: {e}", hint="fix the file") from None
     if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("envinject")
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{str(path)!r}: tool must be a table", hint="write [tool.envinject]")
+        table = tool.get("envinject")
         if table is None:
             return None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{str(path)!r}: tool.envinject must be a table", hint="write [tool.envinject]")
         data = table
-    return ConfigFile(path, validate(data, str(path)))
+    values = validate(data, str(path))
+    if "env_files" in values:
+        values["env_files"] = tuple(p for p in values["env_files"] if _trusted_env_file(path, p, warn))
+    return ConfigFile(path, values)
+
+
+def _trusted_env_file(config: Path, name: str, warn: Callable[[str], None]) -> bool:
+    target = config.parent / name
+    try:
+        reason = untrusted(target.stat())
+    except OSError:  # a missing file is reported when it is read
+        return True
+    if reason is not None:
+        warn(f"ignoring env file {str(target)!r} named in {str(config)!r}: {reason}")
+    return reason is None
 
 
 def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
@@ -117,16 +223,16 @@ def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
         if key in _LISTS:
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise ConfigError(f"{origin}: {raw_key} must be a list of strings")
+                raise ConfigError(f"{origin}: {raw_key} must be a string or a list of strings")
             out[key] = tuple(items)
         else:
-            if not isinstance(value, _TYPES[key]) or (key == "timeout" and isinstance(value, bool)):
+            if not isinstance(value, _TYPES[key]) or (_TYPES[key] is not bool and isinstance(value, bool)):
                 expected = {"bool": "true or false", "str": "a string"}.get(
-                    getattr(_TYPES[key], "__name__", ""), "a number"
+                    getattr(_TYPES[key], "__name__", ""), "a whole number" if key == "max_attempts" else "a number"
                 )
                 raise ConfigError(f"{origin}: {raw_key} must be {expected}")
             out[key] = value
-    return out
+    return normalize_case(out, origin)
 
 
 def _relative_template(text: str, base: Path) -> str:
@@ -140,15 +246,20 @@ def split_secrets(value: str) -> tuple[str, ...]:
 
 
 def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config: ConfigFile | None = None) -> Settings:
-    """Combine command line > environment > config file > defaults into one Settings.
+    """Combine command line > environment > config file > defaults into one Settings, for every setting.
 
     ``cli`` holds only what the user gave (None or empty for the rest). ``ENVINJECT_SECRETS`` stands in
-    for ``--secret`` when no ``--secret`` is given. Config ``env_files`` are relative to the config file.
+    for ``--secret`` when no ``--secret`` is given. The variables in :data:`ENVIRONMENT` give their setting;
+    ``AWS_ENDPOINT_URL_<SERVICE>`` gives that service's endpoint unless ``--endpoint-url`` is given (so a
+    config file's endpoint-url serves only the services the environment names no endpoint for). Config
+    ``env_files`` are relative to the config file.
     """
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     if config is not None:
         values.update(config.values)
         base = config.path.parent
+        origins.update({k: f"{k.replace('_', '-')} in {str(config.path)!r}" for k in config.values})
         if "env_files" in values:
             values["env_files"] = tuple(str(base / p) for p in values["env_files"])
         if "files" in values:  # a template (VAR=@PATH) is relative to the config file too
@@ -156,11 +267,113 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])
-    for key, value in cli.items():
+    endpoints_ignored = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true"
+    for key, names in ENVIRONMENT.items():
+        found = [n for n in names if environ.get(n) and not (endpoints_ignored and key == "endpoint_url")]
+        if found and key == "profile":
+            # Left for botocore to read: a profile given to it explicitly turns off credentials from the environment.
+            values.pop(key, None)
+            origins.pop(key, None)
+        elif found:
+            values[key], origins[key] = environ[found[0]], found[0]
+    for key in cli:
         if key not in KEYS:
             raise TypeError(f"unknown setting {key}")
+    for key, value in normalize_case({k: v for k, v in cli.items() if v is not None}, "the command line").items():
         if key in _LISTS:
             values[key] = tuple(values.get(key, ())) + tuple(value or ())
-        elif value is not None:
+        else:
             values[key] = value
-    return Settings(**values)
+            origins.pop(key, None)
+    if cli.get("endpoint_url") is None and not endpoints_ignored:
+        values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_ENDPOINTS.items() if environ.get(v))
+    return Settings(**values, origins=origins)
+
+
+#: The longest duration any option takes, in seconds.
+DAY = 86400.0
+#: botocore's rule for a region name (anything else is an InvalidRegionError when a client is made).
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+#: botocore's rule for an endpoint's host name (is_valid_endpoint_url); an IP address is fine too.
+_HOST = re.compile(r"((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))\.?", re.IGNORECASE)
+
+
+def check_options(
+    settings: Settings,
+    *,
+    watch: float | None = None,
+    kill_timeout: float = 10.0,
+    stop_signal: str = "SIGTERM",
+    restart_on_exit: bool = False,
+) -> None:
+    """Check every number and option a command uses, whatever it came from (command line, environment, config
+    file, the API), before anything is read or sent: finite, in range, known. Raises ConfigError naming the
+    first bad one and where it came from."""
+    from .naming import is_valid_name
+
+    def where(key: str) -> str:
+        return settings.origins.get(key) or "--" + key.replace("_", "-")
+
+    _check_number(where("timeout"), settings.timeout, 0.1, DAY, "a number of seconds")
+    _check_number(where("max_attempts"), settings.max_attempts, 1, 100, "a whole number", whole=True)
+    if watch is not None:
+        _check_number("--watch", watch, 1, DAY, "a number of seconds")
+    _check_number("--kill-timeout", kill_timeout, 0, DAY, "a number of seconds")
+    stop_signal_number(stop_signal)
+    if restart_on_exit and watch is None:
+        raise ConfigError(
+            "--restart-on-exit needs --watch",
+            hint="without --watch the command's exit ends envinject; let a supervisor such as systemd or your "
+            "orchestrator restart it",
+        )
+    endpoints = [(where("endpoint_url"), settings.endpoint_url)] if settings.endpoint_url is not None else []
+    endpoints += [(SERVICE_ENDPOINTS.get(s, s), url) for s, url in settings.service_endpoints]
+    for name, url in endpoints:
+        if not _is_endpoint(url):
+            raise ConfigError(
+                f"{name} is not an http:// or https:// URL with a valid host", hint="for example http://localhost:4566"
+            )
+    if settings.region is not None and not _REGION.fullmatch(settings.region):
+        raise ConfigError(f"{where('region')} is not an AWS region name", hint="for example eu-west-1")
+    if settings.prefix and not is_valid_name(settings.prefix):
+        raise ConfigError(
+            f"{where('prefix')} must start a variable name: letters, digits and _, not starting with a digit",
+            hint="for example APP_",
+        )
+
+
+def _check_number(name: str, value: object, low: float, high: float, what: str, *, whole: bool = False) -> None:
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not (low <= value <= high and math.isfinite(value)):
+        shown = f"{value:g}" if isinstance(value, float) else repr(value)[:20]
+        raise ConfigError(f"{name} must be {what} from {low:g} to {high:g}, not {shown}")
+
+
+def _is_endpoint(url: str) -> bool:
+    import ipaddress
+
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return len(host) <= 255 and _HOST.fullmatch(host) is not None
+
+
+def stop_signal_number(name: str, option: str = "--stop-signal") -> signal.Signals:
+    """``--stop-signal`` (or ``option``): a name with or without ``SIG`` (any case), or a number."""
+    full = name.upper() if name.upper().startswith("SIG") else "SIG" + name.upper()
+    try:
+        return signal.Signals(int(name)) if name.isdigit() else signal.Signals[full]
+    except (KeyError, ValueError):
+        example = "SIGTERM, SIGINT or 15" if option == "--stop-signal" else "SIGHUP, SIGUSR1 or 1"
+        raise ConfigError(f"{option} is not a known signal", hint=f"for example {example}") from None

@@ -40,6 +40,7 @@ def client_factory(settings: Settings) -> ClientFactory:
             region=settings.region,
             profile=settings.profile,
             endpoint_url=settings.endpoint_url,
+            service_endpoints=settings.service_endpoints,
             timeout=settings.timeout,
             max_attempts=settings.max_attempts,
         )
@@ -117,23 +118,30 @@ def env_entries(settings: Settings, inherited: Mapping[str, str] | None) -> list
     return [found, *(read_envfile(path) for path in settings.env_files)]
 
 
+def options_of(settings: Settings) -> Options:
+    """The rules that turn these settings' secrets into bindings."""
+    return Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow), settings.layered)
+
+
 def inject(
     settings: Settings,
     *,
     client: Any = None,
     note: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
     inherited: Mapping[str, str] | None = None,
     rendered: Sequence[FileTemplate] = (),
 ) -> Injection:
     """Read the env files (and the references in ``inherited``, the environment the command would inherit),
-    fetch every secret and return the bindings in precedence order; file templates (``rendered`` too) last."""
+    fetch every secret and return the bindings in precedence order; file templates (``rendered`` too) last.
+    ``warn`` hears of each variable a later secret takes over from an earlier one."""
     env_files = env_entries(settings, inherited)
     file_templates = [*templates(settings), *rendered]
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
-    options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
+    options = options_of(settings)
     extra = [ref.locator for t in file_templates for ref in t.template.refs]
-    bindings, layered, payloads = resolve_full(references(settings), source, options, env_files, extra)
+    bindings, layered, payloads = resolve_full(references(settings), source, options, env_files, extra=extra, warn=warn)
     bindings += bind_templates(file_templates, payloads, bindings, inherited or {}, options)
     return Injection(bindings, source, layered, payloads, options, factory, file_templates)
 
@@ -164,17 +172,24 @@ def locators(settings: Settings, inherited: Mapping[str, str] | None = None) -> 
     return list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *in_templates]))
 
 
+def caller_arn(factory: ClientFactory) -> str:
+    """The caller's ARN from sts:GetCallerIdentity (which needs no permission), or the reason there is none
+    (no region, no credentials, an unknown profile, an unreachable endpoint) as the error a run would give."""
+    client = factory.client("sts")
+    try:
+        return str(client.get_caller_identity()["Arn"])
+    except Exception as e:  # noqa: BLE001 - one clear line
+        raise translate(e, "the caller's identity", client, "sts:GetCallerIdentity") from None
+
+
 def caller_identity(
     settings: Settings, note: Callable[[str], None], factory: ClientFactory | None = None
 ) -> str | None:
-    """The caller's ARN from sts:GetCallerIdentity (which needs no permission), or None if it fails."""
+    """The caller's ARN, or None (noted) if it cannot be learnt: a report degrades, it does not fail."""
     try:
-        return str((factory or client_factory(settings)).client("sts").get_caller_identity()["Arn"])
+        return caller_arn(factory or client_factory(settings))
     except EnvinjectError as e:
         note(f"cannot tell who the caller is: {e}")
-    except Exception as e:  # noqa: BLE001 - a report degrades, it does not fail
-        reason = translate(e, "the caller's identity", None, "sts:GetCallerIdentity").message
-        note(f"cannot tell who the caller is: {reason}")
     return None
 
 
@@ -195,12 +210,9 @@ def iam_policy(
     factory = client_factory(settings)
     wanted = locators(settings, inherited)
     if account is None:
-        arn = caller_identity(settings, note, factory)
-        if arn is None:
-            raise ConfigError(
-                "cannot learn the AWS account from sts:GetCallerIdentity", hint="pass --account (and --partition)"
-            )
+        arn = caller_arn(factory)
         partition, account = partition or arn.split(":")[1], arn.split(":")[4]
+        note(f"account {account} from sts:GetCallerIdentity ({arn})")
     region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
     where = Account(partition or "aws", account, region)
     sources = make_source(settings, factory=factory)
@@ -235,7 +247,8 @@ def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
         services = ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"
     found = [
-        settings.endpoint_url
+        dict(settings.service_endpoints).get(service)
+        or settings.endpoint_url
         or environ.get(ENDPOINT_VARIABLES[service])
         or environ.get("AWS_ENDPOINT_URL")
         or f"https://{service}.{region}.amazonaws.com"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
-from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, looks_like_ref, parse_ref
+from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, is_prefix_target, looks_like_ref, parse_ref
 
 # python-dotenv's `=` and the blanks after it (dotenv/parser.py `_equal_sign`); a quote next starts a quoted value.
 _QUOTED = re.compile(r"=[^\S\r\n]*['\"]")
@@ -39,12 +39,12 @@ Entry = Literal | Ref
 def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tuple[str, Entry]]:
     """Yield (``FILE:LINE``, entry) for each assignment, in file order. Pure.
 
-    An unquoted value that starts with ``sm://`` or ``ssm://`` is a reference put into exactly that name; any
-    other value is a literal, and a quoted value always is (``export`` quotes every value, so its output reads
-    back as it was written). An unquoted bare ARN of a secret or parameter is an error: it was a reference once,
-    and reading it as text instead would change an old file's meaning without a word. With ``refs=False``
-    every value is a literal (``push``). Errors name the file and line and never show a literal value; a bad
-    reference is quoted, cut short.
+    An unquoted value that starts with ``sm://`` or ``ssm://`` is a reference put into exactly that name (or,
+    under ``P_*=``, whose keys are named with that prefix); any other value is a literal, and a quoted value
+    always is (``export`` quotes every value, so its output reads back as it was written). An unquoted bare ARN
+    of a secret or parameter is an error: it was a reference once, and reading it as text instead would change
+    an old file's meaning without a word. With ``refs=False`` every value is a literal (``push``). Errors name
+    the file and line and never show a literal value; a bad reference is quoted, cut short.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
 
@@ -55,7 +55,12 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
         key, value = binding.key, binding.value
         if key is None:  # a comment or blank line
             continue
-        if not is_valid_name(key):
+        # P_*=sm://NAME: the keys of a whole secret, with a prefix (a literal has no keys to prefix).
+        prefixed = (
+            refs and is_prefix_target(key) and value is not None and looks_like_ref(value)
+            and not _quoted(binding.original.string)
+        )  # fmt: skip
+        if not is_valid_name(key) and not prefixed:
             raise ConfigError(f"{where}: {quote(key)} is not a valid variable name", hint="use letters, digits and _")
         if value is None:
             raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
@@ -98,6 +103,13 @@ def read_envfile(path: str | Path, *, refs: bool = True, given_to: str = "--env-
 _OWN_PREFIX = "ENVINJECT_"
 
 
+def is_environment_reference(name: str, value: str) -> bool:
+    """Whether an inherited variable holds a reference to resolve: ``sm://``, ``ssm://``, or either after
+    ``file:``, in a variable that is not one of envinject's own settings."""
+    is_ref = value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
+    return is_ref and not name.startswith(_OWN_PREFIX) and is_valid_name(name)
+
+
 def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
     """References written in the environment: every variable whose value starts with ``sm://`` or ``ssm://``
     becomes that reference, put into the same name (``DB_PASSWORD=sm://prod/db#password``). Pure.
@@ -107,8 +119,7 @@ def environment_entries(environ: Mapping[str, str]) -> list[tuple[str, Entry]]:
     """
     out: list[tuple[str, Entry]] = []
     for name, value in environ.items():
-        is_ref = value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
-        if not is_ref or name.startswith(_OWN_PREFIX) or not is_valid_name(name):
+        if not is_environment_reference(name, value):
             continue
         where = f"${name}"
         try:

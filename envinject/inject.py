@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import flatten
@@ -25,7 +25,8 @@ class Naming:
     """How keys become names."""
 
     prefix: str = ""
-    keep_case: bool = False
+    #: upper, lower or keep (--name-case).
+    case: str = "upper"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Options:
     naming: Naming = field(default_factory=Naming)
     #: Protected names that secrets may set all the same (--allow).
     allow: frozenset[str] = frozenset()
+    #: The secrets are layers (--layered): a later one replaces an earlier one's variable without a warning.
+    layered: bool = False
 
 
 def _text(ref: Ref, payload: Payload) -> str:
@@ -155,11 +158,12 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
                 "which is not text that a name or a message can hold",
                 hint="store the character itself, or both halves of its surrogate pair",
             )
-        name = ref.var if ref.var is not None else env_name(path, prefix=naming.prefix, keep_case=naming.keep_case)
+        prefix = naming.prefix if ref.prefix is None else ref.prefix
+        name = ref.var if ref.var is not None else env_name(path, prefix=prefix, case=naming.case)
         if not is_valid_name(name):
             raise NamingError(
                 f"{quote(where)} gives {quote(name)}, which is not a valid variable name",
-                hint=f"use --prefix, or VAR={where} to name it yourself",
+                hint=f"use --prefix or a prefix for this reference (P_*=REF), or VAR={where} to name it yourself",
                 kind="bad_name",
             )
         _refuse_protected(name, what, allow)
@@ -203,24 +207,51 @@ def layered_entries(refs: Sequence[str | Ref], env_files: Sequence[Sequence[tupl
     return layered
 
 
+def _members(where: str, ref: Ref, payload: Payload) -> list[tuple[str, Ref, Payload]]:
+    """(where, reference, payload) for each secret a reference reads: itself, or each secret a selection found,
+    read as if named alone (with the selection's prefix)."""
+    if payload.members is None:
+        return [(where, ref, payload)]
+    return [(name, Ref(name, Locator(name), prefix=ref.prefix), member) for name, member in payload.members]
+
+
+def _overrides(ordered: Sequence[tuple[int, str | None, Binding]]) -> Iterator[str]:
+    """One line for each variable that a secret sets and a later, different secret replaces. Names, never values."""
+    setter: dict[str, tuple[str, str]] = {}
+    for _, label, b in ordered:
+        if label is None:  # a literal from an env file: the user's own default
+            continue
+        before = setter.get(b.name)
+        if before is not None and before[1] != b.source:  # the same key of the same secret twice loses nothing
+            yield (
+                f"{b.name} from {before[0]!r} is replaced by the later {label!r}; pass --layered if that is "
+                "meant, or give one a prefix (P_*=REF) to keep both"
+            )
+        setter[b.name] = (label, b.source)
+
+
 def bind_all(
     layered: Sequence[Layered],
     results: Mapping[Locator, Payload | EnvinjectError],
     options: Options,
     outcome: Outcome | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Binding]:
     """Bindings for every entry, in precedence order. The first failure raises, unless ``outcome`` is given:
-    then each reference's bindings or error goes to it, and the failed ones are left out."""
-    bindings: list[tuple[int, Binding]] = []
+    then each reference's bindings or error goes to it, and the failed ones are left out. ``warn`` hears of each
+    variable one secret sets and a later one replaces (unless ``options.layered``)."""
+    bindings: list[tuple[int, str | None, Binding]] = []
     for layer, where, entry in layered:
         if isinstance(entry, Literal):
-            bindings.append((layer, Binding(entry.name, entry.value, where)))
+            bindings.append((layer, None, Binding(entry.name, entry.value, where)))
             continue
+        found: list[tuple[str, Binding]] = []
         try:
             result = results[entry.locator]
             if isinstance(result, EnvinjectError):
                 raise result
-            found = bindings_for(entry, result, options.naming, options.allow)
+            for label, ref, payload in _members(where, entry, result):
+                found += [(label, b) for b in bindings_for(ref, payload, options.naming, options.allow)]
         except EnvinjectError as e:
             if outcome is not None:
                 outcome(where, entry, e)
@@ -229,9 +260,13 @@ def bind_all(
                 raise type(e)(f"{where}: {e.message}", hint=e.hint, kind=e.kind) from None
             raise
         if outcome is not None:
-            outcome(where, entry, found)
-        bindings.extend((layer, b) for b in found)
-    return [b for _, b in sorted(bindings, key=lambda lb: lb[0])]
+            outcome(where, entry, [b for _, b in found])
+        bindings.extend((layer, label, b) for label, b in found)
+    ordered = sorted(bindings, key=lambda lb: lb[0])
+    if warn is not None and not options.layered:
+        for line in _overrides(ordered):
+            warn(line)
+    return [b for _, _, b in ordered]
 
 
 def resolve_full(
@@ -240,13 +275,14 @@ def resolve_full(
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
     extra: Sequence[Locator] = (),
+    warn: Callable[[str], None] | None = None,
 ) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
     """:func:`resolve`, also returning the layered entries and the payloads (for --watch). ``extra`` are fetched
-    in the same requests (a template's references)."""
+    in the same requests (a template's references); ``warn`` hears of each variable a later secret takes over."""
     layered = layered_entries(refs, env_files)
     wanted = list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *extra]))
     payloads = source.fetch_many(wanted) if wanted else {}
-    return bind_all(layered, payloads, options or Options()), layered, payloads
+    return bind_all(layered, payloads, options or Options(), warn=warn), layered, payloads
 
 
 @dataclass(frozen=True)
@@ -288,11 +324,13 @@ def resolve(
     source: Source,
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+    warn: Callable[[str], None] | None = None,
 ) -> list[Binding]:
     """Parse, fetch (each secret once) and turn env files and references into bindings.
 
     The result is in precedence order, a later binding winning on the same name: env files (in the order
-    given, literals and references alike), then secrets in the order given, then ``VAR=`` secrets.
-    All-or-nothing: any failure raises before anything is returned.
+    given, literals and references alike), then secrets in the order given, then ``VAR=`` secrets; ``warn``
+    hears of each variable a later secret takes over. All-or-nothing: any failure raises before anything is
+    returned.
     """
-    return resolve_full(refs, source, options, env_files)[0]
+    return resolve_full(refs, source, options, env_files, warn=warn)[0]

@@ -9,15 +9,19 @@ _OUTSIDE = re.compile(r"[^A-Za-z0-9_]")
 _VALID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def env_name(path: Sequence[str], *, prefix: str = "", keep_case: bool = False) -> str:
+#: --name-case: what happens to the letters of a name made from keys (never to a prefix or a VAR= name).
+NAME_CASES = ("upper", "lower", "keep")
+
+
+def env_name(path: Sequence[str], *, prefix: str = "", case: str = "upper") -> str:
     """Name for a key path: each key with ``[^A-Za-z0-9_]`` replaced by ``_``, joined by ``_``,
-    uppercased unless ``keep_case``, with ``prefix`` in front (as written).
+    in ``case`` (upper, lower or keep), with ``prefix`` in front (as written).
 
     >>> env_name(["db", "api-key"], prefix="APP_")
     'APP_DB_API_KEY'
     """
     name = "_".join(_OUTSIDE.sub("_", part) for part in path)
-    return prefix + (name if keep_case else name.upper())
+    return prefix + (name.upper() if case == "upper" else name.lower() if case == "lower" else name)
 
 
 def is_valid_name(name: str) -> bool:

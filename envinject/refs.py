@@ -2,10 +2,14 @@
 
 Grammar (see the README for examples)::
 
-    REF     := [VAR "="] ["sm://"] ID ["?" QUERY] ["#" KEYPATH]
-             | [VAR "="] ECS-ARN
-             | [VAR "="] "ssm://" PARAM [":" SELECTOR | "?" SSM-QUERY] ["#" KEYPATH]
-             | "ssm://" PATH "/"
+    REF     := [TARGET] ["sm://"] ID ["?" QUERY] ["#" KEYPATH]
+             | [TARGET] ECS-ARN
+             | [TARGET] "ssm://" PARAM [":" SELECTOR | "?" SSM-QUERY] ["#" KEYPATH]
+             | [PREFIX "*="] "ssm://" PATH "/"
+             | [PREFIX "*="] ["sm://"] NAME-PREFIX "*"
+             | [PREFIX "*="] "sm://?tag:" TAG-KEY "=" TAG-VALUE
+    TARGET  := VAR "="            the value (or one key) into exactly VAR
+             | PREFIX "*="        each name made from a key gets PREFIX, as written, in front (DB1_*=prod/db1)
     ID      := a secret name ([A-Za-z0-9/_+=.@-]) or a full or partial ARN
     QUERY   := "version-stage=" STAGE | "version-id=" UUID   (joined by "&")
     KEYPATH := KEY ("." KEY)*  where "\\." is a literal dot and "\\\\" a backslash
@@ -18,7 +22,12 @@ Grammar (see the README for examples)::
 variables, so it takes no ``VAR=``, selector or key. A parameter's ARN needs no scheme (as ECS's ``valueFrom``).
 
 ``VAR=file:REF`` (and ``--file VAR=REF``) puts the value into a file and ``VAR`` names its path: the whole
-SecretString or SecretBinary byte for byte, one key with ``#KEY``, or one parameter. A path cannot be a file.
+SecretString or SecretBinary byte for byte, one key with ``#KEY``, or one parameter. A path or a selection cannot
+be one file.
+
+``NAME-PREFIX*`` selects every secret whose name starts with NAME-PREFIX, and ``?tag:KEY=VALUE`` every secret
+with that tag (the key ends at the first ``=``); a selection sets many variables, so it takes no ``VAR=``, key
+or version. ``PREFIX`` is a valid variable name or empty; it replaces ``--prefix`` for that reference.
 
 ``VAR=`` is an assignment only when the text before the first ``=`` is a valid variable name and the
 reference has no ``sm://`` before it. A secret whose name itself looks like ``VAR=...`` is written with
@@ -28,7 +37,7 @@ the scheme: ``sm://A=B``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import RefError, quote
 
@@ -37,6 +46,10 @@ SSM_SCHEME = "ssm://"
 #: ``VAR=file:REF``: the value goes into a file, and VAR holds its path.
 FILE_PREFIX = "file:"
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PREFIX = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*)?\*")
+_TAG = "?tag:"
+_TAG_KEY = re.compile(r"[\w .:/+@-]{1,128}")  # the characters AWS allows in a tag, less "=" (which ends the key)
+_TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 _NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _QUERY_TAIL = re.compile(r"\?((?:version-stage|version-id)=[^?#]*(?:&[^?#]*)*)\Z")
 _QUERY_KEYS = {"version-stage": "version_stage", "version-id": "version_id"}
@@ -56,6 +69,8 @@ class Locator:
     version_id: str | None = None
     #: Which backend holds it: "sm" (Secrets Manager) or "ssm" (Parameter Store), from the reference's scheme.
     backend: str = "sm"
+    #: A tag selection, (KEY, VALUE): every secret with that tag (``secret_id`` is then empty).
+    tag: tuple[str, str] | None = None
 
     @property
     def region(self) -> str | None:
@@ -74,6 +89,18 @@ class Locator:
         return self.backend == "ssm" and self.secret_id.endswith("/")
 
     @property
+    def name_prefix(self) -> str | None:
+        """A name selection's prefix (``prod/app/`` for ``prod/app/*``); None for anything else."""
+        if self.backend == "sm" and self.secret_id.endswith("*") and not self.secret_id.startswith("arn:"):
+            return self.secret_id[:-1]
+        return None
+
+    @property
+    def is_selection(self) -> bool:
+        """Many secrets, found by a name prefix or a tag rather than named one by one."""
+        return self.tag is not None or self.name_prefix is not None
+
+    @property
     def selected(self) -> str:
         """A parameter's name with its version or label as the SSM API takes it: ``/app/db:3``, ``/app/db:blue``."""
         selector = self.version_id or self.version_stage
@@ -81,6 +108,10 @@ class Locator:
 
     def describe(self) -> str:
         """What it is, for messages: ``secret 'APIKEYS'``, ``parameter '/app/url'``, ``parameter path '/app/'``."""
+        if self.tag is not None:
+            return f"secrets tagged {'='.join(self.tag)!r}"
+        if self.name_prefix is not None:
+            return f"secrets under {self.name_prefix!r}"
         if self.backend == "sm":
             return f"secret {quote(self.secret_id)}"
         return f"parameter {'path ' if self.is_path else ''}{quote(self.selected)}"
@@ -88,28 +119,44 @@ class Locator:
     def __str__(self) -> str:
         if self.backend == "ssm":
             return SSM_SCHEME + self.selected
+        if self.tag is not None:
+            return f"{SCHEME}{_TAG}{self.tag[0]}={self.tag[1]}"
         query = [f"{k}={v}" for k, v in (("version-stage", self.version_stage), ("version-id", self.version_id)) if v]
         return self.secret_id + ("?" + "&".join(query) if query else "")
 
 
 @dataclass(frozen=True)
 class Ref:
-    """A parsed reference: the secret, an optional key path inside it and an optional target variable."""
+    """A parsed reference: the secret, an optional key path inside it and an optional target variable, or a
+    prefix for the names it makes (``DB1_*=``)."""
 
     text: str
     locator: Locator
     key: tuple[str, ...] | None = None
     var: str | None = None
+    #: ``PREFIX*=``: put this in front of every name made from a key, instead of --prefix.
+    prefix: str | None = None
     #: The value goes into a file, and ``var`` holds its path.
     as_file: bool = False
 
 
 def split_assignment(text: str) -> tuple[str | None, str]:
-    """Split ``VAR=rest`` into (VAR, rest); (None, text) when there is no assignment."""
+    """Split ``VAR=rest`` into (VAR, rest), and ``PREFIX*=rest`` into (``PREFIX*``, rest); (None, text) when there
+    is neither. Secret names cannot hold ``*``, so ``PREFIX*=`` is never part of a name."""
     head, sep, rest = text.partition("=")
-    if sep and _VAR.fullmatch(head) and not text.startswith((SCHEME, SSM_SCHEME)):
+    if sep and (_VAR.fullmatch(head) or _PREFIX.fullmatch(head)) and not text.startswith((SCHEME, SSM_SCHEME)):
         return head, rest
     return None, text
+
+
+def is_secret_name(name: str) -> bool:
+    """True for a name Secrets Manager can give a secret (checked in answers, which may come from anywhere)."""
+    return _NAME.fullmatch(name) is not None
+
+
+def is_prefix_target(target: str) -> bool:
+    """True for ``PREFIX*``, the left side of a per-reference prefix (``DB1_*``, or ``*`` for none)."""
+    return _PREFIX.fullmatch(target) is not None
 
 
 def looks_like_ref(value: str) -> bool:
@@ -241,18 +288,51 @@ def parse_file_ref(text: str) -> Ref:
 
 def parse_ref(text: str) -> Ref:
     """Parse one reference, raising RefError with a hint when it is malformed."""
-    var, body = split_assignment(text.strip())
-    if var is not None and body.startswith(FILE_PREFIX):
-        ref = parse_ref(f"{var}={body[len(FILE_PREFIX) :]}")
-        if ref.locator.is_path:
-            raise RefError(f"reference {text!r}: a parameter path cannot be one file", hint="name one parameter")
-        return Ref(text, ref.locator, ref.key, var, as_file=True)
+    target, body = split_assignment(text.strip())
+    if target is not None and is_prefix_target(target):
+        return replace(_parse_body(None, body, text), prefix=target[:-1])
+    if target is not None and body.startswith(FILE_PREFIX):
+        ref = _parse_body(target, body[len(FILE_PREFIX) :], text)
+        if ref.locator.is_path or ref.locator.is_selection:
+            raise RefError(f"reference {text!r}: a file holds one value", hint="name one secret or parameter")
+        return replace(ref, as_file=True)
+    return _parse_body(target, body, text)
+
+
+def _parse_selection(body: str, text: str) -> Locator:
+    """``NAME-PREFIX*`` or ``?tag:KEY=VALUE`` (after ``sm://``)."""
+    if body.startswith(_TAG):
+        key, _, value = body[len(_TAG) :].partition("=")
+        if not _TAG_KEY.fullmatch(key) or not _TAG_VALUE.fullmatch(value):
+            raise RefError(
+                f"reference {text!r}: a tag selection is written sm://?tag:KEY=VALUE",
+                hint="for example sm://?tag:app=billing; it takes no #KEY or version",
+            )
+        return Locator("", tag=(key, value))
+    ident = body[:-1]
+    if not ident or not _NAME.fullmatch(ident):
+        raise RefError(
+            f"reference {text!r}: {body!r} is not a name prefix followed by one '*'",
+            hint="write sm://prod/app/* for every secret whose name starts with prod/app/; it takes no #KEY or version",
+        )
+    return Locator(body)
+
+
+def _parse_body(var: str | None, body: str, text: str) -> Ref:
     if body.startswith(SSM_SCHEME):
         return _parse_ssm(var, body[len(SSM_SCHEME) :], text)
     if body.startswith("arn:") and body.split(":")[2:3] == ["ssm"]:  # as ECS's valueFrom writes a parameter
         return _parse_ssm(var, body, text)
     if body.startswith(SCHEME):
         body = body[len(SCHEME) :]
+    if body.startswith(_TAG) or (not body.startswith("arn:") and "*" in body.split("#")[0].split("?")[0]):
+        locator = _parse_selection(body, text)
+        if var is not None:
+            raise RefError(
+                f"reference {text!r} selects many secrets, which set one variable per key",
+                hint=f"drop {var}=, or give their names a prefix: {var}_*={body}",
+            )
+        return Ref(text, locator)
     if not body:
         raise RefError(f"reference {quote(text)} names no secret", hint="write --secret NAME or VAR=NAME")
 

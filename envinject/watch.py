@@ -87,7 +87,7 @@ class Watcher:
             return None
         names = ", ".join(loc.describe() for loc in changed)
         try:
-            bindings = bind_all(self.injection.layered, results, self.injection.options)
+            bindings = bind_all(self.injection.layered, results, self.injection.options, warn=self.log)
             bindings += bind_templates(self.injection.templates, all_or_nothing(results), bindings, self.inherited,
                                        self.injection.options)  # fmt: skip
             if self.files is not None:  # rewritten in place, each atomically; their paths stay the same

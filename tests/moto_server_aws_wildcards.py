@@ -9,6 +9,8 @@ Three gaps in moto 5.2's IAM enforcement would make a least-privilege policy unt
 - It authorizes every Secrets Manager call against the resource ``*``, so a policy naming one secret allows
   none. Here a call that names a secret (``SecretId``) is authorized against that secret's ARN, as in AWS.
   (BatchGetSecretValue is still checked only as an action, as moto does.)
+- It lets BatchGetSecretValue with ``Filters`` through without ``secretsmanager:ListSecrets``, which AWS requires
+  for filters. Here that call needs both actions.
 - It authorizes every Parameter Store call against ``*`` too. Here GetParameter is authorized against the
   parameter's ARN, GetParameters against each name's, and GetParametersByPath against the path's.
 """
@@ -57,9 +59,21 @@ def _ssm_authorize(self: SimpleSystemManagerResponse, resource: str = "*") -> No
         _authorize(self, arn)
 
 
+def _sm_authorize(self: SecretsManagerResponse, resource: str = "*") -> None:
+    _authorize_sm(self, resource)
+    if self._get_action() == "BatchGetSecretValue" and self._get_param("Filters"):
+        self._get_action = lambda: "ListSecrets"  # type: ignore[method-assign] # this request's second check
+        try:
+            _authorize_sm(self, "*")
+        finally:
+            del self._get_action
+
+
 _authorize = SimpleSystemManagerResponse._authenticate_and_authorize_normal_action
+_authorize_sm = SecretsManagerResponse._authenticate_and_authorize_normal_action
 access_control.IAMPolicyStatement._match = staticmethod(_match)  # type: ignore[method-assign]
 SecretsManagerResponse._determine_resource = _determine_resource  # type: ignore[attr-defined]
+SecretsManagerResponse._authenticate_and_authorize_normal_action = _sm_authorize  # type: ignore[method-assign]
 SimpleSystemManagerResponse._authenticate_and_authorize_normal_action = _ssm_authorize  # type: ignore[method-assign]
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,9 @@ from ..stdio import write_stderr
 
 if TYPE_CHECKING:
     from ..config import Settings
+
+#: No secret and no env file from any source: an error for export, check and policy; a warning for run.
+NOTHING_TO_INJECT = "nothing to inject: pass --secret, set ENVINJECT_SECRETS, or add a config file"
 
 
 class Log:
@@ -39,21 +43,38 @@ def elapsed(since: float = STARTED) -> str:
     return f"{(time.perf_counter() - since) * 1000:.0f} ms"
 
 
+def nothing_to_inject(settings: Settings, environ: Mapping[str, str]) -> bool:
+    """Whether no source names anything to inject (flags, ENVINJECT_SECRETS, env files, file secrets, a config
+    file, references written in ``environ``)."""
+    from ..envfile import is_environment_reference
+
+    if settings.secrets or settings.env_files or settings.files:
+        return False
+    return not (settings.resolve_env and any(is_environment_reference(n, v) for n, v in environ.items()))
+
+
+def require_something(settings: Settings) -> None:
+    """Fail for a command whose output would be empty: a forgotten ENVINJECT_SECRETS is not success."""
+    if nothing_to_inject(settings, os.environ):
+        raise ConfigError(NOTHING_TO_INJECT)
+
+
 def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the command line (``given``: the source options as parsed, ``config`` and ``no_config``
     among them), the environment and the config file, in that order of precedence."""
     from ..config import find_config, load_config, resolve_settings
 
     values = dict(given)
+    environ = os.environ if environ is None else environ
     config_path, no_config = values.pop("config", None), values.pop("no_config", None)
     config = None
     if config_path is not None:
-        config = load_config(Path(config_path))
+        config = load_config(Path(config_path), warn=log.warn)
         if config is None:
             raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
     elif not no_config:
-        config = find_config(Path.cwd())
-    settings = resolve_settings(values, os.environ if environ is None else environ, config)
+        config = find_config(Path.cwd(), home=Path(environ.get("HOME") or os.path.expanduser("~")), warn=log.warn)
+    settings = resolve_settings(values, environ, config)
     log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
     return settings
 
@@ -69,3 +90,29 @@ def output_path(given: str | None) -> Path | None:
             hint="is $GITHUB_ENV set? outside GitHub Actions, name a file, or write -o - for stdout",
         )
     return Path(given)
+
+
+def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractContextManager[None]:
+    """What every command that talks to AWS runs its requests in: --timeout bounds them all, retries
+    included, then exit 125 with one line naming the endpoint, ``what`` was read (the secrets by default)
+    and the last failure; SIGINT and SIGTERM end them at once (130, 143)."""
+    from ..core import endpoint_of
+    from ..process import deadline
+    from ..sources.aws import LAST_FAILURES, NetworkFailure
+
+    LAST_FAILURES.clear()
+
+    def message() -> str:
+        wanted = what or ", ".join(repr(s) for s in settings.secrets) or "the secrets"
+        failures = LAST_FAILURES.get()
+        hint = "check the network, VPC endpoint or --endpoint-url (--timeout sets the limit)"
+        unreachable = [str(f) for f in failures if isinstance(f, NetworkFailure) and f.connecting]
+        if unreachable:
+            return f"{' and '.join(unreachable)}, retried for {settings.timeout:g}s to read {wanted}; {hint}"
+        last = f" (last try: {'; '.join(str(f) for f in failures)})" if failures else ""
+        return (
+            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
+            f"{wanted}{last}; {hint}"
+        )
+
+    return deadline(settings.timeout, message)

@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ..stdio import write_stdout
-from . import Log
+from . import Log, fetch_deadline, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -17,9 +17,13 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     """Print the report (text or JSON); 0 when a run would work, else 1."""
     from ..check import check as run_check
     from ..check import render
+    from ..config import check_options
     from ..core import caller_identity, make_source
 
-    src = make_source(settings, note=log.note)
-    report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
+    check_options(settings)
+    require_something(settings)
+    with fetch_deadline(settings):
+        src = make_source(settings, note=log.note)
+        report = run_check(settings, src, os.environ, caller_identity(settings, log.note))
     write_stdout((json.dumps(report.to_json(), indent=2) if json_output else render(report)) + "\n")
     return 0 if report.ok else 1

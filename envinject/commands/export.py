@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from ..stdio import write_stdout
-from . import Log, output_path
-from .run import fetch_deadline
+from . import Log, fetch_deadline, output_path, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -29,6 +28,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     """Fetch, then write the variables in ``options.fmt``; the file is 0600 and written atomically.
 
     Stdout gets nothing until the whole export has succeeded (the ``::add-mask::`` lines included)."""
+    from ..config import check_options
     from ..core import environment, inject
     from ..environ import final_sources
     from ..files import check_target, git_unignored, write_private
@@ -36,11 +36,13 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..formats.dotenv import interpolation_hazards
     from ..formats.github import mask_commands
 
+    check_options(settings)
+    require_something(settings)
     output = output_path(options.output)
     if output is not None:
         check_target(output, force=options.force)  # before fetching: a refused target costs no request
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note, inherited=os.environ)
+        injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ)
     as_files = [b.name for b in injection.bindings if b.content is not None]
     if as_files:
         raise ConfigError(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..stdio import write_stdout
-from . import Log
+from . import Log, fetch_deadline, require_something
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -19,11 +19,15 @@ def policy(
     partition: str | None = None,
 ) -> int:  # fmt: skip
     """Print the policy document as JSON."""
+    from ..config import check_options
     from ..core import iam_policy
 
-    document = iam_policy(
-        settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
-        inherited=os.environ,
-    )  # fmt: skip
+    check_options(settings)
+    require_something(settings)
+    with fetch_deadline(settings):
+        document = iam_policy(
+            settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
+            inherited=os.environ,
+        )  # fmt: skip
     write_stdout(json.dumps(document, indent=2) + "\n")
     return 0

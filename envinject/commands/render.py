@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Log, output_path
-from .run import fetch_deadline
+from . import Log, fetch_deadline, output_path
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -31,6 +30,7 @@ class RenderOptions:
 def render(settings: Settings, options: RenderOptions, log: Log) -> int:
     """Fetch every reference the template names (and the run's secrets, for its variables), then write the
     text: 0600 and atomically to a file, or to stdout. Nothing is written unless every tag has a value."""
+    from ..config import check_options
     from ..core import inject, read_template
     from ..files import check_target, write_private
     from ..stdio import write_stdout
@@ -40,6 +40,7 @@ def render(settings: Settings, options: RenderOptions, log: Log) -> int:
         from ..errors import ConfigError
 
         raise ConfigError(f"unknown format {options.fmt!r}", hint=f"use one of {', '.join(ESCAPERS)}")
+    check_options(settings)
     output = output_path(options.output)
     if output is not None:
         check_target(output, force=options.force)  # before fetching: a refused target costs no request

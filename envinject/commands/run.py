@@ -7,13 +7,12 @@ import os
 import shlex
 import signal
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import EnvinjectError, one_line
 from ..stdio import write_stdout
-from . import Log, elapsed
+from . import NOTHING_TO_INJECT, Log, elapsed, fetch_deadline, nothing_to_inject
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -49,18 +48,23 @@ class RunOptions:
 def run(settings: Settings, options: RunOptions, log: Log) -> int:
     """Fetch the secrets and exec the command with them (never returns then), or print what would happen
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
+    from ..config import check_options
     from ..core import environment, inject
     from ..environ import final_sources
 
+    check_options(
+        settings, watch=options.watch, kill_timeout=options.kill_timeout, stop_signal=options.stop_signal,
+        restart_on_exit=options.restart_on_exit,
+    )  # fmt: skip
     command = options.command
     if not command:
         raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
     _reload_signal(options)
-    if not settings.secrets and not settings.env_files:
-        log.note("no secrets given; running the command with the inherited environment")
+    if nothing_to_inject(settings, os.environ):
+        log.warn(NOTHING_TO_INJECT)  # not only with -v: a forgotten ENVINJECT_SECRETS must not pass unseen
     fetching = time.perf_counter()
     with fetch_deadline(settings):
-        injection = inject(settings, note=log.note, inherited=os.environ)
+        injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ)
     files = None
     if any(b.content is not None for b in injection.bindings):
         from ..secretfiles import SecretFiles
@@ -108,22 +112,9 @@ def _reload_signal(options: RunOptions) -> signal.Signals | None:
         raise EnvinjectError(f"--on-change {options.on_change!r} is not known", hint="use restart or signal:NAME")
     if options.watch is None:
         raise EnvinjectError("--on-change goes with --watch", hint="add --watch SECONDS")
-    return _signal(name)
+    from ..config import stop_signal_number
 
-
-def fetch_deadline(settings: Settings) -> AbstractContextManager[None]:
-    """The --timeout watchdog around a fetch: exit 125 with one line naming the endpoint and secrets."""
-    from ..core import endpoint_of
-    from ..process import deadline
-
-    return deadline(
-        settings.timeout,
-        lambda: (
-            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
-            f"{', '.join(repr(s) for s in settings.secrets) or 'the secrets'}; "
-            "check the network, VPC endpoint or --endpoint-url (--timeout sets the limit)"
-        ),
-    )
+    return stop_signal_number(name, "--on-change signal:NAME")
 
 
 def note_fetch(log: Log, injection: Injection, started: float, variables: int) -> None:
@@ -143,14 +134,6 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
     )
 
 
-def _signal(text: str) -> signal.Signals:
-    name = text.upper() if text.upper().startswith("SIG") else "SIG" + text.upper()
-    try:
-        return signal.Signals[name] if not text.isdigit() else signal.Signals(int(text))
-    except (KeyError, ValueError):
-        raise EnvinjectError(f"unknown signal {text!r}", hint="for example SIGTERM, SIGHUP or 15") from None
-
-
 def supervise(
     env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions,
     files: SecretFiles | None = None,
@@ -158,17 +141,15 @@ def supervise(
     """The resident modes: envinject stays the command's parent and returns its exit status."""
     import gc
 
+    from ..config import stop_signal_number
     from ..core import make_source
     from ..supervisor import Supervisor, SupervisorOptions
     from ..watch import Reload, Watcher
 
     gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
-    watch = options.watch
-    signum = _signal(options.stop_signal)
+    signum, watch = stop_signal_number(options.stop_signal), options.watch
     reload_signal = _reload_signal(options)
-    if watch is not None and watch <= 0:
-        raise EnvinjectError("--watch needs a positive number of seconds", hint="for example --watch 60")
     values = [b.value if b.content is None else b.content.decode("utf-8", "replace") for b in injection.bindings]
     values = values if options.mask else []
     sup_options = SupervisorOptions(

@@ -44,6 +44,9 @@ class Payload:
     #: Values already split and named by the backend (a Parameter Store parameter or path); None for a
     #: document whose JSON keys name the variables.
     items: tuple[Item, ...] | None = field(default=None, repr=False)
+    #: A selection's secrets (``sm://prod/app/*``, ``sm://?tag:k=v``), each (name, its payload), in name order;
+    #: None for a single secret.
+    members: tuple[tuple[str, Payload], ...] | None = field(default=None, repr=False)
 
 
 class RequestCount(dict[str, int]):

@@ -22,6 +22,8 @@ class AwsSettings:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    #: Endpoints for one service each (botocore's service name), in place of ``endpoint_url`` for that service.
+    service_endpoints: tuple[tuple[str, str], ...] = ()
     #: The whole fetch's deadline; each connection and read gets a share of it.
     timeout: float = 30.0
     max_attempts: int = 20
@@ -116,12 +118,15 @@ class ClientFactory:
             )
             if self.credentials_seconds is None:
                 self._find_credentials()
+            endpoint = dict(self.settings.service_endpoints).get(service, self.settings.endpoint_url)
             try:
-                self._clients[key] = self._get_session().create_client(
-                    service, region_name=region, endpoint_url=self.settings.endpoint_url, config=config
+                client = self._get_session().create_client(
+                    service, region_name=region, endpoint_url=endpoint, config=config
                 )
             except ProfileNotFound:
                 raise self._profile_missing() from None
+            client.meta.events.register("needs-retry", LAST_FAILURES.record)
+            self._clients[key] = client
         return self._clients[key]
 
 
@@ -165,6 +170,134 @@ def _one_line(text: str) -> str:
     return flat if len(flat) <= 200 else flat[:197] + "..."
 
 
+def aws_error(exc: Any) -> tuple[str, str] | None:
+    """The code and message of a botocore ClientError, or None when the answer was no AWS error document.
+
+    botocore fills in the HTTP status as the code, and the raw body as the message, when an answer does not
+    parse as an AWS error (a proxy's page, a cut-off body): that text may hold a value, so it is never used.
+    """
+    err = exc.response.get("Error") or {}
+    code, msg = str(err.get("Code") or ""), str(err.get("Message") or "")
+    if not code or code.isdigit():
+        return None
+    return code, msg
+
+
+def raw_answer(exc: Any) -> str:
+    """What a non-2xx answer that is no AWS error was, without a byte of it: ``HTTP 500, 84 bytes`` (the
+    length as the answer announced it)."""
+    meta = exc.response.get("ResponseMetadata", {})
+    status = meta.get("HTTPStatusCode") or (exc.response.get("Error") or {}).get("Code") or "?"
+    length = str((meta.get("HTTPHeaders") or {}).get("content-length", ""))
+    return f"HTTP {status}, {length} bytes" if length.isdigit() else f"HTTP {status}"
+
+
+@dataclass(frozen=True)
+class NetworkFailure:
+    """Why a request got no answer, in words that quote nothing the endpoint sent."""
+
+    endpoint: str
+    #: "connection refused", "DNS lookup failed", "TLS error: CERTIFICATE_VERIFY_FAILED", "no answer in time"...
+    reason: str
+    #: True when no connection was made at all (the endpoint is wrong or down), False when one was.
+    connecting: bool
+
+    def __str__(self) -> str:
+        if self.connecting:
+            return f"cannot connect to {self.endpoint} ({self.reason})"
+        return f"lost the connection to {self.endpoint} ({self.reason})"
+
+
+def _os_error(exc: BaseException) -> BaseException | None:
+    """The OS or TLS error under botocore's and urllib3's wrappers, if any."""
+    import socket
+    import ssl
+
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ssl.SSLError | socket.gaierror) or (isinstance(e, OSError) and e.errno is not None):
+            return e
+        kwargs = getattr(e, "kwargs", None)
+        todo += [kwargs.get("error") if isinstance(kwargs, dict) else None, e.__cause__, e.__context__]
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+    return None
+
+
+def network_failure(exc: BaseException, endpoint: str) -> NetworkFailure | None:
+    """A connection, DNS, TLS or time-out failure as one short reason; None for any other exception."""
+    import socket
+    import ssl
+
+    from botocore import exceptions as bx
+
+    if isinstance(exc, bx.ReadTimeoutError):
+        return NetworkFailure(endpoint, "no answer in time", False)
+    if isinstance(exc, bx.ConnectionClosedError):
+        return NetworkFailure(endpoint, "closed before an answer", False)
+    if not isinstance(exc, bx.ConnectionError | bx.HTTPClientError):
+        return None
+    cause = _os_error(exc)
+    if isinstance(exc, bx.SSLError) or isinstance(cause, ssl.SSLError):
+        reason = getattr(cause, "reason", None)
+        return NetworkFailure(endpoint, f"TLS error{f': {reason}' if reason else ''}", True)
+    if isinstance(exc, bx.ConnectTimeoutError):
+        return NetworkFailure(endpoint, "connection timed out", True)
+    if isinstance(exc, bx.ProxyConnectionError):
+        return NetworkFailure(endpoint, "the proxy refused or failed", True)
+    if isinstance(cause, socket.gaierror) or type(cause).__name__ == "NameResolutionError":
+        return NetworkFailure(endpoint, "DNS lookup failed", True)
+    if isinstance(cause, ConnectionRefusedError):
+        return NetworkFailure(endpoint, "connection refused", True)
+    if isinstance(cause, OSError) and cause.errno is not None:
+        return NetworkFailure(endpoint, os.strerror(cause.errno).lower(), isinstance(exc, bx.EndpointConnectionError))
+    return NetworkFailure(endpoint, "connection failed", isinstance(exc, bx.EndpointConnectionError))
+
+
+class _LastFailures:
+    """The last failed try per endpoint, from botocore's retry hook: when the deadline ends a fetch that was
+    still being retried, its message names what went wrong rather than only the clock. Process-wide, as the
+    deadline is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_endpoint: dict[str, NetworkFailure | str] = {}
+
+    def record(self, *, endpoint: Any = None, response: Any = None, caught_exception: Any = None, **_: Any) -> None:
+        """botocore's ``needs-retry`` event, after every try: remember a failure, forget it on an answer."""
+        where = str(getattr(endpoint, "host", "") or "the AWS endpoint")
+        failure: NetworkFailure | str | None = None
+        if caught_exception is not None:
+            failure = network_failure(caught_exception, where) or f"{where} failed ({type(caught_exception).__name__})"
+        elif response is not None and int(getattr(response[0], "status_code", 200)) >= 300:
+            from botocore.exceptions import ClientError
+
+            error = ClientError(response[1] if isinstance(response[1], dict) else {}, "request")
+            known = aws_error(error)
+            failure = f"{where} answered {known[0] if known else raw_answer(error)}"
+        with self._lock:
+            if failure is None:
+                self._by_endpoint.pop(where, None)
+            else:
+                self._by_endpoint[where] = failure
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_endpoint.clear()
+
+    def get(self) -> list[NetworkFailure | str]:
+        """Each endpoint's last failure, if its last try failed: a NetworkFailure, or what it answered."""
+        with self._lock:
+            return list(self._by_endpoint.values())
+
+
+LAST_FAILURES = _LastFailures()
+
+
 def endpoint_of(client: Any) -> str:
     try:
         return str(client.meta.endpoint_url)
@@ -189,9 +322,15 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
 
     s = what
     if isinstance(exc, bx.ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        msg = str(err.get("Message", ""))
+        known = aws_error(exc)
+        code, msg = known or (str((exc.response.get("Error") or {}).get("Code") or ""), "")
+        if known is None and code not in _DENIED:
+            return FetchError(
+                f"{endpoint_of(client)} answered the request for {s} with something that is not an AWS error "
+                f"({raw_answer(exc)})",
+                hint="check --endpoint-url and any proxy in between",
+                code=code,
+            )
         if code in NOT_FOUND:
             return FetchError(
                 f"{s} was not found in {_region(client)}",
@@ -236,15 +375,16 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
         )
     if isinstance(exc, bx.NoRegionError):
         return FetchError("no AWS region is set", hint="pass --region or set AWS_REGION", code="NoRegion")
-    if isinstance(exc, bx.ConnectTimeoutError | bx.ReadTimeoutError):
+    if isinstance(exc, bx.ReadTimeoutError):
         return FetchError(
             f"timed out talking to {endpoint_of(client)} for {s}",
             hint="check the network, VPC endpoint or --endpoint-url; --timeout sets the limit",
             code="Timeout",
         )
-    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError | bx.HTTPClientError):
+    failure = network_failure(exc, endpoint_of(client))
+    if failure is not None:
         return FetchError(
-            f"could not reach {endpoint_of(client)} for {s}",
+            f"{failure} to read {s}",
             hint="check the network, proxy, VPC endpoint or --endpoint-url",
             code="Unreachable",
         )

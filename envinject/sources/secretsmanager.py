@@ -1,18 +1,21 @@
-"""AWS Secrets Manager. The client is injected; only GetSecretValue and BatchGetSecretValue are called."""
+"""AWS Secrets Manager. The client is injected; only GetSecretValue, BatchGetSecretValue and, for a selection
+(``sm://prod/app/*``, ``sm://?tag:k=v``), ListSecrets are called."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import EnvinjectError, FetchError
-from ..refs import Locator
+from ..refs import Locator, is_secret_name
 from . import Account, Payload, RequestCount, all_or_nothing
 from .aws import client_error, endpoint_of, failure_kind, translate
 
 GET = "secretsmanager:GetSecretValue"
 BATCH = "secretsmanager:BatchGetSecretValue"
+LIST = "secretsmanager:ListSecrets"
 BATCH_LIMIT = 20
 _MAX_WORKERS = 8
 
@@ -52,7 +55,7 @@ class SecretsManagerSource:
         if self.batch:
             by_region: dict[str | None, list[Locator]] = {}
             for loc in locators:
-                if not loc.versioned:  # a batch always reads AWSCURRENT
+                if not loc.versioned and not loc.is_selection:  # a batch always reads AWSCURRENT
                     by_region.setdefault(loc.region, []).append(loc)
             for group in by_region.values():
                 for i in range(0, len(group), BATCH_LIMIT):
@@ -118,7 +121,10 @@ class SecretsManagerSource:
             return e
 
     def fetch_one(self, loc: Locator) -> Payload:
-        """One GetSecretValue call, with the version selectors the locator carries."""
+        """One GetSecretValue call, with the version selectors the locator carries; or every secret of a
+        selection."""
+        if loc.is_selection:
+            return self._select(loc)
         client = self._client_for(loc.region)
         kwargs: dict[str, str] = {"SecretId": loc.secret_id}
         if loc.version_stage:
@@ -129,20 +135,158 @@ class SecretsManagerSource:
         try:
             resp = client.get_secret_value(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
-            raise translate(exc, _what(loc), client, GET) from None
+            err = translate(exc, _what(loc), client, GET)
+            raise (self._version_missing(loc, client) or err if err.kind == "not_found" else err) from None
         return _payload(resp, str(loc), client)
+
+    def _select(self, loc: Locator) -> Payload:
+        """Every secret of a selection, in name order. A name prefix is read with BatchGetSecretValue's name
+        filter, page by page; when that is denied or fails, and for a tag, ListSecrets finds the secrets (a tag
+        pair must match exactly, which the batch filters cannot say) and they are read as any secrets are."""
+        found = self._select_batch(loc) if self.batch and loc.name_prefix is not None else None
+        if found is None:
+            listed = self._list(loc)
+            read = self.fetch_many if self.batch and loc.tag is not None else self._fetch_concurrently
+            payloads = read([Locator(arn) for arn in listed.values()]) if listed else {}
+            found = {name: payloads[Locator(arn)] for name, arn in listed.items()}
+        if not found:
+            raise FetchError(
+                f"no secret matches {loc.describe()} in {_region_of(self._client_for(None))}",
+                hint="check the prefix or tag, or --region if they live in another region",
+                code="ResourceNotFoundException",
+                kind="not_found",
+            )
+        members = tuple(sorted(found.items()))
+        digest = hashlib.sha256("\n".join(f"{n}\0{p.version_id}" for n, p in members).encode()).hexdigest()
+        return Payload(version_id=digest[:32], members=members)
+
+    def _select_batch(self, loc: Locator) -> dict[str, Payload] | None:
+        """The secrets whose names start with the prefix, from BatchGetSecretValue with a name filter; None when
+        the batch call fails (the caller falls back to ListSecrets)."""
+        prefix = loc.name_prefix or ""
+        client = self._batch_client_for(None)
+        found: dict[str, Payload] = {}
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Filters": [{"Key": "name", "Values": [prefix]}], "MaxResults": BATCH_LIMIT}
+            if token:
+                kwargs["NextToken"] = token
+            self.requests.add("BatchGetSecretValue")
+            try:
+                resp = client.batch_get_secret_value(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - any failure of the batch falls back to ListSecrets
+                err = translate(exc, loc.describe(), client, BATCH)
+                self._note(f"BatchGetSecretValue for {loc.describe()} failed ({err.message}); listing them with "
+                           "ListSecrets and reading each with GetSecretValue instead")  # fmt: skip
+                return None
+            for e in resp.get("Errors", []):
+                raise translate(
+                    client_error(str(e.get("ErrorCode")), str(e.get("Message", "")), "BatchGetSecretValue"),
+                    f"secret {str(e.get('SecretId'))!r}",
+                    client,
+                    GET,
+                )
+            for value in resp.get("SecretValues", []):
+                name = _checked_name(value, loc, client)
+                if name.startswith(prefix):  # the filter is AWS's; the rule is ours
+                    found[name] = _payload(value, name, client)
+            token = resp.get("NextToken")
+            if not token:
+                return found
+
+    def _list(self, loc: Locator) -> dict[str, str]:
+        """Name -> ARN of every secret a selection names."""
+        return {str(e["Name"]): str(e["ARN"]) for e in self._listed(loc)}
+
+    def _listed(self, loc: Locator) -> list[Mapping[str, Any]]:
+        """ListSecrets' entry (name, ARN, KMS key; never a value) for every secret a selection names, all pages,
+        checked exactly: AWS's filters match prefixes, and of any tag key and any tag value, not of one pair."""
+        client = self._client_for(None)
+        if loc.tag is not None:
+            key, value = loc.tag
+            filters = [{"Key": "tag-key", "Values": [key]}, {"Key": "tag-value", "Values": [value]}]
+        else:
+            filters = [{"Key": "name", "Values": [loc.name_prefix or ""]}]
+        listed: list[Mapping[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Filters": filters, "MaxResults": 100}
+            if token:
+                kwargs["NextToken"] = token
+            self.requests.add("ListSecrets")
+            try:
+                resp = client.list_secrets(**kwargs)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
+                raise translate(exc, loc.describe(), client, LIST) from None
+            for entry in resp.get("SecretList", []):
+                name = _checked_name(entry, loc, client)
+                if not entry.get("ARN"):
+                    continue
+                if loc.tag is not None:
+                    matches = any((t.get("Key"), t.get("Value")) == loc.tag for t in entry.get("Tags", []))
+                else:
+                    matches = name.startswith(loc.name_prefix or "")
+                if matches:
+                    listed.append(entry)
+            token = resp.get("NextToken")
+            if not token:
+                return listed
+
+    def _version_missing(self, loc: Locator, client: Any) -> FetchError | None:
+        """For a version that was not found: the error saying so when the secret itself exists (AWS gives the
+        same code for both). It asks with the one permission a run has: its current version, value unread."""
+        if not loc.versioned:
+            return None
+        self.requests.add("GetSecretValue")
+        try:
+            client.get_secret_value(SecretId=loc.secret_id)
+        except Exception:  # noqa: BLE001 - no better message than the first
+            return None
+        version = f"stage {loc.version_stage!r}" if loc.version_stage else f"id {loc.version_id!r}"
+        if loc.version_stage and loc.version_id:
+            version = f"stage {loc.version_stage!r} and id {loc.version_id!r}"
+        return FetchError(
+            f"secret {loc.secret_id!r} has no version with {version} in {_region_of(client)}",
+            hint=f"list its versions with: aws secretsmanager list-secret-version-ids --secret-id {loc.secret_id}",
+            code="ResourceNotFoundException",
+            kind="not_found",
+        )
 
     def kms_keys_of(self, loc: Locator) -> list[str]:
         """The customer-managed KMS key (id, ARN or alias) a secret is encrypted with, from DescribeSecret;
         none for AWS's own ``aws/secretsmanager`` key."""
+        if loc.is_selection:  # ListSecrets gives each secret's key; a run needs ListSecrets anyway
+            keys = [str(e["KmsKeyId"]) for e in self._listed(loc) if e.get("KmsKeyId")]
+            return sorted({k for k in keys if not _aws_managed(k)})
         client = self._client_for(loc.region)
         try:
             key = client.describe_secret(SecretId=loc.secret_id).get("KmsKeyId")
         except Exception as exc:  # noqa: BLE001 - one clear line
             raise translate(exc, _what(loc), client, "secretsmanager:DescribeSecret") from None
-        if not key or key == "alias/aws/secretsmanager" or key.endswith(":alias/aws/secretsmanager"):
+        if not key or _aws_managed(str(key)):
             return []
         return [str(key)]
+
+
+def _checked_name(answer: Mapping[str, Any], loc: Locator, client: Any) -> str:
+    """A secret's name from an answer: printed later (check, warnings), so one no secret can have (a control
+    character, a forged line) is a bad answer, never text on the terminal."""
+    name = answer.get("Name")
+    if not isinstance(name, str) or not is_secret_name(name):
+        raise FetchError(
+            f"{endpoint_of(client)} answered for {loc.describe()} with a name that no secret can have",
+            hint="check --endpoint-url and any proxy in between",
+            code="BadResponse",
+        )
+    return name
+
+
+def _aws_managed(key: str) -> bool:
+    return key == "alias/aws/secretsmanager" or key.endswith(":alias/aws/secretsmanager")
+
+
+def _region_of(client: Any) -> str:
+    return str(getattr(getattr(client, "meta", None), "region_name", None) or "the configured region")
 
 
 def _what(loc: Locator) -> str:
@@ -186,20 +330,33 @@ def secret_resource(loc: Locator, where: Account) -> str:
     if loc.secret_id.startswith("arn:"):
         name = loc.secret_id.split(":", 6)[6]
         return loc.secret_id if _FULL_ARN.search(name) else loc.secret_id + "-??????"
-    return f"arn:{where.partition}:secretsmanager:{where.region}:{where.account}:secret:{loc.secret_id}-??????"
+    return _arn(where, loc.secret_id + "-??????")
 
 
 def grants(locators: Sequence[Locator], where: Account, *, batch: bool) -> list[dict[str, Any]]:
     """GetSecretValue on each secret; BatchGetSecretValue only when a run would batch (two or more unpinned
-    secrets in a region). BatchGetSecretValue names no secret, so it takes no resource; each secret is still
-    checked against GetSecretValue."""
-    statements: list[dict[str, Any]] = [
-        {"Sid": "ReadSecrets", "Effect": "Allow", "Action": GET,
-         "Resource": sorted({secret_resource(loc, where) for loc in locators})}
-    ]  # fmt: skip
+    secrets in a region, or a selection). BatchGetSecretValue names no secret, so it takes no resource; each
+    secret is still checked against GetSecretValue. A selection adds ListSecrets (on ``*``: it names no secret
+    either) and GetSecretValue on every name under its prefix, or on every secret carrying its tag."""
+    named = [loc for loc in locators if not loc.is_selection]
+    prefixes = sorted({loc.name_prefix for loc in locators if loc.name_prefix is not None})
+    tags = sorted({loc.tag for loc in locators if loc.tag is not None})
+    resources = {secret_resource(loc, where) for loc in named} | {_arn(where, p + "*") for p in prefixes}
+    statements: list[dict[str, Any]] = []
+    if resources:
+        statements.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": GET, "Resource": sorted(resources)})
+    for i, (key, value) in enumerate(tags):
+        statements.append({"Sid": f"ReadTagged{i}", "Effect": "Allow", "Action": GET, "Resource": _arn(where, "*"),
+                           "Condition": {"StringEquals": {f"secretsmanager:ResourceTag/{key}": value}}})  # fmt: skip
     by_region: dict[str | None, int] = {}
-    for loc in {loc for loc in locators if not loc.versioned}:
+    for loc in {loc for loc in named if not loc.versioned}:
         by_region[loc.region] = by_region.get(loc.region, 0) + 1
-    if batch and any(n >= 2 for n in by_region.values()):
+    if batch and (prefixes or tags or any(n >= 2 for n in by_region.values())):
         statements.append({"Sid": "BatchReadSecrets", "Effect": "Allow", "Action": BATCH, "Resource": "*"})
+    if prefixes or tags:
+        statements.append({"Sid": "ListSecrets", "Effect": "Allow", "Action": LIST, "Resource": "*"})
     return statements
+
+
+def _arn(where: Account, name: str) -> str:
+    return f"arn:{where.partition}:secretsmanager:{where.region}:{where.account}:secret:{name}"

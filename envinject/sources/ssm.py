@@ -143,8 +143,30 @@ class ParameterStoreSource:
         try:
             resp = client.get_parameter(Name=loc.selected, WithDecryption=True)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
-            raise translate(exc, _what(loc), client, GET_ONE) from None
+            err = translate(exc, _what(loc), client, GET_ONE)
+            raise (self._version_missing(loc, client, err) or err if err.kind == "not_found" else err) from None
         return _payload(resp.get("Parameter") or {}, loc, client)
+
+    def _version_missing(self, loc: Locator, client: Any, err: EnvinjectError) -> FetchError | None:
+        """For a version or label that was not found: the error saying so when the parameter itself exists.
+        A missing label gets the same code as a missing parameter, so that is asked, with the permission a run
+        has (its current version, value unread)."""
+        if not loc.versioned:
+            return None
+        if getattr(err, "code", "") != "ParameterVersionNotFound":
+            self.requests.add("GetParameter")
+            try:
+                client.get_parameter(Name=loc.secret_id, WithDecryption=False)
+            except Exception:  # noqa: BLE001 - no better message than the first
+                return None
+        name = plain_name(loc.secret_id)
+        version = f"version {loc.version_id}" if loc.version_id else f"version with label {loc.version_stage!r}"
+        return FetchError(
+            f"parameter {name!r} has no {version} in {_region_of(client)}",
+            hint=f"list its versions and labels with: aws ssm get-parameter-history --name {name}",
+            code="ParameterVersionNotFound",
+            kind="not_found",
+        )
 
     def _path(self, loc: Locator) -> Payload:
         """Every parameter below a path, recursively, a page of 10 at a time."""

@@ -1,6 +1,7 @@
 """Choosing what to inject, end to end: IAM-limited batch fallback, env files, precedence, config."""
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,36 @@ def test_config_file(sm: Any, run: Run, tmp_path: Path) -> None:
     r = run("--", "true", cwd=project)
     assert r.returncode == 125
     assert "unknown setting 'secret'" in r.stderr
+
+
+def test_the_environment_overrides_the_config_file(sm: Any, run: Run, tmp_path: Path) -> None:
+    # An image carries the project's config; the deployment's environment must win over it without flags.
+    sm.create_secret(Name="APIKEYS", SecretString='{"openai": "sk-1"}')
+    (tmp_path / "envinject.toml").write_text(
+        'secrets = ["APIKEYS"]\nregion = "eu-west-1"\nendpoint-url = "http://127.0.0.1:1"\nprofile = "nosuch"\n'
+    )
+    (tmp_path / "aws-config").write_text("[profile dev]\n")
+    profile = {"AWS_CONFIG_FILE": str(tmp_path / "aws-config"), "AWS_PROFILE": "dev"}
+    r = run("--timeout", "5", "--", *CHILD, cwd=tmp_path, env=profile)
+    assert r.returncode == 0, r.stderr
+    assert r.env["OPENAI"] == "sk-1"
+    # Without those variables the file's settings apply: its profile first.
+    r = run("--timeout", "5", "--", "true", cwd=tmp_path, env={**profile, "AWS_PROFILE": None})
+    assert r.returncode == 125
+    assert "'nosuch'" in r.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_config_file_of_another_user_is_not_obeyed(sm: Any, run: Run, tmp_path: Path) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString='{"openai": "sk-1"}')
+    shared = tmp_path / "shared"
+    (shared / "checkout").mkdir(parents=True)
+    (shared / "envinject.toml").write_text('env-files = ["evil.env"]\nendpoint-url = "http://127.0.0.1:1"\n')
+    (shared / "evil.env").write_text("LD_PRELOAD=/tmp/evil.so\n")
+    os.chown(shared / "envinject.toml", 4242, 4242)
+    r = run("-s", "APIKEYS", "--", *CHILD, cwd=shared / "checkout")
+    assert r.returncode == 0, r.stderr
+    assert r.env["OPENAI"] == "sk-1"
+    assert "LD_PRELOAD" not in r.env
+    config = str(shared / "envinject.toml")
+    assert r.stderr == f"envinject: ignoring config file {config!r}: it is owned by uid 4242, not by you or root\n"

@@ -17,6 +17,7 @@ from tests.faults.proxy import FaultPlan, FaultProxy
 Run = Callable[..., Result]
 CANARY = "canary-e2e-7f3a9"
 GOOD = {"token": CANARY + "-good"}
+_KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 @pytest.fixture
@@ -47,6 +48,26 @@ def test_not_found(good: Any, run: Run, tmp_path: Path) -> None:
     cmd, marker = marker_command(tmp_path)
     r = run("-s", "good", "-s", "APIKEYZ", "--", *cmd)
     check_failure(r, marker, "'APIKEYZ'", "not found", "us-east-1", "--region")
+
+
+@pytest.mark.parametrize(
+    ("ref", "words"),
+    [
+        ("good?version-stage=NOPE", ["secret 'good' has no version with stage 'NOPE'", "list-secret-version-ids"]),
+        ("good?version-id=0b5e4f4e-0000-4000-8000-000000000000", ["secret 'good' has no version with id"]),
+        ("ssm:///app/token:7", ["parameter '/app/token' has no version 7", "get-parameter-history"]),
+        ("ssm:///app/token:NOPE", ["parameter '/app/token' has no version with label 'NOPE'"]),
+    ],
+)
+def test_missing_version(good: Any, run: Run, emulator: Emulator, tmp_path: Path, ref: str, words: list[str]) -> None:
+    import boto3
+
+    ssm = boto3.client("ssm", endpoint_url=emulator.url, region_name="us-east-1", **_KEYS)
+    ssm.put_parameter(Name="/app/token", Value=CANARY, Type="SecureString")
+    cmd, marker = marker_command(tmp_path)
+    r = run("-s", ref, "--", *cmd)
+    check_failure(r, marker, *words)
+    assert "was not found" not in r.stderr
 
 
 def test_access_denied_names_the_action(good: Any, run: Run, iam: Any, tmp_path: Path) -> None:
@@ -97,7 +118,7 @@ def test_endpoint_unreachable(run: Run, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     # Refused connections are retried within the deadline like any dropped connection; one try shows the message.
     r = run("-s", "good", "--endpoint-url", url, "--max-attempts", "1", "--", *cmd)
-    check_failure(r, marker, "could not reach", url, "'good'")
+    check_failure(r, marker, f"cannot connect to {url} (connection refused)", "'good'")
 
 
 @pytest.fixture

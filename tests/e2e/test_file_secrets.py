@@ -218,7 +218,7 @@ def test_watch_on_change_signal_rewrites_the_file_and_signals(
     log = tmp_path / "log"
     extra = ["--accept-stale-env"] if stale_env == "accept" else []
     p = subprocess.Popen(
-        [ENVINJECT, "--watch", "0.5", "--on-change", "signal:HUP", *extra, "--file", "TLS_KEY=tls#key",
+        [ENVINJECT, "--watch", "1", "--on-change", "signal:HUP", *extra, "--file", "TLS_KEY=tls#key",
          "-s", "LEVEL=cfg#level", "--", sys.executable, "-c", RELOADER, str(log)],
         env=base_env(emulator), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -290,7 +290,7 @@ def test_watch_restarts_on_a_rotated_environment_reference(sm: Any, emulator: Em
     sm.create_secret(Name="cfg", SecretString=json.dumps({"level": "one-canary"}))
     log = tmp_path / "log"
     child = f"import os, time\nopen({str(log)!r}, 'a').write(os.environ['LEVEL'] + '\\n')\ntime.sleep(60)\n"
-    p = subprocess.Popen([ENVINJECT, "--watch", "0.5", "--", sys.executable, "-c", child],
+    p = subprocess.Popen([ENVINJECT, "--watch", "1", "--", sys.executable, "-c", child],
                          env={**base_env(emulator), "LEVEL": "sm://cfg#level"},
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     try:

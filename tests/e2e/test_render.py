@@ -129,7 +129,7 @@ def test_watch_rewrites_a_rendered_file_and_signals(db: Any, emulator: Emulator,
         "        f.write(json.dumps([os.getpid(), json.load(open(os.environ['CFG']))['password']]) + '\\n')\n"
         "signal.signal(signal.SIGHUP, read)\nread()\nwhile True:\n    time.sleep(0.05)\n"
     )
-    p = subprocess.Popen([ENVINJECT, "--watch", "0.5", "--on-change", "signal:SIGHUP", "--file",
+    p = subprocess.Popen([ENVINJECT, "--watch", "1", "--on-change", "signal:SIGHUP", "--file",
                           f"CFG=@{tmp_path / 't.json'}", "--", sys.executable, "-c", child, str(log)],
                          env=base_env(emulator), stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 

@@ -103,14 +103,14 @@ def test_a_full_disk_is_one_line_and_125(secret: None, emulator: Emulator, tmp_p
     assert CANARY.encode() not in err
 
 
-def test_the_command_gets_sigpipe_and_sigxfsz_back(emulator: Emulator, tmp_path: Path) -> None:
+def test_the_command_gets_sigpipe_and_sigxfsz_back(secret: None, emulator: Emulator, tmp_path: Path) -> None:
     # Python ignores both, and exec keeps an ignored signal ignored: `envinject -- yes | head` must end `yes`.
     p = envinject(emulator, tmp_path, "--", "grep", "^SigIgn:", "/proc/self/status", stdout=subprocess.PIPE)
     out, _ = p.communicate(timeout=60)
     ignored = int(out.split()[1], 16)
     assert ignored & (1 << (signal.SIGPIPE - 1)) == 0
     assert ignored & (1 << (signal.SIGXFSZ - 1)) == 0
-    yes = envinject(emulator, tmp_path, "--", "yes", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    yes = envinject(emulator, tmp_path, "-s", "app", "--", "yes", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert yes.stdout is not None and yes.stderr is not None
     yes.stdout.read(10)
     yes.stdout.close()

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 #: Every kind of answer the proxy can give; "ok" is a plain pass-through.
-FAULTS = ("ok", "throttle", "error_503", "error_500", "delay", "hang", "reset", "truncate", "garble")
+FAULTS = ("ok", "throttle", "error_503", "error_500", "delay", "hang", "reset", "truncate", "garble", "error_cut")
 _RANDOM = FAULTS[1:]
 _ERRORS = {
     "throttle": (400, "ThrottlingException", "Rate exceeded"),
@@ -49,6 +49,8 @@ class FaultPlan:
     reset: float = 0.0
     truncate: float = 0.0
     garble: float = 0.0
+    #: A 500 whose body is the first half of the upstream's answer: a cut-off error body with a value in it.
+    error_cut: float = 0.0
     delay_seconds: float = 0.0
     seed: int | None = None
     script: list[str] = field(default_factory=list)
@@ -151,6 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, payload = self._forward(body)
             if kind == "garble":
                 status, payload = 200, _garble(payload)
+            elif kind == "error_cut":
+                status, payload = 500, payload[: len(payload) // 2]
             self._send(status, headers, payload, truncate=kind == "truncate")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle

@@ -152,6 +152,31 @@ def test_truncate_sends_a_short_body_and_garble_a_non_json_one(proxy: FaultProxy
     assert len(garbled) == len(full)
 
 
+def test_error_cut_answers_500_with_half_the_upstream_answer(proxy: FaultProxy, sm: Any) -> None:
+    body = b'{"SecretId": "faults/demo"}'
+    headers = {
+        "X-Amz-Target": "secretsmanager.GetSecretValue",
+        "Content-Type": "application/x-amz-json-1.1",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+    proxy.set_plan(FaultPlan(script=["ok", "error_cut", "error_cut"]))
+    full = _raw_request(proxy.url, body, headers)
+    port = int(proxy.url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("POST", "/", body=body, headers=headers)
+        resp = conn.getresponse()
+        assert (resp.status, resp.read()) == (500, full[: len(full) // 2])
+    finally:
+        conn.close()
+    # botocore keeps such a body, whatever is in it, as the error's message.
+    with pytest.raises(ClientError) as info:
+        sm.get_secret_value(SecretId=SECRET)
+    assert info.value.response["Error"]["Code"] == "500"
+    assert info.value.response["Error"]["Message"] == full[: len(full) // 2].decode()
+
+
 def test_delay_then_forward(proxy: FaultProxy, sm: Any) -> None:
     proxy.set_plan(FaultPlan(delay=1.0, delay_seconds=0.3))
     started = time.monotonic()

@@ -82,3 +82,27 @@ def test_one_client_per_region(aws: Any) -> None:
     factory = ClientFactory()
     assert factory.client("secretsmanager") is factory.client("secretsmanager", "us-east-1")
     assert factory.client("secretsmanager", "eu-west-1") is not factory.client("secretsmanager")
+
+
+@pytest.mark.parametrize(
+    ("ref", "words"),
+    [
+        ("rot?version-stage=NOPE", "secret 'rot' has no version with stage 'NOPE' in us-east-1"),
+        (
+            "rot?version-id=00000000-0000-0000-0000-000000000000",
+            "secret 'rot' has no version with id '00000000-0000-0000-0000-000000000000'",
+        ),
+    ],
+)
+def test_a_missing_version_is_not_a_missing_secret(aws: Any, ref: str, words: str) -> None:
+    aws.create_secret(Name="rot", SecretString=json.dumps({"k": CANARY}))
+    with pytest.raises(FetchError) as info:
+        values([ref])
+    assert words in str(info.value)
+    assert "list-secret-version-ids --secret-id rot" in str(info.value)
+    assert info.value.kind == "not_found"
+    assert CANARY not in str(info.value)
+    # A missing secret with a version named is still a missing secret.
+    with pytest.raises(FetchError) as info:
+        values(["nope?version-stage=NOPE"])
+    assert "'nope?version-stage=NOPE' was not found in us-east-1" in str(info.value)

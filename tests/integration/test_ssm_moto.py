@@ -113,7 +113,7 @@ def test_versions_and_labels(ssm: Any) -> None:
     with pytest.raises(FetchError) as info:
         fetch(ssm, "ssm:///myapp/token:9")
     assert info.value.kind == "not_found"
-    assert "'/myapp/token:9'" in info.value.message
+    assert "'/myapp/token' has no version 9" in info.value.message
 
 
 def test_parameters_go_ten_to_a_call(ssm: Any) -> None:
@@ -215,3 +215,25 @@ def test_env_file_templates_take_parameters(ssm: Any, tmp_path: Any) -> None:
     with pytest.raises(envinject.EnvinjectError) as info:
         fetch(ssm, env_files=[str(template)])
     assert "is a path, which sets one variable per parameter" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("ref", "words"),
+    [
+        ("ssm:///myapp/token:9", "parameter '/myapp/token' has no version 9 in us-east-1"),
+        ("ssm:///myapp/token?version=9", "parameter '/myapp/token' has no version 9 in us-east-1"),
+        ("ssm:///myapp/token:green", "parameter '/myapp/token' has no version with label 'green' in us-east-1"),
+        ("ssm:///myapp/token?label=green", "parameter '/myapp/token' has no version with label 'green'"),
+    ],
+)
+def test_a_missing_version_or_label_is_not_a_missing_parameter(ssm: Any, ref: str, words: str) -> None:
+    put(ssm, "/myapp/token", CANARY, "SecureString")
+    with pytest.raises(FetchError) as info:
+        fetch(ssm, ref)
+    assert words in str(info.value)
+    assert "aws ssm get-parameter-history --name /myapp/token" in str(info.value)
+    assert info.value.kind == "not_found"
+    assert CANARY not in str(info.value)
+    with pytest.raises(FetchError) as info:  # no such parameter at all: still said so
+        fetch(ssm, ref.replace("token", "nothing"))
+    assert "'/myapp/nothing" in str(info.value) and "was not found in us-east-1" in str(info.value)

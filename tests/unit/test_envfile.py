@@ -187,3 +187,22 @@ def test_a_nul_in_a_literal_is_an_error_naming_the_line(line: str) -> None:
         assert str(info.value) == (
             "f.env:2: the value of A contains a NUL byte, which no environment can hold; remove the NUL from it"
         )
+
+
+def test_a_prefix_line_names_the_keys_of_a_whole_secret() -> None:
+    entries = dict(parse_envfile("DB1_*=sm://prod/db1\nAPP_*=sm://prod/app/*\nPLAIN=x\n", "f.env"))
+    assert entries["f.env:1"] == Ref("DB1_*=sm://prod/db1", Locator("prod/db1"), prefix="DB1_")
+    assert entries["f.env:2"] == Ref("APP_*=sm://prod/app/*", Locator("prod/app/*"), prefix="APP_")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("DB1_*=literal\n", ["f.env:1", "'DB1_*' is not a valid variable name"]),  # a literal has no keys
+        ("APP=sm://prod/app/*\n", ["f.env:1", "selects many secrets", "APP_*=prod/app/*"]),
+    ],
+)
+def test_prefix_lines_need_a_reference(text: str, words: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        list(parse_envfile(text, "f.env"))
+    assert all(w in str(info.value) for w in words), str(info.value)

@@ -45,7 +45,7 @@ def test_seed_scenario() -> None:
 
 def test_prefix_and_keep_case() -> None:
     assert env(["APIKEYS"], SEED, prefix="APP_") == {"APP_OPENAI": "sk-1", "APP_ANTHROPIC": "sk-ant-2"}
-    assert env(["APIKEYS"], SEED, keep_case=True) == {"openai": "sk-1", "anthropic": "sk-ant-2"}
+    assert env(["APIKEYS"], SEED, case="keep") == {"openai": "sk-1", "anthropic": "sk-ant-2"}
 
 
 def test_assignment_takes_the_whole_text() -> None:
@@ -218,3 +218,104 @@ def test_deep_json_is_one_clear_error(document: str) -> None:
         "secret 'APP' nests JSON objects or arrays more than 100 levels deep; flatten it, or write VAR=NAME to "
         "inject the text whole"
     )
+
+
+RDS = {
+    "prod/db1": text(json.dumps({"username": "u1", "password": CANARY + "1", "host": "h1"})),
+    "prod/db2": text(json.dumps({"username": "u2", "password": CANARY + "2", "host": "h2"})),
+}
+
+
+def warned(refs: list[str], secrets: dict[str, Payload], **options: object) -> tuple[dict[str, str], list[str]]:
+    lines: list[str] = []
+    bindings = resolve(refs, FakeSource(secrets), Options(**options), warn=lines.append)  # type: ignore[arg-type]
+    return {b.name: b.value for b in bindings}, lines
+
+
+def test_a_secret_replacing_another_ones_variable_warns_once_per_variable_with_no_value() -> None:
+    env_, lines = warned(["prod/db1", "prod/db2"], RDS)
+    assert env_["PASSWORD"] == CANARY + "2"  # the later one still wins
+    assert len(lines) == 3
+    assert sorted(line.split()[0] for line in lines) == ["HOST", "PASSWORD", "USERNAME"]
+    for line in lines:
+        assert "'prod/db1'" in line and "'prod/db2'" in line and "--layered" in line
+        assert CANARY not in line and "u1" not in line and "h2" not in line
+
+
+def test_layered_says_the_override_is_meant() -> None:
+    env_, lines = warned(["prod/db1", "prod/db2"], RDS, layered=True)
+    assert (env_["USERNAME"], lines) == ("u2", [])
+
+
+def test_an_explicit_assignment_over_a_key_warns_too() -> None:
+    _, lines = warned(["prod/db1", "USERNAME=prod/db2#username"], RDS)
+    assert len(lines) == 1 and "'prod/db1'" in lines[0] and "'USERNAME=prod/db2#username'" in lines[0]
+
+
+def test_the_same_key_of_the_same_secret_twice_is_no_override() -> None:
+    assert warned(["prod/db1", "prod/db1", "prod/db1#username"], RDS)[1] == []
+
+
+def test_an_env_file_literal_replaced_by_a_secret_is_no_warning() -> None:
+    lines: list[str] = []
+    env_file = [("f:1", Literal("USERNAME", "default", "f:1"))]
+    resolve(["prod/db1"], FakeSource(RDS), Options(), env_files=[env_file], warn=lines.append)
+    assert lines == []
+
+
+def test_per_reference_prefix_keeps_both_databases() -> None:
+    env_, lines = warned(["DB1_*=prod/db1", "DB2_*=prod/db2"], RDS)
+    assert lines == []
+    assert env_ == {
+        "DB1_USERNAME": "u1", "DB1_PASSWORD": CANARY + "1", "DB1_HOST": "h1",
+        "DB2_USERNAME": "u2", "DB2_PASSWORD": CANARY + "2", "DB2_HOST": "h2",
+    }  # fmt: skip
+
+
+def test_per_reference_prefix_replaces_the_global_prefix_and_follows_the_case() -> None:
+    naming = Naming(prefix="APP_", case="lower")
+    env_, _ = warned(["DB1_*=prod/db1#username", "prod/db2#host", "*=prod/db2#password"], RDS, naming=naming)
+    assert env_ == {"DB1_username": "u1", "APP_host": "h2", "password": CANARY + "2"}
+
+
+@pytest.mark.parametrize(("prefix", "name"), [("DB_", "DB_7VALUE"), ("DB", "DB7VALUE"), ("", "7VALUE")])
+def test_a_prefix_is_written_as_is_no_underscore_is_added(prefix: str, name: str) -> None:
+    secrets = {"DB": text('{"7Value": "test-value"}')}
+    if name[0].isdigit():
+        raises([f"{prefix}*=DB"], secrets, NamingError, "'7VALUE'", "P_*=REF")
+    else:
+        assert env([f"{prefix}*=DB"], secrets) == {name: "test-value"}
+        assert env(["DB"], secrets, prefix=prefix) == {name: "test-value"}  # the same rule as --prefix
+
+
+def test_a_prefix_keeps_the_protected_name_check_on_the_full_name() -> None:
+    raises(["LD_*=x"], {"x": text('{"preload": "a"}')}, NamingError, "LD_PRELOAD", "--allow")
+
+
+def selection(**members: str) -> Payload:
+    return Payload(version_id="v", members=tuple((name, text(value)) for name, value in sorted(members.items())))
+
+
+def test_a_selection_flattens_each_secret_and_its_clashes_warn() -> None:
+    secrets = {
+        "prod/app/*": selection(
+            **{"prod/app/a": '{"user": "ua", "a_only": "1"}', "prod/app/b": '{"user": "ub", "db": {"host": "h"}}'}
+        )
+    }
+    env_, lines = warned(["APP_*=prod/app/*"], secrets)
+    assert env_ == {"APP_USER": "ub", "APP_A_ONLY": "1", "APP_DB_HOST": "h"}
+    assert len(lines) == 1 and "APP_USER from 'prod/app/a' is replaced by the later 'prod/app/b'" in lines[0]
+
+
+def test_a_plain_text_secret_in_a_selection_is_an_error_naming_it() -> None:
+    secrets = {"prod/app/*": selection(**{"prod/app/a": '{"x": "1"}', "prod/app/token": CANARY})}
+    raises(["prod/app/*"], secrets, SecretFormatError, "'prod/app/token'", "plain text")
+
+
+def test_a_prefix_names_the_parameters_of_a_path() -> None:
+    from envinject.sources import Item
+
+    items = (Item(("db", "host"), "h", "ssm:///app/db/host"), Item(("url",), "u", "ssm:///app/url"))
+    source = FakeSource({"/app/": Payload(items=items)})
+    bindings = resolve(["P_*=ssm:///app/"], source, Options(Naming(prefix="IGNORED_")))
+    assert {b.name: b.value for b in bindings} == {"P_DB_HOST": "h", "P_URL": "u"}

@@ -4,23 +4,26 @@ from envinject.naming import env_name, is_valid_name
 
 
 @pytest.mark.parametrize(
-    ("path", "prefix", "keep_case", "expected"),
+    ("path", "prefix", "case", "expected"),
     [
-        (["openai"], "", False, "OPENAI"),
-        (["api-key"], "", False, "API_KEY"),
-        (["db", "host"], "", False, "DB_HOST"),
-        (["db.host"], "", False, "DB_HOST"),
-        (["Mixed", "Case"], "", True, "Mixed_Case"),
-        (["openai"], "APP_", False, "APP_OPENAI"),
-        (["openai"], "app_", False, "app_OPENAI"),
-        (["clé"], "", False, "CL_"),
-        (["a b/c"], "", False, "A_B_C"),
-        (["1password"], "", False, "1PASSWORD"),
-        ([""], "", False, ""),
+        (["openai"], "", "upper", "OPENAI"),
+        (["api-key"], "", "upper", "API_KEY"),
+        (["db", "host"], "", "upper", "DB_HOST"),
+        (["db.host"], "", "upper", "DB_HOST"),
+        (["Mixed", "Case"], "", "keep", "Mixed_Case"),
+        (["Mixed", "Case"], "", "lower", "mixed_case"),
+        (["openai"], "APP_", "upper", "APP_OPENAI"),
+        (["openai"], "app_", "upper", "app_OPENAI"),
+        # The prefix is written as wanted: no case is applied to it.
+        (["OpenAI"], "App_", "lower", "App_openai"),
+        (["clé"], "", "upper", "CL_"),
+        (["a b/c"], "", "upper", "A_B_C"),
+        (["1password"], "", "upper", "1PASSWORD"),
+        ([""], "", "upper", ""),
     ],
 )
-def test_naming_table(path: list[str], prefix: str, keep_case: bool, expected: str) -> None:
-    assert env_name(path, prefix=prefix, keep_case=keep_case) == expected
+def test_naming_table(path: list[str], prefix: str, case: str, expected: str) -> None:
+    assert env_name(path, prefix=prefix, case=case) == expected
 
 
 @pytest.mark.parametrize(

@@ -109,3 +109,37 @@ def test_parameters_and_paths() -> None:
     only = build_policy([Locator("plain", backend="ssm")], HERE, batch=True)["Statement"]
     assert [s["Sid"] for s in only] == ["ReadParameters"]
     assert only[0]["Resource"] == ["arn:aws:ssm:us-east-1:123456789012:parameter/plain"]
+
+
+def test_a_name_prefix_grants_its_names_and_list_secrets() -> None:
+    statements = build_policy([Locator("prod/app/*"), Locator("APIKEYS")], HERE, batch=True)["Statement"]
+    assert statements == [
+        {
+            "Sid": "ReadSecrets",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": [
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:APIKEYS-??????",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/app/*",
+            ],
+        },
+        {"Sid": "BatchReadSecrets", "Effect": "Allow", "Action": "secretsmanager:BatchGetSecretValue", "Resource": "*"},
+        {"Sid": "ListSecrets", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"},
+    ]
+    # Without batching, ListSecrets finds them and GetSecretValue reads them.
+    no_batch = build_policy([Locator("prod/app/*")], HERE, batch=False)["Statement"]
+    assert [s["Action"] for s in no_batch] == ["secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"]
+
+
+def test_a_tag_grants_reads_only_of_secrets_carrying_it() -> None:
+    statements = build_policy([Locator("", tag=("app", "billing"))], HERE, batch=False)["Statement"]
+    assert statements == [
+        {
+            "Sid": "ReadTagged0",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+            "Condition": {"StringEquals": {"secretsmanager:ResourceTag/app": "billing"}},
+        },
+        {"Sid": "ListSecrets", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*"},
+    ]

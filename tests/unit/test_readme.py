@@ -14,3 +14,12 @@ def test_readme_lists_the_protected_names() -> None:
     prefixes = tuple(re.findall(r"`([A-Z_]+)`(?: or|,)? ?", section.split("every name starting with")[1]))
     assert names - set(prefixes) == PROTECTED_NAMES
     assert prefixes == PROTECTED_PREFIXES
+
+
+def test_every_promise_names_a_test_that_exists() -> None:
+    section = README.split("### Promises and the tests that keep them")[1].split("\n## ")[0]
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", section)
+    assert named
+    root = Path(__file__).parents[2]
+    for path, test in named:
+        assert re.search(rf"^def {test}\(", (root / path).read_text(), re.M), f"{path}::{test} does not exist"

@@ -168,3 +168,69 @@ def test_control_characters_in_a_reference_are_escaped_in_its_error() -> None:
     with pytest.raises(RefError) as info:
         parse_ref("app\nenvinject: everything is fine\x1b]0;x\x07")
     assert str(info.value).isprintable()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Per-reference prefix: PREFIX*= names each key PREFIX + key, as written.
+        ("DB1_*=prod/db1", Ref("DB1_*=prod/db1", Locator("prod/db1"), prefix="DB1_")),
+        ("DB*=sm://prod/db1", Ref("DB*=sm://prod/db1", Locator("prod/db1"), prefix="DB")),
+        ("*=prod/db1", Ref("*=prod/db1", Locator("prod/db1"), prefix="")),
+        ("P_*=db#conn", Ref("P_*=db#conn", Locator("db"), key=("conn",), prefix="P_")),
+        ("P_*=ssm:///app/", Ref("P_*=ssm:///app/", Locator("/app/", backend="ssm"), prefix="P_")),
+        # A name with '=' keeps working: '*' is never part of a secret name.
+        ("team/a=b", Ref("team/a=b", Locator("team/a=b"))),
+        # Selections: a name prefix, or a tag.
+        ("sm://prod/app/*", Ref("sm://prod/app/*", Locator("prod/app/*"))),
+        ("prod/app/*", Ref("prod/app/*", Locator("prod/app/*"))),
+        ("APP_*=sm://prod/app/*", Ref("APP_*=sm://prod/app/*", Locator("prod/app/*"), prefix="APP_")),
+        ("sm://?tag:app=billing", Ref("sm://?tag:app=billing", Locator("", tag=("app", "billing")))),
+        ("sm://?tag:a=b=c", Ref("sm://?tag:a=b=c", Locator("", tag=("a", "b=c")))),
+        (
+            "B_*=sm://?tag:app=billing",
+            Ref("B_*=sm://?tag:app=billing", Locator("", tag=("app", "billing")), prefix="B_"),
+        ),
+        # A key may still end with '*'.
+        ("db#key*", Ref("db#key*", Locator("db"), key=("key*",))),
+    ],
+)
+def test_prefix_and_selection_grammar(text: str, expected: Ref) -> None:
+    assert parse_ref(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "X=prod/app/*",  # a selection sets many variables
+        "X=sm://?tag:app=billing",
+        "prod/app/*#key",
+        "prod/app/*?version-stage=AWSPREVIOUS",
+        "sm://*",  # every secret in the account: name a prefix
+        "prod/*/x",
+        "prod/app/**",
+        "sm://?tag:app",
+        "sm://?tag:=billing",
+        "sm://?tag:app=",
+        "sm://?tag:app=a#b",
+        "1X_*=db",
+    ],
+)
+def test_malformed_prefixes_and_selections(text: str) -> None:
+    with pytest.raises(RefError) as info:
+        parse_ref(text)
+    assert info.value.hint
+
+
+def test_selection_locators() -> None:
+    by_name, by_tag = Locator("prod/app/*"), Locator("", tag=("app", "billing"))
+    assert (by_name.name_prefix, by_name.is_selection, by_name.describe()) == (
+        "prod/app/",
+        True,
+        "secrets under 'prod/app/'",
+    )
+    assert (by_tag.name_prefix, by_tag.is_selection, by_tag.describe()) == (None, True, "secrets tagged 'app=billing'")
+    assert str(by_tag) == "sm://?tag:app=billing"
+    assert not Locator("prod/app").is_selection
+    assert not Locator("/app/", backend="ssm").is_selection
+    assert split_assignment("DB1_*=prod/db") == ("DB1_*", "prod/db")

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
+import botocore.parsers
 import botocore.session
 import pytest
 from botocore import exceptions as bx
@@ -128,7 +129,7 @@ def test_client_errors_become_one_line(
     [
         (bx.NoCredentialsError(), ["no AWS credentials", "AWS_PROFILE"]),
         (bx.NoRegionError(), ["no AWS region"]),
-        (bx.EndpointConnectionError(endpoint_url="https://x"), ["could not reach", "--endpoint-url"]),
+        (bx.EndpointConnectionError(endpoint_url="https://x"), ["cannot connect to", "--endpoint-url"]),
         (bx.ConnectTimeoutError(endpoint_url="https://x"), ["timed out"]),
         (bx.ReadTimeoutError(endpoint_url="https://x"), ["timed out"]),
         (ResponseParserError(f"Unable to parse response b'{CANARY}'"), ["could not be read"]),
@@ -156,9 +157,101 @@ def test_unknown_errors_stay_on_one_line(client: Any, stub: Stubber) -> None:
     with pytest.raises(FetchError) as info:
         SecretsManagerSource.from_client(client).fetch_one(Locator("APIKEYS"))
     assert "\n" not in str(info.value)
-    assert "HTML error page" in str(info.value)
+    assert "not an AWS error (HTTP 500)" in str(info.value)
+    assert "oops" not in str(info.value)
     long = translate(
         bx.ClientError({"Error": {"Code": "X", "Message": "a\nb " * 300}}, "Op"), "secret 's'", client, GET
     )
     assert "\n" not in str(long)
     assert len(str(long)) < 300
+
+
+@pytest.mark.parametrize("name", ["prod/app/\x1b[2Jx", "prod/app/a\nenvinject: forged", "prod/app/a\u202eb"])
+def test_a_selection_answer_with_a_name_no_secret_can_have_is_one_clear_error(
+    client: Any, stub: Stubber, name: object
+) -> None:
+    stub.add_response(
+        "batch_get_secret_value",
+        {"SecretValues": [{"Name": name, "ARN": ARN, "SecretString": CANARY, "VersionId": "v" * 32}], "Errors": []},
+        {"Filters": [{"Key": "name", "Values": ["prod/app/"]}], "MaxResults": 20},
+    )
+    with pytest.raises(FetchError) as info:
+        SecretsManagerSource.from_client(client).fetch_one(Locator("prod/app/*"))
+    message = str(info.value)
+    assert "secrets under 'prod/app/'" in message and "name that no secret can have" in message
+    assert CANARY not in message and "\x1b" not in message and "\n" not in message
+
+
+def test_a_tag_selection_pages_through_list_secrets_and_keeps_the_exact_pair(client: Any, stub: Stubber) -> None:
+    filters = [{"Key": "tag-key", "Values": ["app"]}, {"Key": "tag-value", "Values": ["billing"]}]
+    page = [
+        {"Name": "a", "ARN": ARN, "Tags": [{"Key": "app", "Value": "billing"}]},
+        {
+            "Name": "b",
+            "ARN": ARN + "b",
+            "Tags": [{"Key": "app", "Value": "billing2"}, {"Key": "apps", "Value": "billing"}],
+        },
+    ]
+    stub.add_response("list_secrets", {"SecretList": page, "NextToken": "t"}, {"Filters": filters, "MaxResults": 100})
+    stub.add_response("list_secrets", {"SecretList": []}, {"Filters": filters, "MaxResults": 100, "NextToken": "t"})
+    stub.add_response(
+        "get_secret_value", {"Name": "a", "ARN": ARN, "SecretString": "{}", "VersionId": "v" * 32}, {"SecretId": ARN}
+    )
+    source = SecretsManagerSource.from_client(client)
+    payload = source.fetch_one(Locator("", tag=("app", "billing")))
+    assert [name for name, _ in payload.members or ()] == ["a"]
+    assert source.requests == {"ListSecrets": 2, "GetSecretValue": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, b'{"ARN": "arn:x", "SecretString": "{\\"token\\": \\"' + CANARY.encode() + b"-and-more"),  # cut off
+        (502, b"upstream said: " + CANARY.encode()),  # not JSON at all
+        (503, b'{"message": "' + CANARY.encode() + b'"}'),  # JSON, but no AWS error code in it
+        (403, b"not authorized to perform: sk-" + CANARY.encode() + b":x1"),  # a denial without a document
+    ],
+)
+def test_a_raw_error_body_is_never_shown(client: Any, status: int, body: bytes) -> None:
+    # botocore's own parser puts a body that is no AWS error document into Error.Message, whole.
+    parser = botocore.parsers.create_parser("json")
+    op = client.meta.service_model.operation_model("GetSecretValue")
+    headers = {"content-length": str(len(body))}
+    parsed = parser.parse({"status_code": status, "headers": headers, "body": body}, op.output_shape)
+    assert CANARY in str(parsed["Error"])
+    text = str(translate(bx.ClientError(parsed, "GetSecretValue"), "secret 'APIKEYS'", client, GET))
+    assert CANARY not in text
+    assert "\n" not in text
+    if status != 403:
+        assert f"not an AWS error (HTTP {status}, {len(body)} bytes)" in text, text
+
+
+def test_an_aws_error_document_is_shown(client: Any) -> None:
+    parser = botocore.parsers.create_parser("json")
+    op = client.meta.service_model.operation_model("GetSecretValue")
+    body = b'{"__type": "InvalidParameterException", "message": "You provided an invalid value."}'
+    parsed = parser.parse({"status_code": 400, "headers": {}, "body": body}, op.output_shape)
+    text = str(translate(bx.ClientError(parsed, "GetSecretValue"), "secret 'APIKEYS'", client, GET))
+    assert "InvalidParameterException: You provided an invalid value." in text
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, b"<oops " + CANARY.encode()), (403, b"<Foo>" + CANARY.encode() + b"</Foo>"), (500, CANARY.encode())],
+)
+def test_a_raw_xml_error_body_is_never_shown(status: int, body: bytes) -> None:
+    # STS speaks the query protocol: its errors are XML documents, and anything else is no AWS error.
+    sts = botocore.session.get_session().create_client(
+        "sts", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    op = sts.meta.service_model.operation_model("GetCallerIdentity")
+    response = {"status_code": status, "headers": {"content-length": str(len(body))}, "body": body}
+    try:
+        exc: BaseException = bx.ClientError(
+            botocore.parsers.create_parser("query").parse(response, op.output_shape), "X"
+        )
+    except ResponseParserError as e:  # its text quotes the body
+        exc = e
+    text = str(translate(exc, "the caller's identity", sts, "sts:GetCallerIdentity"))
+    assert CANARY not in text
+    assert "\n" not in text
