@@ -275,7 +275,7 @@ class Supervisor:
         if proc.stdout is not None and proc.stderr is not None:
             self._pumps = [
                 _Pump(proc.stdout, 1, masker),
-                _Pump(proc.stderr, 2, Masker(self._mask_values, self.options.mask_min_length)),
+                _Pump(proc.stderr, 2, masker.fresh()),
             ]
 
     def _stop(self) -> int | None:
