@@ -6,7 +6,8 @@ import bisect
 import copy
 import itertools
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Sequence
 
 #: What every occurrence of a value becomes.
 MASK = b"*****"
@@ -21,6 +22,7 @@ _GRAM = 4
 #: stride, and so the speed, shrinks as the number of values grows, and memory stays linear in it.
 _INDEX_BUDGET = 1 << 18
 _MAX_STRIDE = 64
+_WORD_SIZE = memoryview(bytes(4)).cast("I").itemsize
 #: Runs of value bytes closer than this are read as one region.
 _JOIN_GAP = 256
 
@@ -60,14 +62,20 @@ class Masker:
         self._gram = min(_GRAM, shortest)
         budget = max(1, _INDEX_BUDGET // max(1, len(self._values)))
         self._stride = max(1, min(shortest - self._gram + 1, budget, _MAX_STRIDE))
+        # Four-byte grams are read as machine words when the stride is a whole number of words: a strided
+        # memoryview gives them without making a bytes object for each, about twice as fast as findall.
+        self._words = self._gram == 4 and self._stride >= 4 and _WORD_SIZE == 4
+        if self._words:
+            self._stride -= self._stride % 4
         self._head = self._gram + self._stride - 1  # bytes of each value the grams come from
         self._heads = frozenset(v[: self._head] for v in self._values)
         self._firsts = frozenset(v[: self._gram] for v in self._values)
-        self._index: dict[bytes, tuple[int, ...]] = {}  # gram -> the offsets where a value has it
+        self._index: dict[bytes | int, tuple[int, ...]] = {}  # gram -> the offsets where a value has it
         shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
         for v in self._values:
             for offset in range(self._stride):
-                gram = v[offset : offset + self._gram]
+                piece = v[offset : offset + self._gram]
+                gram = int.from_bytes(piece, sys.byteorder) if self._words else piece
                 offsets = self._index.get(gram, ())
                 if offset not in offsets:
                     offsets += (offset,)
@@ -162,10 +170,16 @@ class Masker:
         """Every position of ``buf`` where a value may start, ascending (a superset; checked later)."""
         index, stride, heads, head = self._index, self._stride, self._heads, self._head
         starts: set[int] = set()
+        words = memoryview(buf)[: len(buf) - len(buf) % 4].cast("I") if self._words else None
         for lo, hi in self._regions(buf):
-            grams = self._sampler.findall(buf, lo, hi)
+            grams: Sequence[bytes | int]
+            if words is not None:
+                first = lo - lo % 4  # the word that holds lo: one sample more, never one less
+                grams = words[first // 4 : (hi - 4) // 4 + 1 : stride // 4]
+            else:
+                first, grams = lo, self._sampler.findall(buf, lo, hi)
             for k in itertools.compress(range(len(grams)), map(index.__contains__, grams)):
-                at, offsets = lo + k * stride, index[grams[k]]
+                at, offsets = first + k * stride, index[grams[k]]
                 for offset in offsets:
                     start = at - offset
                     if start >= lo and buf[start : start + head] in heads:
