@@ -45,12 +45,14 @@ class Masker:
     minus one) is held back until more input or ``flush()`` decides it.
 
     How it stays fast with many values (a sampled q-gram filter, in the spirit of Wu-Manber): every value
-    is at least ``m`` bytes long, so an occurrence covers ``m`` bytes, and a gram of ``q`` bytes read every
-    ``h <= m - q + 1`` bytes of the input lands inside the first ``m`` bytes of every occurrence. The index
-    maps each gram found at offsets ``0 .. h-1`` of a value to those offsets. A C-level regex reads the
-    sampled grams and a dict lookup discards the ones no value has; only the few hits are checked in
-    Python, against the sorted values with a binary search. Memory: the sorted values, their first ``m``
-    bytes, and at most ``max(_INDEX_BUDGET, values)`` index entries, all linear in the values' total length.
+    is at least ``m`` bytes long, so a gram of ``q`` bytes read every ``h <= m - q + 1`` bytes of the input
+    lands inside the first ``q + h - 1`` bytes of every occurrence. The index maps each gram found at
+    offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
+    contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
+    when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
+    few hits are checked in Python, against the sorted values with a binary search. Memory: the sorted
+    values, their first bytes, and at most ``max(_INDEX_BUDGET, number of values)`` index entries, all
+    linear in the values' total length.
     """
 
     def __init__(self, values: Iterable[str], min_length: int = DEFAULT_MIN_LENGTH) -> None:
