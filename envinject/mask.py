@@ -23,8 +23,9 @@ _GRAM = 4
 _INDEX_BUDGET = 1 << 18
 _MAX_STRIDE = 64
 _WORD_SIZE = memoryview(bytes(4)).cast("I").itemsize
-#: Runs of value bytes closer than this are read as one region.
-_JOIN_GAP = 256
+#: Runs of value bytes fewer than this many strides apart are read as one region: sampling the gap
+#: costs less than another round of calls.
+_JOIN_STRIDES = 64
 
 
 def _encode(value: str) -> bytes:
@@ -189,17 +190,16 @@ class Masker:
         return sorted(starts)
 
     def _regions(self, buf: bytes) -> list[tuple[int, int]]:
-        """Spans of ``buf`` that hold every occurrence: runs of value bytes, joined when close together
-        (reading the gap costs less than another call)."""
+        """Spans of ``buf`` that hold every occurrence: runs of value bytes, joined when close together."""
         if self._marks is None:
             return [(0, len(buf))]
-        marked, run = buf.translate(self._marks), self._run
+        marked, run, join = buf.translate(self._marks), self._run, _JOIN_STRIDES * self._stride
         regions: list[tuple[int, int]] = []
         lo = marked.find(run)
         while lo >= 0:
             hi = marked.find(b"\0", lo + len(run))
             hi = len(buf) if hi < 0 else hi
-            if regions and lo - regions[-1][1] < _JOIN_GAP:
+            if regions and lo - regions[-1][1] < join:
                 regions[-1] = (regions[-1][0], hi)
             else:
                 regions.append((lo, hi))
