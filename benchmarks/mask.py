@@ -2,6 +2,7 @@
 
 .venv/bin/python benchmarks/mask.py            # 32 MB of log-like text per row
 .venv/bin/python benchmarks/mask.py --mb 8     # a quicker run
+.venv/bin/python benchmarks/mask.py --write    # also write benchmarks/MASK_RESULTS.md
 
 The input is log-like text (words, numbers, paths) in which about one word in a hundred is one of the
 values, fed in 64 KiB chunks as the supervisor's pump reads them. The values are random tokens of 12-48
@@ -13,15 +14,19 @@ Masker is built and used, so it counts the values themselves and every structure
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import random
 import string
 import time
 import tracemalloc
 from collections.abc import Sequence
+from pathlib import Path
 
 from envinject.mask import Masker
 
 CHUNK = 64 * 1024
+RESULTS = Path(__file__).with_name("MASK_RESULTS.md")
 WORDS = [
     "GET", "POST", "/api/v1/items", "/healthz", "request", "took", "ms", "status=200", "user_id=", "error",
     "warning", "info", "debug", "the", "a", "to", "of", "connection", "pool", "retry", "timeout", "cache", "hit",
@@ -81,16 +86,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=32, help="megabytes of input per row (default 32)")
     parser.add_argument("--values", type=int, nargs="*", default=[1, 100, 20_000], help="numbers of values")
+    parser.add_argument("--write", action="store_true", help=f"also write the report to {RESULTS.name}")
     args = parser.parse_args(argv)
-    print("| values | build | throughput | peak memory |")
-    print("|---|---:|---:|---:|")
+    lines = [
+        "# envinject --mask throughput",
+        "",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the start",
+        f"- Python {platform.python_version()}; {args.mb} MB of log-like text per row, in 64 KiB chunks",
+        f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        "| values | build | throughput | peak memory |",
+        "|---|---:|---:|---:|",
+    ]
+    print("\n".join(lines), flush=True)
     for n in args.values:
         built, rate, peak = measure(n, args.mb)
-        print(f"| {n:,} | {built * 1000:.0f} ms | {rate:.0f} MB/s | {peak:.1f} MiB |", flush=True)
+        lines.append(f"| {n:,} | {built * 1000:.0f} ms | {rate:.0f} MB/s | {peak:.1f} MiB |")
+        print(lines[-1], flush=True)
     # The slow path: values that contain spaces and punctuation share every byte of the text, so no part
     # of it can be skipped and every stride is sampled.
     built, rate, peak = measure(args.values[-1], args.mb, spaces=True)
-    print(f"| {args.values[-1]:,}, with spaces | {built * 1000:.0f} ms | {rate:.0f} MB/s | {peak:.1f} MiB |")
+    lines.append(f"| {args.values[-1]:,}, with spaces | {built * 1000:.0f} ms | {rate:.0f} MB/s | {peak:.1f} MiB |")
+    print(lines[-1])
+    if args.write:
+        RESULTS.write_text("\n".join(lines) + "\n")
     return 0
 
 

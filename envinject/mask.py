@@ -26,6 +26,8 @@ _WORD_SIZE = memoryview(bytes(4)).cast("I").itemsize
 #: Runs of value bytes fewer than this many strides apart are read as one region: sampling the gap
 #: costs less than another round of calls.
 _JOIN_STRIDES = 64
+#: After this many runs joined in a row, the rest of the input is read as one region.
+_DENSE_RUNS = 32
 
 
 def _encode(value: str) -> bytes:
@@ -195,14 +197,20 @@ class Masker:
             return [(0, len(buf))]
         marked, run, join = buf.translate(self._marks), self._run, _JOIN_STRIDES * self._stride
         regions: list[tuple[int, int]] = []
+        joined = 0
         lo = marked.find(run)
         while lo >= 0:
             hi = marked.find(b"\0", lo + len(run))
             hi = len(buf) if hi < 0 else hi
             if regions and lo - regions[-1][1] < join:
                 regions[-1] = (regions[-1][0], hi)
+                joined += 1
+                if joined > _DENSE_RUNS:  # runs everywhere: the rest is one region, not one call per run
+                    regions[-1] = (regions[-1][0], len(buf))
+                    break
             else:
                 regions.append((lo, hi))
+                joined = 0
             lo = marked.find(run, hi)
         return regions
 

@@ -187,3 +187,12 @@ def test_long_values_in_any_split(values: list[str], rnd: Any) -> None:
     expected = reference(data, values, DEFAULT_MIN_LENGTH)
     cuts = [rnd.randrange(len(data) + 1) for _ in range(5)]
     assert feed_in_chunks(Masker(values), data, cuts) == expected
+
+
+def test_output_where_long_runs_of_value_bytes_are_everywhere() -> None:
+    # Hundreds of runs close together: read as one region instead of one by one; the result is the same.
+    rnd = random.Random(3)
+    values = ["".join(rnd.choices("abcdef0123", k=rnd.randint(8, 30))) for _ in range(50)]
+    lines = [rnd.choice(values) if rnd.random() < 0.2 else "".join(rnd.choices("abcdef0123", k=40)) for _ in range(500)]
+    data = "\n".join(lines).encode()
+    assert feed_in_chunks(Masker(values), data, [len(data) // 3, len(data) // 2]) == reference(data, values, 6)
