@@ -53,9 +53,9 @@ class Masker:
     offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
     contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
     when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
-    few hits are checked in Python, against the sorted values with a binary search. Memory: the sorted
-    values, their first bytes, and at most ``max(_INDEX_BUDGET, number of values)`` index entries, all
-    linear in the values' total length.
+    few hits are checked in Python, against the sorted values with a binary search. (A single value is
+    simply found with find().) Memory: the sorted values, their first bytes, and at most
+    ``max(_INDEX_BUDGET, number of values)`` index entries, all linear in the values' total length.
     """
 
     def __init__(self, values: Iterable[str], min_length: int = DEFAULT_MIN_LENGTH) -> None:
@@ -173,6 +173,13 @@ class Masker:
 
     def _matches(self, buf: bytes) -> list[int]:
         """Every position of ``buf`` where a value may start, ascending (a superset; checked later)."""
+        if len(self._values) == 1:  # find() beats any sampling at one value
+            value, found = self._values[0], []
+            at = buf.find(value)
+            while at >= 0:
+                found.append(at)
+                at = buf.find(value, at + 1)
+            return found
         index, stride, heads, head = self._index, self._stride, self._heads, self._head
         starts: set[int] = set()
         words = memoryview(buf)[: len(buf) - len(buf) % 4].cast("I") if self._words else None
