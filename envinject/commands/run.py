@@ -162,6 +162,6 @@ def supervise(
         reload = None
         if reload_signal is not None:
             reload = Reload(reload_signal.name, lambda: sup.send_signal(reload_signal), options.accept_stale_env)
-        watcher = Watcher(settings, injection, os.environ, watch, Log().warn, masks, poll_source, files=files,
-                          reload=reload, env=env)  # fmt: skip
+        watcher = Watcher(settings, injection, os.environ, watch, Log().warn, masks, poll_source, options.command,
+                          files=files, reload=reload, env=env)  # fmt: skip
         return sup.run(watcher.poll, watcher.interval)

@@ -170,7 +170,8 @@ def test_failure_in_one_reference_fails_all() -> None:
 
 
 @pytest.mark.parametrize("name", ["PATH", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONPATH",
-                                  "NODE_OPTIONS", "BASH_ENV", "IFS", "JAVA_TOOL_OPTIONS"])  # fmt: skip
+                                  "NODE_OPTIONS", "BASH_ENV", "IFS", "JAVA_TOOL_OPTIONS", "GIT_CONFIG_COUNT",
+                                  "GIT_EXTERNAL_DIFF", "LESSOPEN", "MANPAGER", "BROWSER"])  # fmt: skip
 def test_protected_names_need_allow(name: str) -> None:
     secrets = {"evil": text(json.dumps({name.lower(): CANARY}))}
     msg = raises(["evil"], secrets, NamingError, name, "'evil'", f"--allow {name}")
