@@ -44,7 +44,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     """Fetch the secrets and exec the command with them (never returns then), or print what would happen
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
     from ..core import environment, inject
-    from ..environ import final_sources
+    from ..environ import final_sources, kept
     from ..process import exec_command
 
     command = options.command
@@ -59,10 +59,10 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     names = final_sources(injection.bindings)
     note_fetch(log, injection, fetching, len(names))
     if options.dry_run:
+        held = kept({} if settings.pristine else os.environ, injection.bindings, override=settings.override)
         lines = []
         for name, src in names.items():
-            kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
-            lines.append(f"{name}\t<- {src}{kept}\n")
+            lines.append(f"{name}\t<- {src}{'  (inherited value kept)' if name in held else ''}\n")
         lines.append(f"exec: {shlex.join(command)}\n")
         sys.stdout.write("".join(lines))
         return 0
