@@ -45,7 +45,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
     from ..core import environment, inject
     from ..environ import final_sources, kept
-    from ..process import exec_command
+    from ..process import exec_command, find_command
 
     command = options.command
     if not command:
@@ -59,11 +59,12 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     names = final_sources(injection.bindings)
     note_fetch(log, injection, fetching, len(names))
     if options.dry_run:
+        program = find_command(command[0], env, os.environ.get("PATH"))
         held = kept({} if settings.pristine else os.environ, injection.bindings, override=settings.override)
         lines = []
         for name, src in names.items():
             lines.append(f"{name}\t<- {src}{'  (inherited value kept)' if name in held else ''}\n")
-        lines.append(f"exec: {shlex.join(command)}\n")
+        lines.append(f"exec: {shlex.join(command)}  ({program})\n")
         sys.stdout.write("".join(lines))
         return 0
     if not options.resident:
