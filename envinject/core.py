@@ -81,7 +81,7 @@ def inject(settings: Settings, *, client: Any = None, note: Callable[[str], None
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
     options = Options(naming=Naming(settings.prefix, settings.keep_case), allow=frozenset(settings.allow))
-    bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files)
+    bindings, layered, payloads = resolve_full(settings.secrets, source, options, env_files, note)
     return Injection(bindings, source, layered, payloads, options, factory)
 
 

@@ -95,6 +95,8 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
             ) from None
     if ref.var is not None:
         return [((), flatten.scalar_text(value), f"{sid}#{'.'.join(ref.key or ())}")]
+    if ref.key is None and document == {}:
+        return []  # nothing to name a variable after: an empty object sets none (-v says so)
     if ref.key is None and not isinstance(document, dict):
         raise SecretFormatError(
             f"{ref.locator.describe()} is JSON but not an object, so it has no keys to name variables after",
@@ -162,9 +164,11 @@ def bind_all(
     results: Mapping[Locator, Payload | EnvinjectError],
     options: Options,
     outcome: Outcome | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> list[Binding]:
     """Bindings for every entry, in precedence order. The first failure raises, unless ``outcome`` is given:
-    then each reference's bindings or error goes to it, and the failed ones are left out."""
+    then each reference's bindings or error goes to it, and the failed ones are left out. ``note`` hears of a
+    reference that sets no variable (an empty JSON object)."""
     bindings: list[tuple[int, Binding]] = []
     for layer, where, entry in layered:
         if isinstance(entry, Literal):
@@ -184,6 +188,8 @@ def bind_all(
             raise
         if outcome is not None:
             outcome(where, entry, found)
+        if not found and note is not None:
+            note(f"{where}: {entry.locator.describe()} is an empty JSON object, so it sets no variable")
         bindings.extend((layer, b) for b in found)
     return [b for _, b in sorted(bindings, key=lambda lb: lb[0])]
 
@@ -193,12 +199,13 @@ def resolve_full(
     source: Source,
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+    note: Callable[[str], None] | None = None,
 ) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
     """:func:`resolve`, also returning the layered entries and the payloads (for --watch)."""
     layered = layered_entries(refs, env_files)
     wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
     payloads = source.fetch_many(wanted) if wanted else {}
-    return bind_all(layered, payloads, options or Options()), layered, payloads
+    return bind_all(layered, payloads, options or Options(), note=note), layered, payloads
 
 
 def resolve(
@@ -206,6 +213,7 @@ def resolve(
     source: Source,
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
+    note: Callable[[str], None] | None = None,
 ) -> list[Binding]:
     """Parse, fetch (each secret once) and turn env files and references into bindings.
 
@@ -213,4 +221,4 @@ def resolve(
     given, literals and references alike), then secrets in the order given, then ``VAR=`` secrets.
     All-or-nothing: any failure raises before anything is returned.
     """
-    return resolve_full(refs, source, options, env_files)[0]
+    return resolve_full(refs, source, options, env_files, note)[0]

@@ -174,3 +174,14 @@ def test_env_file_reference_errors_name_the_line() -> None:
     with pytest.raises(SecretFormatError) as info:
         resolve([], FakeSource({"p": text('{"k": "v"}')}), env_files=[entries])
     assert str(info.value).startswith("app.env:7: secret 'p' has no key 'nope'")
+
+
+def test_a_top_level_empty_object_sets_no_variable_and_says_so() -> None:
+    empty = {"EMPTY": text("{}"), "NESTED": text('{"a": {}}')}
+    assert env(["EMPTY"], empty) == {}
+    assert env(["EMPTY"], empty, prefix="X_") == {}
+    assert env(["NESTED"], empty) == {"A": "{}"}  # an empty object below the top stays `{}`
+    assert env(["V=EMPTY"], empty) == {"V": "{}"}  # the text whole, as written
+    notes: list[str] = []
+    resolve(["EMPTY", "NESTED"], FakeSource(empty), Options(), note=notes.append)  # type: ignore[arg-type]
+    assert notes == ["EMPTY: secret 'EMPTY' is an empty JSON object, so it sets no variable"]
