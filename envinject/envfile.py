@@ -7,6 +7,7 @@ python-dotenv reads it with ``interpolate=False``.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,9 +51,17 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
             try:
                 yield where, parse_ref(f"{key}={value}")
             except EnvinjectError as e:
-                raise ConfigError(f"{where}: {e.message}", hint=e.hint) from None
+                raise ConfigError(f"{where}: {e.message}", hint=_in_envfile(key, e.hint)) from None
         else:
             yield where, Literal(key, value, where)
+
+
+def _in_envfile(key: str, hint: str | None) -> str | None:
+    """A reference's hint, unless it says how to write one on the command line (``VAR=``, ``--secret``, a path),
+    which an env file line cannot follow."""
+    if hint and re.search(r"VAR=|--secret|ssm:///PATH/(?!NAME)", hint):
+        return f"in an env file write {key}=sm://NAME, {key}=sm://NAME#KEY or {key}=ssm:///PATH/NAME"
+    return hint
 
 
 def read_envfile(path: str | Path, *, refs: bool = True) -> list[tuple[str, Entry]]:

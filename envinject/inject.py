@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -57,14 +58,21 @@ def _json(ref: Ref, text: str) -> object:
             # e.msg and the position never include the document itself.
             raise SecretFormatError(
                 f"{what} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
-                hint="fix the JSON, or write VAR=NAME to inject the text whole",
+                hint=f"fix the JSON, or write {_whole(ref)} to inject the text whole",
                 kind="not_json",
             ) from None
         raise SecretFormatError(
             f"{what} is plain text, not a JSON object",
-            hint=f"write VAR={ref.locator} to put it whole into VAR",
+            hint=f"write {_whole(ref)} to put it whole into {ref.var or 'VAR'}",
             kind="not_json",
         ) from None
+
+
+def _whole(ref: Ref) -> str:
+    """``ref`` as written to put the whole text into one variable: its own ``VAR=`` (``VAR=`` when it has none)
+    and spelling (an env file's ``sm://``), without ``#KEY``."""
+    spelled = ref.text.split("=", 1)[1] if ref.var is not None else str(ref.locator)
+    return f"{ref.var or 'VAR'}={re.sub(r'#[^?]*', '', spelled)}"
 
 
 def _keys_hint(value: object) -> str:
@@ -204,7 +212,13 @@ def resolve_full(
     """:func:`resolve`, also returning the layered entries and the payloads (for --watch)."""
     layered = layered_entries(refs, env_files)
     wanted = list(dict.fromkeys(e.locator for _, _, e in layered if isinstance(e, Ref)))
-    payloads = source.fetch_many(wanted) if wanted else {}
+    try:
+        payloads = source.fetch_many(wanted) if wanted else {}
+    except EnvinjectError as e:
+        asked = next((entry for entry in layered if isinstance(entry[2], Ref) and entry[2].locator == e.subject), None)
+        if asked is not None and asked[0] == ENV_FILE:  # say which line of which file asked for it, as bind_all does
+            raise type(e)(f"{asked[1]}: {e.message}", hint=e.hint, kind=e.kind) from None
+        raise
     return bind_all(layered, payloads, options or Options(), note=note), layered, payloads
 
 

@@ -93,8 +93,8 @@ def raises(refs: list[str], secrets: dict[str, Payload], kind: type[EnvinjectErr
 
 def test_plain_text_without_var_tells_to_use_var() -> None:
     raises(["plain"], {"plain": text(CANARY)}, SecretFormatError, "'plain'", "VAR=plain")
-    # with a key or an assignment, the hint still names the reference that takes the text whole
-    message = raises(["X=plain#k"], {"plain": text(CANARY)}, SecretFormatError, "write VAR=plain to")
+    # with a key and an assignment, the hint is the same assignment taking the text whole
+    message = raises(["X=plain#k"], {"plain": text(CANARY)}, SecretFormatError, "write X=plain to put it whole into X")
     assert "#k" not in message
 
 
