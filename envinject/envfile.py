@@ -64,11 +64,13 @@ def _in_envfile(key: str, hint: str | None) -> str | None:
     return hint
 
 
-def read_envfile(path: str | Path, *, refs: bool = True) -> list[tuple[str, Entry]]:
+def read_envfile(
+    path: str | Path, *, refs: bool = True, missing_hint: str = "check the --env-file path"
+) -> list[tuple[str, Entry]]:
     """Read and parse one env file; a missing or unreadable file is a ConfigError naming it."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise ConfigError(f"env file {str(path)!r}: {reason}", hint="check the --env-file path") from None
+        raise ConfigError(f"env file {str(path)!r}: {reason}", hint=missing_hint) from None
     return list(parse_envfile(text, str(path), refs=refs))

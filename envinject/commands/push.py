@@ -38,9 +38,14 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
             f"push stores one Secrets Manager secret, and {secret!r} is a parameter",
             hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",
         )
-    pairs = {e.name: e.value for _, e in read_envfile(options.file, refs=False) if isinstance(e, Literal)}
+    entries = read_envfile(options.file, refs=False, missing_hint="check the FILE to push")
+    pairs = {e.name: e.value for _, e in entries if isinstance(e, Literal)}
     client = client_factory(settings).client("secretsmanager")
     plan = plan_push(current_content(client, secret), pairs, merge=options.merge)
+    if plan.unchanged:  # a new version would restart every --watch on it for nothing
+        would = "would be" if options.dry_run else "is"
+        sys.stdout.write(f"secret {secret!r} {would} unchanged: the file adds, changes and removes no key\n")
+        return 0
     verb = "update" if plan.exists else "create"
     lines = [f"{'would ' if options.dry_run else ''}{verb} secret {secret!r}"]
     lines += [f"  {mark} {key}" for mark, keys in (("+", plan.added), ("~", plan.changed), ("-", plan.removed))

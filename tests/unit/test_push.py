@@ -19,3 +19,10 @@ def test_replace_and_merge() -> None:
 
 def test_plan_repr_hides_values() -> None:
     assert "canary-push" not in repr(plan_push(None, {"A": "canary-push"}, merge=False))
+
+
+def test_the_same_content_is_unchanged() -> None:
+    assert plan_push({"A": "1"}, {"A": "1"}, merge=False).unchanged
+    assert plan_push({"A": "1", "B": "2"}, {"A": "1"}, merge=True).unchanged
+    assert not plan_push({"A": "1", "B": "2"}, {"A": "1"}, merge=False).unchanged  # B would go
+    assert not plan_push(None, {}, merge=False).unchanged  # a new secret is created, even empty
