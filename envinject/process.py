@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -15,23 +15,20 @@ from .errors import EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, CommandError,
 
 
 def exec_command(argv: Sequence[str], env: Mapping[str, str], search_path: str | None = None) -> NoReturn:
-    """Replace this process with ``argv``, searched on the new environment's PATH, or on ``search_path``
-    when the new environment has none (``--pristine``).
+    """Replace this process with ``argv``, found by :func:`find_command`.
 
     Raises CommandError with 127 when the command is not found and 126 when it cannot be run,
     as GNU env does. Nothing of envinject stays resident afterwards.
     """
+    program = find_command(argv[0], env, search_path)
     sys.stdout.flush()
     sys.stderr.flush()
     # Python ignores SIGPIPE and SIGXFSZ, and exec keeps an ignored signal ignored: give the command the
     # defaults back (as subprocess does), so that `envinject -- yes | head` ends `yes` as it would without.
     for signum in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(signum, signal.SIG_DFL)
-    program = argv[0]
-    if "PATH" not in env and search_path and "/" not in program:
-        program = shutil.which(program, path=search_path) or program
     try:
-        os.execvpe(program, list(argv), dict(env))
+        os.execve(program, list(argv), dict(env))
     except OSError as e:
         raise command_error(argv[0], e) from None
 
@@ -89,6 +86,25 @@ def _arg_max() -> int:
         limit = -1
     # Linux's own headroom (the program's name and auxiliary vector take some of it too).
     return (limit if limit > 0 else 131072) - 2048
+
+
+def find_command(program: str, env: Mapping[str, str], search_path: str | None = None) -> str:
+    """The file exec runs for ``program``, as execvp finds it: as written when it holds a ``/``, else the first
+    executable file in the new environment's PATH, or in ``search_path`` when it has none (``--pristine``).
+
+    Raises CommandError: 127 when there is no such file, 126 when one exists but none can be run.
+    """
+    if "/" in program:
+        candidates = [program]
+    else:
+        path = env.get("PATH", search_path or os.defpath)
+        candidates = [os.path.join(folder or ".", program) for folder in path.split(os.pathsep)]
+    for candidate in candidates:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    if any(os.path.exists(c) for c in candidates):
+        raise command_error(program, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+    raise command_error(program, FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)))
 
 
 def command_error(program: str, e: OSError) -> CommandError:

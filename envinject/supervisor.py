@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from typing import IO, Any
 
 from .errors import EnvinjectError
 from .mask import DEFAULT_MIN_LENGTH, Masker
-from .process import check_exec, command_error
+from .process import check_exec, command_error, find_command
 
 #: Signals received by envinject that are passed on to the child.
 FORWARDED_SIGNALS: tuple[signal.Signals, ...] = (
@@ -275,9 +274,7 @@ class Supervisor:
             raise RuntimeError("Supervisor: a child is already running")
         self._install()
         argv = list(argv)
-        program = argv[0]
-        if "PATH" not in env and search_path and "/" not in program:
-            program = shutil.which(program, path=search_path) or program
+        program = find_command(argv[0], env, search_path)
         masker = Masker(self._mask_values, self.options.mask_min_length)
         output = subprocess.PIPE if masker.active else None
         # Our own buffered output must come before the child's.

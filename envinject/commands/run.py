@@ -49,8 +49,9 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     """Fetch the secrets and exec the command with them (never returns then), or print what would happen
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
     from ..config import check_options
-    from ..core import environment, inject
-    from ..environ import final_sources
+    from ..core import environment, inherited_base, inject
+    from ..environ import final_sources, kept
+    from ..process import find_command
 
     check_options(
         settings, watch=options.watch, kill_timeout=options.kill_timeout, stop_signal=options.stop_signal,
@@ -74,11 +75,12 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     names = final_sources(injection.bindings)
     note_fetch(log, injection, fetching, len(names))
     if options.dry_run:
+        program = find_command(command[0], env, os.environ.get("PATH"))
+        held = kept(inherited_base(settings, os.environ), injection.bindings, override=settings.override)
         lines = []
         for name, src in names.items():
-            kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
-            lines.append(f"{name}\t<- {one_line(src)}{kept}\n")
-        lines.append(f"exec: {shlex.join(command)}\n")
+            lines.append(f"{name}\t<- {one_line(src)}{'  (inherited value kept)' if name in held else ''}\n")
+        lines.append(f"exec: {one_line(shlex.join(command))}  ({one_line(program)})\n")
         write_stdout("".join(lines))
         return 0
     if files is None:
