@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
-import signal
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -55,12 +54,12 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
 
     check_options(
         settings, watch=options.watch, kill_timeout=options.kill_timeout, stop_signal=options.stop_signal,
-        restart_on_exit=options.restart_on_exit,
+        restart_on_exit=options.restart_on_exit, on_change=options.on_change,
+        accept_stale_env=options.accept_stale_env,
     )  # fmt: skip
     command = options.command
     if not command:
         raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
-    _reload_signal(options)
     if nothing_to_inject(settings, os.environ):
         log.warn(NOTHING_TO_INJECT)  # not only with -v: a forgotten ENVINJECT_SECRETS must not pass unseen
     fetching = time.perf_counter()
@@ -103,22 +102,6 @@ def _start(
     return supervise(env, settings, injection, options, files)
 
 
-def _reload_signal(options: RunOptions) -> signal.Signals | None:
-    """The signal of ``--on-change signal:NAME``; None for ``restart``."""
-    kind, _, name = options.on_change.partition(":")
-    if kind == "restart" and not name:
-        if options.accept_stale_env:
-            raise EnvinjectError("--accept-stale-env goes with --on-change signal:NAME")
-        return None
-    if kind != "signal" or not name:
-        raise EnvinjectError(f"--on-change {options.on_change!r} is not known", hint="use restart or signal:NAME")
-    if options.watch is None:
-        raise EnvinjectError("--on-change goes with --watch", hint="add --watch SECONDS")
-    from ..config import stop_signal_number
-
-    return stop_signal_number(name, "--on-change signal:NAME")
-
-
 def note_fetch(log: Log, injection: Injection, started: float, variables: int) -> None:
     """-v: how long finding credentials and fetching took, and the requests sent."""
     factory = injection.factory
@@ -141,13 +124,13 @@ def supervise(
     files: SecretFiles | None = None,
 ) -> int:  # fmt: skip
     """The resident modes: envinject stays the command's parent and returns its exit status."""
-    from ..config import stop_signal_number
+    from ..config import reload_signal_number, stop_signal_number
     from ..core import make_source
     from ..supervisor import Supervisor, SupervisorOptions
     from ..watch import Reload, Watcher
 
     signum, watch = stop_signal_number(options.stop_signal), options.watch
-    reload_signal = _reload_signal(options)
+    reload_signal = reload_signal_number(options.on_change, watch=watch)
     values = [b.value if b.content is None else b.content.decode("utf-8", "replace") for b in injection.bindings]
     values = values if options.mask else []
     sup_options = SupervisorOptions(
