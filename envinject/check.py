@@ -8,19 +8,25 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .config import Settings
-from .core import read_template, template_path
+from .core import inherited_base, read_template, template_path
 from .envfile import environment_entries, read_envfile
-from .environ import Binding, merge, missing
+from .environ import Binding, kept, merge, missing
 from .errors import EnvinjectError, one_line
 from .inject import Naming, Options, bind_all, bindings_for, layered_entries
 from .refs import Ref, parse_file_ref, parse_ref, split_assignment
 from .sources import Payload, Source
 
+#: Every status a reference can get (an error's ``kind``), and how the text report prints it. The README's list
+#: of statuses is this one (tests/unit/test_check.py); an error of any other kind is reported as ``error``.
+STATUSES = {
+    "ok": "OK", "not_found": "NOT FOUND", "denied": "DENIED", "not_json": "NOT JSON", "key_missing": "KEY MISSING",
+    "protected": "PROTECTED", "collision": "COLLISION", "bad_name": "BAD NAME", "error": "ERROR",
+}  # fmt: skip
+
 
 @dataclass
 class RefStatus:
-    """One reference: ``status`` is ok, not_found, denied, not_json, key_missing, protected, collision,
-    bad_name or error; ``variables`` the names it sets."""
+    """One reference: ``status`` is one of :data:`STATUSES`; ``variables`` the names it sets."""
 
     ref: str
     status: str
@@ -39,6 +45,8 @@ class Report:
     variables: dict[str, list[str]]
     missing_required: list[str]
     problems: list[str]
+    #: Names whose inherited value stays (--no-override), as --dry-run shows them.
+    kept: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -82,7 +90,8 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
     def outcome(where: str, ref: Ref, result: list[Binding] | EnvinjectError) -> None:
         label = where if where == ref.text else f"{where} ({ref.text})"
         if isinstance(result, EnvinjectError):
-            statuses.append(RefStatus(label, result.kind, str(result), getattr(result, "denied_action", None)))
+            status = result.kind if result.kind in STATUSES else "error"
+            statuses.append(RefStatus(label, status, str(result), getattr(result, "denied_action", None)))
         else:
             found = fetched.get(ref.locator)
             members = [name for name, _ in found.members or ()] if isinstance(found, Payload) else []
@@ -105,8 +114,10 @@ def check(settings: Settings, source: Source, inherited: Mapping[str, str], call
     variables: dict[str, list[str]] = {}
     for b in [*ordered, *(Binding(t.var, "", f"template:{t.template.origin}") for t in file_templates)]:
         variables.setdefault(b.name, []).append(b.source)
-    env = merge({} if settings.pristine else inherited, ordered, override=settings.override)
-    return Report(caller, statuses, variables, missing(env, settings.require), problems)
+    base = inherited_base(settings, inherited)
+    env = merge(base, ordered, override=settings.override)
+    held = kept(base, ordered, override=settings.override)
+    return Report(caller, statuses, variables, missing(env, settings.require), problems, held)
 
 
 def render(report: Report) -> str:
@@ -117,12 +128,13 @@ def render(report: Report) -> str:
         detail = f"{len(r.variables)} variable(s)" if r.status == "ok" else r.message
         if r.secrets:
             detail += f" from {len(r.secrets)} secret(s): {', '.join(r.secrets)}"
-        lines.append(f"{r.status.upper().replace('_', ' '):12} {r.ref}: {detail}")
+        lines.append(f"{STATUSES[r.status]:12} {r.ref}: {detail}")
     if report.variables:
         lines.append("variables:")
         for name, sources in report.variables.items():
             over = f" (overrides {', '.join(sources[:-1])})" if len(sources) > 1 else ""
-            lines.append(f"  {name} <- {sources[-1]}{over}")
+            held = "  (inherited value kept)" if name in report.kept else ""
+            lines.append(f"  {name} <- {sources[-1]}{over}{held}")
     if report.missing_required:
         lines.append(f"missing required: {', '.join(report.missing_required)}")
     lines.append("ok: everything would work" if report.ok else "not ok: a run would fail")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import inspect
 import sys
@@ -11,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer._click.exceptions import ClickException, UsageError  # typer vendors click; no public name for them
+from typer._click.exceptions import ClickException, NoSuchOption, UsageError  # typer vendors click; no public names
 from typer._click.utils import PacifyFlushWrapper
-from typer.core import TyperGroup, TyperOption
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from . import __version__
 from .errors import EXIT_FAILURE, EnvinjectError
@@ -21,13 +22,20 @@ from .errors import EXIT_FAILURE, EnvinjectError
 if TYPE_CHECKING:
     pass
 
-_GROUP_WORDS = {"-h", "--help", "--version", "--install-completion", "--show-completion"}
+_COMPLETION = ("--install-completion", "--show-completion")
+_GROUP_WORDS = {"-h", "--help", "--version", *_COMPLETION}
 
 
 class _RunByDefault(TyperGroup):
-    """``envinject [OPTIONS] -- CMD`` means ``envinject run [OPTIONS] -- CMD``."""
+    """``envinject [OPTIONS] -- CMD`` means ``envinject run [OPTIONS] -- CMD``; so the top-level help shows
+    run's usage and options too, and a bare ``envinject`` prints that usage."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            typer.echo(ctx.get_usage() + f"\nTry '{ctx.command_path} --help' for the options.", err=True)
+            raise typer.Exit(2)
+        if args and args[0] in _COMPLETION and (len(args) == 1 or args[1].startswith("-")):
+            args = [f"{args[0]}=", *args[1:]]  # no SHELL given: the detected one
         if args and args[0] not in self.commands and args[0].split("=", 1)[0] not in _GROUP_WORDS:
             args = ["run", *args]
         if args and args[0] in self.commands:
@@ -35,6 +43,26 @@ class _RunByDefault(TyperGroup):
             if missing is not None:
                 raise UsageError(f"{missing} needs a value", ctx=ctx)
         return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] -- COMMAND [ARGS]...")
+        formatter.write_usage(ctx.command_path, "run|export|check|policy|push [OPTIONS] ...", prefix="       ")
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        run_command = self.commands["run"]
+        with typer.Context(run_command, info_name="run", parent=ctx) as run_ctx:
+            params = [p for p in run_command.get_params(run_ctx) if p.name != "help"]
+            rows = [r for r in (p.get_help_record(run_ctx) for p in params) if r]
+        with formatter.section("Run options (envinject [OPTIONS] -- COMMAND is envinject run)"):
+            formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
+
+
+class _PlainUsage(TyperCommand):
+    """Usage shows a required argument as FILE, where typer writes {FILE}."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
 
 
 def _missing_value(command: Any, args: list[str]) -> str | None:
@@ -68,32 +96,37 @@ app = typer.Typer(
     name="envinject",
     help="Inject AWS Secrets Manager secrets and SSM parameters into a command's environment, then exec it.\n\n"
     "envinject --secret APIKEYS -- python bot.py",
-    no_args_is_help=True,
+    add_completion=False,  # our own --show-completion/--install-completion, which take an optional SHELL
     rich_markup_mode=None,  # plain help: rich costs ~100 ms of imports on every --help
     pretty_exceptions_enable=False,  # a traceback must never show locals, which may hold values
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
 Region = Annotated[
-    str | None, typer.Option(help="AWS region [default: AWS_REGION, then the profile's].", show_default=False)
+    str | None,
+    typer.Option(metavar="REGION", help="AWS region [default: AWS_REGION, then AWS_DEFAULT_REGION, then the "
+                 "profile's].", show_default=False),
+]  # fmt: skip
+Profile = Annotated[
+    str | None, typer.Option(metavar="PROFILE", help="AWS profile [default: AWS_PROFILE].", show_default=False)
 ]
-Profile = Annotated[str | None, typer.Option(help="AWS profile [default: AWS_PROFILE].", show_default=False)]
 Endpoint = Annotated[
     str | None,
     typer.Option(
-        "--endpoint-url", help="Secrets Manager endpoint [default: AWS_ENDPOINT_URL_SECRETS_MANAGER].",
-        show_default=False,
+        "--endpoint-url", metavar="URL", help="Endpoint for Secrets Manager and SSM [default: "
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER or AWS_ENDPOINT_URL_SSM, then AWS_ENDPOINT_URL].", show_default=False,
     ),
 ]  # fmt: skip
 Timeout = Annotated[
     float | None,
-    typer.Option(help="Seconds for fetching everything, retries included; then exit 125 [default: 30].",
-                 show_default=False),
+    typer.Option(metavar="SECONDS", help="Seconds for fetching everything, retries included; then exit 125 "
+                 "[default: 30].", show_default=False),
 ]  # fmt: skip
 MaxAttempts = Annotated[
     int | None,
-    typer.Option("--max-attempts", help="Tries per request on throttling or 5xx, within --timeout [default: 20].",
-                 show_default=False),
+    typer.Option("--max-attempts", metavar="N", help="Tries per request on throttling or 5xx, within --timeout "
+                 "[default: 20].", show_default=False),
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would happen (names only); change nothing.")]
@@ -116,7 +149,8 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Repeatable."))]),
     ("env_files", Annotated[list[str] | None, _opt("--env-file", "-e", metavar="FILE", help=(
         "A .env template: sm:// and ssm:// values are fetched, others pass through. Repeatable."))]),
-    ("prefix", Annotated[str | None, _opt("--prefix", help="Put PREFIX in front of every name made from a key.")]),
+    ("prefix", Annotated[str | None, _opt("--prefix", metavar="PREFIX", help=(
+        "Put PREFIX in front of every name made from a key."))]),
     ("keep_case", Annotated[bool | None, _opt("--keep-case/--upper-case", help="Keep the keys' case "
                                               "[default: uppercase].")]),
     ("name_case", Annotated[str | None, _opt("--name-case", metavar="CASE", help=(
@@ -171,11 +205,46 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion(install: bool) -> Callable[[typer.Context, Any, str | None], None]:
+    """typer's completion callbacks, with the shell named on the command line winning over the detected one."""
+
+    def callback(ctx: typer.Context, param: Any, value: str | None) -> None:
+        from typer.completion import install_callback, show_callback
+
+        if value is None or ctx.resilient_parsing:
+            return
+        if value and value not in _SHELLS:
+            raise typer.BadParameter(f"{value!r} is not a shell envinject completes; name one of {', '.join(_SHELLS)}")
+        (install_callback if install else show_callback)(ctx, param, value or True)
+
+    return callback
+
+
+def _completion_option(flag: str, install: bool, help: str) -> Any:
+    return typer.Option(
+        flag, metavar="[SHELL]", is_flag=False, flag_value="", callback=_completion(install), expose_value=False,
+        is_eager=True, help=help, show_default=False,
+    )  # fmt: skip
+
+
 @app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        _completion_option("--install-completion", True, "Install completion for SHELL [default: the current one]."),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        _completion_option(
+            "--show-completion", False, "Print the completion script for SHELL [default: the current one]."
+        ),
+    ] = None,
 ) -> None:
     """Inject AWS Secrets Manager secrets and SSM parameters into a command's environment, then exec it."""
 
@@ -203,7 +272,8 @@ def _call(body: Callable[[], int]) -> NoReturn:
 @_source_options
 def run(
     command: Annotated[
-        list[str] | None, typer.Argument(help="The command and its arguments, after --.", show_default=False)
+        list[str] | None,
+        typer.Argument(metavar="COMMAND...", help="The command and its arguments, after --.", show_default=False),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the names that would be set and the command; run nothing.")
@@ -344,8 +414,12 @@ def policy(
         list[str] | None,
         _opt("--kms-key", metavar="ARN", help="A customer-managed KMS key the secrets use. Repeatable."),
     ] = None,
-    account: Annotated[str | None, _opt("--account", help="AWS account id [default: sts:GetCallerIdentity].")] = None,
-    partition: Annotated[str | None, _opt("--partition", help="AWS partition [default: the caller's, or aws].")] = None,
+    account: Annotated[
+        str | None, _opt("--account", metavar="ID", help="AWS account id [default: sts:GetCallerIdentity].")
+    ] = None,
+    partition: Annotated[
+        str | None, _opt("--partition", metavar="NAME", help="AWS partition [default: the caller's, or aws].")
+    ] = None,
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
@@ -360,19 +434,28 @@ def policy(
     )
 
 
-@app.command(help="Store a .env FILE in Secrets Manager as one JSON secret (created, or a new version added).")
+@app.command(
+    cls=_PlainUsage, help="Store a .env FILE in Secrets Manager as one JSON secret (created, or a new version added)."
+)
 def push(
-    file: Annotated[Path, typer.Argument(help="The .env file to store.", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The .env file to store.", show_default=False)],
     secret: Annotated[str, typer.Option("--secret", "-s", metavar="NAME", help="The secret to create or update.")],
     merge: Annotated[bool, typer.Option("--merge", help="Keep the secret's keys that FILE does not mention.")] = False,
-    description: Annotated[str | None, typer.Option(help="Description for a new secret.", show_default=False)] = None,
-    kms_key_id: Annotated[
-        str | None, typer.Option("--kms-key-id", help="KMS key for a new secret.", show_default=False)
+    description: Annotated[
+        str | None, _opt("--description", metavar="TEXT", help="Description for a new secret.")
     ] = None,
+    kms_key_id: Annotated[str | None, _opt("--kms-key-id", metavar="KEY", help="KMS key for a new secret.")] = None,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: Endpoint = None,
-    timeout: Timeout = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            metavar="SECONDS",
+            help="Seconds for everything push sends, retries included; then exit 125 [default: 30].",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the key names that would be added, changed and removed.")
     ] = False,
@@ -380,7 +463,7 @@ def push(
         bool,
         typer.Option(
             "--interpolate",
-            help="Expand ${NAME} and ${NAME:-default} as python-dotenv's dotenv_values() does (keys set earlier "
+            help="Expand ${...} references as python-dotenv's dotenv_values() does (keys set earlier "
             "in FILE, then the environment) before storing; without it they are stored as written.",
         ),
     ] = False,
@@ -404,6 +487,17 @@ def push(
     _call(lambda: push_command(settings, options, Log()))
 
 
+def _usage_message(e: ClickException, ctx: Any) -> str:
+    """click's message, without its closing full stop (a hint follows) and with a suggestion only for a near miss:
+    click offers ``--verbose`` for ``--bogus``."""
+    if isinstance(e, NoSuchOption) and ctx is not None:
+        known = [o for p in ctx.command.get_params(ctx) for o in (*p.opts, *p.secondary_opts) if o.startswith("--")]
+        near = difflib.get_close_matches(e.option_name, known, n=1, cutoff=0.75)
+        near = near or [o for o in known if len(e.option_name) > 3 and o.startswith(e.option_name)][:1]
+        return e.message + (f" (did you mean {near[0]}?)" if near else "")
+    return e.format_message().rstrip(".")
+
+
 def main() -> None:
     """Console entry point. Usage errors are one line and end with 125, as GNU env's own failures do."""
     from .stdio import die_of_sigpipe, open_closed, write_failure, write_stderr, write_stdout
@@ -413,9 +507,9 @@ def main() -> None:
         code = app(standalone_mode=False)
         write_stdout("")  # what typer printed (--help): a failure to write it is reported here, not at exit
     except ClickException as e:
-        where = e.ctx.command_path if getattr(e, "ctx", None) else "envinject"  # type: ignore[attr-defined]
-        if e.format_message():  # empty when the help was shown for a bare `envinject`
-            write_stderr(f"{e.format_message()}; see {where} --help")
+        ctx = getattr(e, "ctx", None)
+        where = ctx.command_path if ctx else "envinject"
+        write_stderr(f"{_usage_message(e, ctx)}; see {where} --help")
         raise SystemExit(EXIT_FAILURE) from None
     except typer.Abort:
         raise SystemExit(130) from None

@@ -305,6 +305,8 @@ def check_options(
     kill_timeout: float = 10.0,
     stop_signal: str = "SIGTERM",
     restart_on_exit: bool = False,
+    on_change: str = "restart",
+    accept_stale_env: bool = False,
 ) -> None:
     """Check every number and option a command uses, whatever it came from (command line, environment, config
     file, the API), before anything is read or sent: finite, in range, known. Raises ConfigError naming the
@@ -326,6 +328,7 @@ def check_options(
             hint="without --watch the command's exit ends envinject; let a supervisor such as systemd or your "
             "orchestrator restart it",
         )
+    reload_signal_number(on_change, watch=watch, accept_stale_env=accept_stale_env)
     endpoints = [(where("endpoint_url"), settings.endpoint_url)] if settings.endpoint_url is not None else []
     endpoints += [(SERVICE_ENDPOINTS.get(s, s), url) for s, url in settings.service_endpoints]
     for name, url in endpoints:
@@ -367,6 +370,22 @@ def _is_endpoint(url: str) -> bool:
         return True
     except ValueError:
         return len(host) <= 255 and _HOST.fullmatch(host) is not None
+
+
+def reload_signal_number(
+    on_change: str, *, watch: float | None, accept_stale_env: bool = False
+) -> signal.Signals | None:
+    """``--on-change``: None for ``restart``, the signal of ``signal:NAME``; each goes with --watch."""
+    kind, _, name = on_change.partition(":")
+    if kind == "restart" and not name:
+        if accept_stale_env:
+            raise ConfigError("--accept-stale-env goes with --on-change signal:NAME")
+        return None
+    if kind != "signal" or not name:
+        raise ConfigError(f"--on-change {on_change[:40]!r} is not known", hint="use restart or signal:NAME")
+    if watch is None:
+        raise ConfigError("--on-change goes with --watch", hint="add --watch SECONDS")
+    return stop_signal_number(name, "--on-change signal:NAME")
 
 
 def stop_signal_number(name: str, option: str = "--stop-signal") -> signal.Signals:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .envfile import Entry, environment_entries, read_envfile
+from .envfile import Entry, environment_entries, is_environment_reference, read_envfile
 from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
 from .inject import FileTemplate, Layered, Naming, Options, bind_templates, layered_entries, resolve_full
@@ -141,7 +141,9 @@ def inject(
     source = make_source(settings, client=client, note=note, factory=factory)
     options = options_of(settings)
     extra = [ref.locator for t in file_templates for ref in t.template.refs]
-    bindings, layered, payloads = resolve_full(references(settings), source, options, env_files, extra=extra, warn=warn)
+    bindings, layered, payloads = resolve_full(
+        references(settings), source, options, env_files, extra=extra, warn=warn, note=note
+    )
     bindings += bind_templates(file_templates, payloads, bindings, inherited or {}, options)
     return Injection(bindings, source, layered, payloads, options, factory, file_templates)
 
@@ -151,11 +153,7 @@ def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[
 
     A variable that held a reference is always replaced by its value, even with --no-override: the
     reference was never meant as a value."""
-    base = {} if settings.pristine else inherited
-    if settings.resolve_env and not settings.pristine:
-        written = {where[1:] for where, _ in environment_entries(inherited)}
-        base = {k: v for k, v in inherited.items() if k not in written}
-    env = merge(base, bindings, override=settings.override)
+    env = merge(inherited_base(settings, inherited), bindings, override=settings.override)
     absent = missing(env, settings.require)
     if absent:
         raise ConfigError(
@@ -163,6 +161,16 @@ def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[
             hint="add a secret or env file that sets them, or drop --require",
         )
     return env
+
+
+def inherited_base(settings: Settings, inherited: Mapping[str, str]) -> dict[str, str]:
+    """What the command inherits before the bindings: nothing with --pristine, and never a variable that held a
+    reference (its value is the secret's, even with --no-override)."""
+    if settings.pristine:
+        return {}
+    if not settings.resolve_env:
+        return dict(inherited)
+    return {k: v for k, v in inherited.items() if not is_environment_reference(k, v)}
 
 
 def locators(settings: Settings, inherited: Mapping[str, str] | None = None) -> list[Locator]:

@@ -78,20 +78,28 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
             try:
                 yield where, parse_ref(f"{key}={value}")
             except EnvinjectError as e:
-                raise ConfigError(f"{where}: {e.message}", hint=e.hint) from None
+                raise ConfigError(f"{where}: {e.message}", hint=_in_envfile(key, e.hint)) from None
         else:
             yield where, Literal(key, value, where)
 
 
-def read_envfile(path: str | Path, *, refs: bool = True, given_to: str = "--env-file") -> list[tuple[str, Entry]]:
-    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it, whose hint
-    names where the path was given (``given_to``: ``--env-file``, ``push``)."""
+def _in_envfile(key: str, hint: str | None) -> str | None:
+    """A reference's hint, unless it says how to write one on the command line (``VAR=``, ``--secret``, a path),
+    which an env file line cannot follow."""
+    if hint and re.search(r"VAR=|--secret|ssm:///PATH/(?!NAME)", hint):
+        return f"in an env file write {key}=sm://NAME, {key}=sm://NAME#KEY or {key}=ssm:///PATH/NAME"
+    return hint
+
+
+def read_envfile(
+    path: str | Path, *, refs: bool = True, missing_hint: str = "check the path given to --env-file"
+) -> list[tuple[str, Entry]]:
+    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it, with
+    ``missing_hint`` (which says where the path was given: ``--env-file``, ``push``)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError(
-            f"env file {quote(str(path))}: {e.strerror}", hint=f"check the path given to {given_to}"
-        ) from None
+        raise ConfigError(f"env file {quote(str(path))}: {e.strerror}", hint=missing_hint) from None
     except UnicodeDecodeError:
         raise ConfigError(
             f"env file {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"

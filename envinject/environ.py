@@ -37,6 +37,12 @@ def final_sources(bindings: Iterable[Binding]) -> dict[str, str]:
     return out
 
 
+def kept(base: Mapping[str, str], bindings: Iterable[Binding], *, override: bool) -> list[str]:
+    """The bound names whose inherited value stays (``override=False``), in first-set order (for --dry-run and
+    check)."""
+    return [] if override else [name for name in dict.fromkeys(b.name for b in bindings) if name in base]
+
+
 def missing(env: Mapping[str, str], required: Iterable[str]) -> list[str]:
     """The required names that ``env`` does not set, in the order given."""
     return [name for name in dict.fromkeys(required) if name not in env]

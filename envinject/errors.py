@@ -26,6 +26,8 @@ class EnvinjectError(Exception):
     exit_code: int = EXIT_FAILURE
     #: What went wrong, for `envinject check` (not_found, denied, not_json, key_missing, protected, ...).
     kind: str = "error"
+    #: The secret or parameter (a Locator) a source failed to fetch, so a caller can say where it was asked for.
+    subject: object = None
 
     def __init__(
         self, message: str, *, hint: str | None = None, exit_code: int | None = None, kind: str | None = None

@@ -70,14 +70,21 @@ def _json(ref: Ref, text: str) -> object:
             # e.msg and the position never include the document itself.
             raise SecretFormatError(
                 f"{what} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
-                hint="fix the JSON, or write VAR=NAME to inject the text whole",
+                hint=f"fix the JSON, or write {_whole(ref)} to inject the text whole",
                 kind="not_json",
             ) from None
         raise SecretFormatError(
             f"{what} is plain text, not a JSON object",
-            hint=f"write VAR={ref.locator} to put it whole into VAR",
+            hint=f"write {_whole(ref)} to put it whole into {ref.var or 'VAR'}",
             kind="not_json",
         ) from None
+
+
+def _whole(ref: Ref) -> str:
+    """``ref`` as written to put the whole text into one variable: its own ``VAR=`` (``VAR=`` when it has none)
+    and spelling (an env file's ``sm://``), without ``#KEY``."""
+    spelled = ref.text.split("=", 1)[1] if ref.var is not None else str(ref.locator)
+    return f"{ref.var or 'VAR'}={re.sub(r'#[^?]*', '', spelled)}"
 
 
 def _keys_hint(value: object) -> str:
@@ -110,6 +117,8 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
             ) from None
     if ref.var is not None:
         return [((), flatten.scalar_text(value), f"{sid}#{'.'.join(ref.key or ())}")]
+    if ref.key is None and document == {}:
+        return []  # nothing to name a variable after: an empty object sets none (-v says so)
     if ref.key is None and not isinstance(document, dict):
         raise SecretFormatError(
             f"{ref.locator.describe()} is JSON but not an object, so it has no keys to name variables after",
@@ -236,10 +245,12 @@ def bind_all(
     options: Options,
     outcome: Outcome | None = None,
     warn: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> list[Binding]:
     """Bindings for every entry, in precedence order. The first failure raises, unless ``outcome`` is given:
     then each reference's bindings or error goes to it, and the failed ones are left out. ``warn`` hears of each
-    variable one secret sets and a later one replaces (unless ``options.layered``)."""
+    variable one secret sets and a later one replaces (unless ``options.layered``); ``note`` hears of a
+    reference that sets no variable (an empty JSON object)."""
     bindings: list[tuple[int, str | None, Binding]] = []
     for layer, where, entry in layered:
         if isinstance(entry, Literal):
@@ -261,6 +272,8 @@ def bind_all(
             raise
         if outcome is not None:
             outcome(where, entry, [b for _, b in found])
+        if not found and note is not None:
+            note(f"{where}: {entry.locator.describe()} is an empty JSON object, so it sets no variable")
         bindings.extend((layer, label, b) for label, b in found)
     ordered = sorted(bindings, key=lambda lb: lb[0])
     if warn is not None and not options.layered:
@@ -276,13 +289,20 @@ def resolve_full(
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
     extra: Sequence[Locator] = (),
     warn: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
     """:func:`resolve`, also returning the layered entries and the payloads (for --watch). ``extra`` are fetched
     in the same requests (a template's references); ``warn`` hears of each variable a later secret takes over."""
     layered = layered_entries(refs, env_files)
     wanted = list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *extra]))
-    payloads = source.fetch_many(wanted) if wanted else {}
-    return bind_all(layered, payloads, options or Options(), warn=warn), layered, payloads
+    try:
+        payloads = source.fetch_many(wanted) if wanted else {}
+    except EnvinjectError as e:
+        asked = next((entry for entry in layered if isinstance(entry[2], Ref) and entry[2].locator == e.subject), None)
+        if asked is not None and asked[0] == ENV_FILE:  # say which line of which file asked for it, as bind_all does
+            raise type(e)(f"{asked[1]}: {e.message}", hint=e.hint, kind=e.kind) from None
+        raise
+    return bind_all(layered, payloads, options or Options(), warn=warn, note=note), layered, payloads
 
 
 @dataclass(frozen=True)
@@ -325,6 +345,7 @@ def resolve(
     options: Options | None = None,
     env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
     warn: Callable[[str], None] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> list[Binding]:
     """Parse, fetch (each secret once) and turn env files and references into bindings.
 
@@ -333,4 +354,4 @@ def resolve(
     hears of each variable a later secret takes over. All-or-nothing: any failure raises before anything is
     returned.
     """
-    return resolve_full(refs, source, options, env_files, warn=warn)[0]
+    return resolve_full(refs, source, options, env_files, warn=warn, note=note)[0]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import copy
+import itertools
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Sequence
 
 #: What every occurrence of a value becomes.
 MASK = b"*****"
@@ -11,6 +15,19 @@ MASK = b"*****"
 #: Values shorter than this many characters are not masked: masking ``true``, ``5432`` or ``prod``
 #: would garble ordinary output and hide nothing worth hiding.
 DEFAULT_MIN_LENGTH = 6
+
+#: Bytes per sampled gram (fewer when a value is shorter).
+_GRAM = 4
+#: The sampling index holds about this many grams (or one per value, if there are more values): the
+#: stride, and so the speed, shrinks as the number of values grows, and memory stays linear in it.
+_INDEX_BUDGET = 1 << 18
+_MAX_STRIDE = 64
+_WORD_SIZE = memoryview(bytes(4)).cast("I").itemsize
+#: Runs of value bytes fewer than this many strides apart are read as one region: sampling the gap
+#: costs less than another round of calls.
+_JOIN_STRIDES = 64
+#: After this many runs joined in a row, the rest of the input is read as one region.
+_DENSE_RUNS = 32
 
 
 def _encode(value: str) -> bytes:
@@ -29,22 +46,67 @@ class Masker:
     any split gives exactly what masking it in one piece gives. Bytes that cannot be the start of a value
     are returned at once; only a tail that could still become a value (at most the longest value's length
     minus one) is held back until more input or ``flush()`` decides it.
+
+    How it stays fast with many values (a sampled q-gram filter, in the spirit of Wu-Manber): every value
+    is at least ``m`` bytes long, so a gram of ``q`` bytes read every ``h <= m - q + 1`` bytes of the input
+    lands inside the first ``q + h - 1`` bytes of every occurrence. The index maps each gram found at
+    offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
+    contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
+    when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
+    few hits are checked in Python, against the sorted values with a binary search. (A single value is
+    simply found with find().) Memory: the sorted values, their first bytes, and at most
+    ``max(_INDEX_BUDGET, number of values)`` index entries, all linear in the values' total length.
     """
 
     def __init__(self, values: Iterable[str], min_length: int = DEFAULT_MIN_LENGTH) -> None:
         """Mask ``values`` (UTF-8 encoded) that are at least ``min_length`` characters long."""
         minimum = max(min_length, 1)
-        # Longest first: a regex alternation takes the first alternative that matches at a position.
-        patterns = sorted({_encode(v) for v in values if len(v) >= minimum}, key=lambda p: (-len(p), p))
-        self._regex = re.compile(b"|".join(re.escape(p) for p in patterns)) if patterns else None
-        self._prefixes = frozenset(p[:i] for p in patterns for i in range(1, len(p)))
-        self._max_len = len(patterns[0]) if patterns else 0
+        self._values = sorted({_encode(v) for v in values if len(v) >= minimum})
+        self._max_len = max(map(len, self._values), default=0)
+        shortest = min(map(len, self._values), default=1)
+        self._gram = min(_GRAM, shortest)
+        budget = max(1, _INDEX_BUDGET // max(1, len(self._values)))
+        self._stride = max(1, min(shortest - self._gram + 1, budget, _MAX_STRIDE))
+        # Four-byte grams are read as machine words when the stride is a whole number of words: a strided
+        # memoryview gives them without making a bytes object for each, about twice as fast as findall.
+        self._words = self._gram == 4 and self._stride >= 4 and _WORD_SIZE == 4
+        if self._words:
+            self._stride -= self._stride % 4
+        self._head = self._gram + self._stride - 1  # bytes of each value the grams come from
+        self._heads = frozenset(v[: self._head] for v in self._values)
+        self._firsts = frozenset(v[: self._gram] for v in self._values)
+        self._index: dict[bytes | int, tuple[int, ...]] = {}  # gram -> the offsets where a value has it
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
+        for v in self._values:
+            for offset in range(self._stride):
+                piece = v[offset : offset + self._gram]
+                gram = int.from_bytes(piece, sys.byteorder) if self._words else piece
+                offsets = self._index.get(gram, ())
+                if offset not in offsets:
+                    offsets += (offset,)
+                    self._index[gram] = shared.setdefault(offsets, offsets)
+        # Zero-width lookahead reads a gram, then the stride is consumed: findall yields the gram at
+        # 0, h, 2h, ... and stops where fewer than q bytes are left.
+        self._sampler = re.compile(b"(?s)(?=(.{%d})).{1,%d}" % (self._gram, self._stride))
+        # An occurrence lies inside a run of bytes that values contain, at least as long as the shortest
+        # value: in ordinary output (words, numbers, punctuation) such runs are rare, and the sampling
+        # need only read them. translate() marks those bytes 1 and the others 0; find() of `shortest` ones
+        # then skips through the output at C speed. None when values use every byte.
+        alphabet = set(b"".join(self._values))
+        self._marks = bytes(int(c in alphabet) for c in range(256)) if len(alphabet) < 256 else None
+        self._run = b"\1" * shortest
         self._tail = b""
 
     @property
     def active(self) -> bool:
         """Whether any value is masked at all (otherwise output can pass through untouched)."""
-        return self._regex is not None
+        return bool(self._values)
+
+    def fresh(self) -> Masker:
+        """A masker for another stream with the same values: the tables are shared, not built again."""
+        other = copy.copy(self)
+        other._tail = b""
+        return other
 
     @property
     def pending(self) -> int:
@@ -53,7 +115,7 @@ class Masker:
 
     def feed(self, chunk: bytes) -> bytes:
         """Take the next chunk of the stream; return all the masked output that is already certain."""
-        if self._regex is None:
+        if not self._values:
             return bytes(chunk)
         buf = self._tail + chunk
         parts: list[bytes] = []
@@ -81,10 +143,83 @@ class Masker:
         Before it, every value either fits entirely in ``buf`` or already differs, so the match there is
         known; from it on, more input could still complete a value.
         """
-        for i in range(max(0, len(buf) - self._max_len + 1), len(buf)):
-            if buf[i:] in self._prefixes:
+        size, gram = len(buf), self._gram
+        for i in range(max(0, size - self._max_len + 1), size):
+            if size - i >= gram and buf[i : i + gram] not in self._firsts:
+                continue  # the cheap test first: no value starts with these bytes
+            rest = buf[i:]
+            j = bisect.bisect_right(self._values, rest)  # the first value greater than rest, if any
+            if j < len(self._values) and self._values[j].startswith(rest):
                 return i
-        return len(buf)
+        return size
+
+    def _longest_at(self, buf: bytes, start: int) -> int:
+        """The length of the longest value that ``buf`` holds at ``start``, or 0."""
+        window = buf[start : start + self._max_len]
+        values = self._values
+        while window:
+            i = bisect.bisect_right(values, window) - 1  # the greatest value <= window
+            if i < 0:
+                return 0
+            value = values[i]
+            if window.startswith(value):
+                return len(value)
+            # Any shorter value that is a prefix of window is also a prefix of what the two share.
+            same = 0
+            while value[same] == window[same]:
+                same += 1
+            window = window[:same]
+        return 0
+
+    def _matches(self, buf: bytes) -> list[int]:
+        """Every position of ``buf`` where a value may start, ascending (a superset; checked later)."""
+        if len(self._values) == 1:  # find() beats any sampling at one value
+            value, found = self._values[0], []
+            at = buf.find(value)
+            while at >= 0:
+                found.append(at)
+                at = buf.find(value, at + 1)
+            return found
+        index, stride, heads, head = self._index, self._stride, self._heads, self._head
+        starts: set[int] = set()
+        words = memoryview(buf)[: len(buf) - len(buf) % 4].cast("I") if self._words else None
+        for lo, hi in self._regions(buf):
+            grams: Sequence[bytes | int]
+            if words is not None:
+                first = lo - lo % 4  # the word that holds lo: one sample more, never one less
+                grams = words[first // 4 : (hi - 4) // 4 + 1 : stride // 4]
+            else:
+                first, grams = lo, self._sampler.findall(buf, lo, hi)
+            for k in itertools.compress(range(len(grams)), map(index.__contains__, grams)):
+                at, offsets = first + k * stride, index[grams[k]]
+                for offset in offsets:
+                    start = at - offset
+                    if start >= lo and buf[start : start + head] in heads:
+                        starts.add(start)
+        return sorted(starts)
+
+    def _regions(self, buf: bytes) -> list[tuple[int, int]]:
+        """Spans of ``buf`` that hold every occurrence: runs of value bytes, joined when close together."""
+        if self._marks is None:
+            return [(0, len(buf))]
+        marked, run, join = buf.translate(self._marks), self._run, _JOIN_STRIDES * self._stride
+        regions: list[tuple[int, int]] = []
+        joined = 0
+        lo = marked.find(run)
+        while lo >= 0:
+            hi = marked.find(b"\0", lo + len(run))
+            hi = len(buf) if hi < 0 else hi
+            if regions and lo - regions[-1][1] < join:
+                regions[-1] = (regions[-1][0], hi)
+                joined += 1
+                if joined > _DENSE_RUNS:  # runs everywhere: the rest is one region, not one call per run
+                    regions[-1] = (regions[-1][0], len(buf))
+                    break
+            else:
+                regions.append((lo, hi))
+                joined = 0
+            lo = marked.find(run, hi)
+        return regions
 
     def _scan(self, buf: bytes, end: int) -> tuple[bytes, int]:
         """Mask matches that start before ``end``; return the output and how much of ``buf`` it used.
@@ -93,12 +228,15 @@ class Masker:
         """
         parts: list[bytes] = []
         pos = 0
-        if self._regex is not None:
-            for m in self._regex.finditer(buf):
-                if m.start() >= end:
-                    break
-                parts += (buf[pos : m.start()], MASK)
-                pos = m.end()
+        for start in self._matches(buf) if self._values else ():
+            if start >= end:
+                break
+            if start < pos:
+                continue
+            length = self._longest_at(buf, start)
+            if length:
+                parts += (buf[pos:start], MASK)
+                pos = start + length
         if pos < end:
             parts.append(buf[pos:end])
             pos = end

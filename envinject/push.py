@@ -23,6 +23,11 @@ class PushPlan:
     removed: list[str]
     content: dict[str, str] = field(repr=False)
 
+    @property
+    def unchanged(self) -> bool:
+        """An existing secret that already holds exactly this content: pushing would only add a version."""
+        return self.exists and not (self.added or self.changed or self.removed)
+
 
 def plan_push(current: Mapping[str, str] | None, new: Mapping[str, str], *, merge: bool) -> PushPlan:
     """The secret's new content: the file's keys replace the secret's, or with ``merge`` keep the others. Pure.

@@ -41,6 +41,8 @@ class SecretFiles:
         self.resident = resident
         self.memfd = _memfd_works() if memfd is None else memfd
         self._fds: dict[str, int] = {}
+        #: Each variable's path, the same for as long as the files live.
+        self._paths: dict[str, str] = {}
         self._folder: str | None = None
         if not self.memfd and not resident:
             raise ConfigError(
@@ -52,6 +54,10 @@ class SecretFiles:
     def mechanism(self) -> str:
         return "memfd" if self.memfd else f"folder {self._folder or '(not made yet)'}"
 
+    def with_paths(self, bindings: Iterable[Binding]) -> list[Binding]:
+        """The bindings with each file secret's value set to the path it has (or will have), writing nothing."""
+        return [b if b.content is None else replace(b, value=self._paths.get(b.name, "")) for b in bindings]
+
     def place(self, bindings: Iterable[Binding]) -> list[Binding]:
         """The bindings with each file secret's content written and its value set to the file's path."""
         return [b if b.content is None else replace(b, value=self.write(b.name, b.content)) for b in bindings]
@@ -59,9 +65,11 @@ class SecretFiles:
     def write(self, name: str, content: bytes) -> str:
         """Create ``name``'s file, or replace its content atomically; returns its path (the same each time)."""
         try:
-            return self._write_memfd(name, content) if self.memfd else self._write_folder(name, content)
+            path = self._write_memfd(name, content) if self.memfd else self._write_folder(name, content)
         except OSError as e:
             raise FileSecretError(f"cannot make the file for {name}: {e.strerror or type(e).__name__}") from None
+        self._paths[name] = path
+        return path
 
     def _write_memfd(self, name: str, content: bytes) -> str:
         flags = os.MFD_ALLOW_SEALING | (os.MFD_CLOEXEC if self.resident else 0)
@@ -105,6 +113,7 @@ class SecretFiles:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._fds.clear()
+        self._paths.clear()
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None

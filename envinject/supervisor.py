@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,8 +29,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any
 
+from .errors import EnvinjectError
 from .mask import DEFAULT_MIN_LENGTH, Masker
-from .process import command_error
+from .process import check_exec, command_error, find_command
 
 #: Signals received by envinject that are passed on to the child.
 FORWARDED_SIGNALS: tuple[signal.Signals, ...] = (
@@ -54,6 +54,8 @@ STOP_SIGNALS = GROUP_SIGNALS
 #: A child that exits sooner than this after its start is restarted only this long after that start,
 #: so ``restart_on_exit`` with a command that fails at once does not spin.
 _CRASH_BACKOFF = 1.0
+#: A command that cannot be started again is retried, the wait doubling from _CRASH_BACKOFF up to this.
+_MAX_RESTART_BACKOFF = 30.0
 #: After the child exits, its output is copied until EOF; a pipe that stays silent this long is left
 #: behind, because a background process that inherited it may keep it open forever.
 _DRAIN_IDLE = 1.0
@@ -79,6 +81,9 @@ class SupervisorOptions:
     #: ``credential_process``, say). True: always, and become a child subreaper (Linux) so that orphans
     #: are re-parented to envinject even when it is not PID 1.
     reap_orphans: bool | None = None
+    #: Where the resident modes' log lines go (a rejected environment, a restart that failed); each is one
+    #: line that names no value. None: ``envinject: ...`` on stderr.
+    log: Callable[[str], None] | None = None
 
 
 class Supervisor:
@@ -182,35 +187,47 @@ class Supervisor:
         environment, restart the child with it. Return the exit status of the child that ends the run.
 
         ``interval`` may be a function, called after each poll (for jitter or backoff). ``poll`` runs in
-        the calling thread without the lock; signals are still forwarded meanwhile, and an exception from it
-        propagates (``close()`` then stops the child). With ``restart_on_exit`` a child that exits on its
-        own is started again with the latest environment. After a stop signal was forwarded, no more polls
-        or restarts happen: the run only waits for the child to end.
+        its own thread, without the lock: a poll that hangs (an endpoint that never answers) delays
+        nothing else. A stop signal or the child's exit ends the run at once, and a poll still under way
+        is abandoned, its result unused. An exception from ``poll`` propagates (``close()`` then stops the
+        child). A new environment is checked before the child is stopped (see ``check_exec``): one that
+        could not be exec'd is logged and the child keeps running. A restart that fails after the stop
+        starts the command again with the environment it last started with, backing off while even that
+        fails. With ``restart_on_exit`` a child that exits on its own is started again with the latest
+        environment. After a stop signal was forwarded, no more polls or restarts happen.
         """
         next_interval = interval if callable(interval) else lambda: float(interval)
         deadline = time.monotonic() + next_interval() if poll is not None else None
+        pending: _Poll | None = None
         while True:
             with self._lock:
                 self._require_child()
-                polling = deadline is not None and not self._stop_requested
-                timeout = max(0.0, deadline - time.monotonic()) if polling and deadline is not None else None
-                self._cond.wait_for(lambda: not self._running(), timeout)
+                due = False
+                if pending is None and deadline is not None and not self._stop_requested:
+                    timeout: float | None = max(0.0, deadline - time.monotonic())
+                else:
+                    timeout = None
+                self._wait_for_exit_or(pending, timeout)
                 if not self._running():
                     if self._restart_after_exit():
                         continue
                     status, pumps = self._status, list(self._pumps)
                     break
-                due = polling and deadline is not None and time.monotonic() >= deadline
-            if poll is None or not due:
+                if pending is None:
+                    due = deadline is not None and not self._stop_requested and time.monotonic() >= deadline
+            if due and poll is not None:
+                pending = _Poll(poll, self._cond)
                 continue
-            new_env = poll()
+            if pending is None or not pending.done:
+                continue
+            done, pending = pending, None
+            if self._stop_requested:
+                continue  # nothing more to do than wait for the child
+            new_env = done.result()
             deadline = time.monotonic() + next_interval()
-            if new_env is None:
-                continue
-            with self._lock:
-                self._env = dict(new_env)  # what a restart after an exit during poll() will use
-                if self._running() and not self._stop_requested:
-                    self._restart(new_env)
+            if new_env is not None:
+                with self._lock:
+                    self._apply(new_env)
         _drain(pumps)
         assert status is not None
         return status
@@ -257,9 +274,7 @@ class Supervisor:
             raise RuntimeError("Supervisor: a child is already running")
         self._install()
         argv = list(argv)
-        program = argv[0]
-        if "PATH" not in env and search_path and "/" not in program:
-            program = shutil.which(program, path=search_path) or program
+        program = find_command(argv[0], env, search_path)
         masker = Masker(self._mask_values, self.options.mask_min_length)
         output = subprocess.PIPE if masker.active else None
         # Our own buffered output must come before the child's.
@@ -282,7 +297,7 @@ class Supervisor:
         if proc.stdout is not None and proc.stderr is not None:
             self._pumps = [
                 _Pump(proc.stdout, 1, masker),
-                _Pump(proc.stderr, 2, Masker(self._mask_values, self.options.mask_min_length)),
+                _Pump(proc.stderr, 2, masker.fresh()),
             ]
 
     def _stop(self) -> int | None:
@@ -293,12 +308,52 @@ class Supervisor:
                 self._cond.wait_for(lambda: not self._running())
         return self._status
 
+    def _wait_for_exit_or(self, poll: _Poll | None, timeout: float | None) -> None:
+        self._cond.wait_for(lambda: not self._running() or (poll is not None and poll.done), timeout)
+
     def _restart(self, env: Mapping[str, str]) -> None:
         self._require_child()
         self._stop()
         if self._stop_requested:
             return
         self._start(self._argv, env, self._search_path)
+
+    def _apply(self, env: Mapping[str, str]) -> None:
+        """Restart with ``env`` from a poll, if it can be exec'd; else log why and keep the child."""
+        if self._stop_requested:
+            return
+        try:
+            check_exec(self._argv, env)
+        except EnvinjectError as e:
+            self._log(f"the new environment cannot be used: {e}; the command keeps running")
+            return
+        if not self._running():
+            self._env = dict(env)  # restart_on_exit starts the next child with it
+            return
+        self._stop()
+        if self._stop_requested:
+            return
+        try:
+            self._start(self._argv, env, self._search_path)
+        except (EnvinjectError, ValueError) as e:
+            self._log(f"cannot start {self._argv[0]} with the new environment ({_reason(e)}); "
+                      "starting it with the previous one")  # fmt: skip
+            self._start_with_backoff()
+
+    def _start_with_backoff(self) -> bool:
+        """Start the command with the environment it last started with, again and again, waiting longer
+        each time (up to _MAX_RESTART_BACKOFF), until it starts or a stop signal comes; False then."""
+        wait = _CRASH_BACKOFF
+        while not self._stop_requested:
+            try:
+                self._start(self._argv, self._env, self._search_path)
+                return True
+            except (EnvinjectError, ValueError) as e:
+                self._log(f"cannot start {self._argv[0]} ({_reason(e)}); next try in {wait:g}s")
+            if self._cond.wait_for(lambda: self._stop_requested, wait):
+                break
+            wait = min(wait * 2, _MAX_RESTART_BACKOFF)
+        return False
 
     def _restart_after_exit(self) -> bool:
         """With restart_on_exit, start the child again after it exited on its own; False if not."""
@@ -307,8 +362,14 @@ class Supervisor:
         wait = _CRASH_BACKOFF - (time.monotonic() - self._started_at)
         if wait > 0 and self._cond.wait_for(lambda: self._stop_requested, wait):
             return False
-        self._start(self._argv, self._env, self._search_path)
-        return True
+        return self._start_with_backoff()
+
+    def _log(self, message: str) -> None:
+        if self.options.log is not None:
+            self.options.log(message)
+            return
+        with contextlib.suppress(OSError):  # no stderr: nowhere to say it
+            os.write(2, f"envinject: {message}\n".encode(errors="replace"))
 
     def _signal_group(self, signum: int) -> None:
         assert self._proc is not None
@@ -404,6 +465,42 @@ class Supervisor:
                 self._cond.notify_all()
                 if self._closing:
                     return
+
+
+def _reason(e: Exception) -> str:
+    """Why a start failed, in words that hold no value (a ValueError from Popen may quote one)."""
+    if isinstance(e, EnvinjectError):
+        return str(e)
+    if isinstance(e, UnicodeEncodeError):
+        return "a value cannot be encoded"
+    return "the environment holds a NUL byte or a bad name"
+
+
+class _Poll:
+    """One call of a poll function on its own daemon thread; notifies ``cond`` when it is done."""
+
+    def __init__(self, poll: Callable[[], Mapping[str, str] | None], cond: threading.Condition) -> None:
+        self._poll, self._cond = poll, cond
+        self.done = False
+        self._value: Mapping[str, str] | None = None
+        self._error: BaseException | None = None
+        # A daemon thread: a poll stuck in a request never keeps envinject from exiting.
+        threading.Thread(target=self._run, name="envinject-poll", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._poll()
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread, which raises it
+            self._error = e
+        with self._cond:
+            self.done = True
+            self._cond.notify_all()
+
+    def result(self) -> Mapping[str, str] | None:
+        """The poll's environment; raises what the poll raised."""
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _no_op(signum: int, frame: Any) -> None:

@@ -4,13 +4,14 @@ environment on rotation."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import Settings
 from .core import Injection, environment
 from .errors import EnvinjectError
 from .inject import bind_all, bind_templates
+from .process import check_exec
 from .secretfiles import SecretFiles
 from .sources import Source, all_or_nothing
 
@@ -46,6 +47,7 @@ class Watcher:
         log: Callable[[str], None],
         on_values: Callable[[list[str]], None] | None = None,
         source: Source | None = None,
+        command: Sequence[str] = (),
         *,
         files: SecretFiles | None = None,
         reload: Reload | None = None,
@@ -59,8 +61,11 @@ class Watcher:
         # Polls may use their own source: a poll should fail fast and back off, not retry for long.
         self.source: Source = source or injection.source
         self.seconds, self.log, self.on_values = seconds, log, on_values
+        #: The command, so that a new environment is checked against exec's limits with its arguments.
+        self.command = list(command)
         self.versions = {loc: p.version_id for loc, p in injection.payloads.items()}
         self.failures = 0
+        self._rejected: tuple[object, ...] | None = None  # the last rotation that could not be injected
 
     def interval(self) -> float:
         """The next wait: SECONDS plus or minus 10% so a fleet does not poll in step, longer after failures."""
@@ -84,18 +89,28 @@ class Watcher:
             self.failures = 0
         changed = [loc for loc in locators if results[loc].version_id != self.versions[loc]]  # type: ignore[union-attr]
         if not changed:
+            self._rejected = None
             return None
         names = ", ".join(loc.describe() for loc in changed)
         try:
             bindings = bind_all(self.injection.layered, results, self.injection.options, warn=self.log)
             bindings += bind_templates(self.injection.templates, all_or_nothing(results), bindings, self.inherited,
                                        self.injection.options)  # fmt: skip
-            if self.files is not None:  # rewritten in place, each atomically; their paths stay the same
-                bindings = self.files.place(bindings)
+            if self.files is not None:  # a file keeps its path; its content is rewritten once all is checked
+                bindings = self.files.with_paths(bindings)
             env = environment(self.settings, bindings, self.inherited)
-        except EnvinjectError as e:
-            self.log(f"watch: {names} changed but cannot be injected ({e}); the command keeps running")
+            check_exec(self.command, env)
+            if self.files is not None:
+                self.files.place(bindings)  # each rewritten in place, atomically
+        except (EnvinjectError, RecursionError) as e:
+            # The same rejected versions come back on every poll: say it once, and again when it changes.
+            reason = str(e) if isinstance(e, EnvinjectError) else "its JSON is nested too deeply"
+            rejected = (reason, *(results[loc].version_id for loc in changed))  # type: ignore[union-attr]
+            if rejected != self._rejected:
+                self.log(f"watch: {names} changed but cannot be injected: {reason}; the command keeps running")
+                self._rejected = rejected
             return None
+        self._rejected = None
         for loc in changed:
             self.versions[loc] = results[loc].version_id  # type: ignore[union-attr]
         if self.on_values is not None:

@@ -45,7 +45,9 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
             hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",
         )
     literals = [
-        (e.name, e.value) for _, e in read_envfile(options.file, refs=False, given_to="push") if isinstance(e, Literal)
+        (e.name, e.value)
+        for _, e in read_envfile(options.file, refs=False, missing_hint="check the path given to push")
+        if isinstance(e, Literal)
     ]
     pairs = interpolate(literals, os.environ) if options.interpolate else dict(literals)
     hazards = [] if options.interpolate else interpolation_hazards(dict(literals))
@@ -57,6 +59,10 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
     with fetch_deadline(settings, repr(secret)):
         client = client_factory(settings).client("secretsmanager")
         plan = plan_push(current_content(client, secret), pairs, merge=options.merge)
+        if plan.unchanged:  # a new version would restart every --watch on it for nothing
+            would = "would be" if options.dry_run else "is"
+            write_stdout(f"secret {secret!r} {would} unchanged: the file adds, changes and removes no key\n")
+            return 0
         verb = "update" if plan.exists else "create"
         lines = [f"{'would ' if options.dry_run else ''}{verb} secret {secret!r}"]
         # one_line: an existing secret's keys are written by whoever can write the secret.

@@ -45,7 +45,8 @@ def render(settings: Settings, options: RenderOptions, log: Log) -> int:
     if output is not None:
         check_target(output, force=options.force)  # before fetching: a refused target costs no request
     template = read_template(str(options.template), _RENDERED, options.fmt)
-    with fetch_deadline(settings):
+    what = ", ".join(repr(r) for r in settings.secrets) or f"the references in {str(options.template)!r}"
+    with fetch_deadline(settings, what):
         injection = inject(settings, note=log.note, inherited=os.environ, rendered=[template])
     [content] = [b.content for b in injection.bindings if b.name == _RENDERED and b.content is not None]
     if output is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
-import signal
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -49,17 +48,18 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     """Fetch the secrets and exec the command with them (never returns then), or print what would happen
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
     from ..config import check_options
-    from ..core import environment, inject
-    from ..environ import final_sources
+    from ..core import environment, inherited_base, inject
+    from ..environ import final_sources, kept
+    from ..process import find_command
 
     check_options(
         settings, watch=options.watch, kill_timeout=options.kill_timeout, stop_signal=options.stop_signal,
-        restart_on_exit=options.restart_on_exit,
+        restart_on_exit=options.restart_on_exit, on_change=options.on_change,
+        accept_stale_env=options.accept_stale_env,
     )  # fmt: skip
     command = options.command
     if not command:
         raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
-    _reload_signal(options)
     if nothing_to_inject(settings, os.environ):
         log.warn(NOTHING_TO_INJECT)  # not only with -v: a forgotten ENVINJECT_SECRETS must not pass unseen
     fetching = time.perf_counter()
@@ -74,11 +74,12 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     names = final_sources(injection.bindings)
     note_fetch(log, injection, fetching, len(names))
     if options.dry_run:
+        program = find_command(command[0], env, os.environ.get("PATH"))
+        held = kept(inherited_base(settings, os.environ), injection.bindings, override=settings.override)
         lines = []
         for name, src in names.items():
-            kept = "" if settings.override or name not in os.environ else "  (inherited value kept)"
-            lines.append(f"{name}\t<- {one_line(src)}{kept}\n")
-        lines.append(f"exec: {shlex.join(command)}\n")
+            lines.append(f"{name}\t<- {one_line(src)}{'  (inherited value kept)' if name in held else ''}\n")
+        lines.append(f"exec: {one_line(shlex.join(command))}  ({one_line(program)})\n")
         write_stdout("".join(lines))
         return 0
     if files is None:
@@ -99,22 +100,6 @@ def _start(
         log.note(f"exec: {command[0]} at {elapsed()} after start")
         exec_command(command, env, search_path=os.environ.get("PATH"))
     return supervise(env, settings, injection, options, files)
-
-
-def _reload_signal(options: RunOptions) -> signal.Signals | None:
-    """The signal of ``--on-change signal:NAME``; None for ``restart``."""
-    kind, _, name = options.on_change.partition(":")
-    if kind == "restart" and not name:
-        if options.accept_stale_env:
-            raise EnvinjectError("--accept-stale-env goes with --on-change signal:NAME")
-        return None
-    if kind != "signal" or not name:
-        raise EnvinjectError(f"--on-change {options.on_change!r} is not known", hint="use restart or signal:NAME")
-    if options.watch is None:
-        raise EnvinjectError("--on-change goes with --watch", hint="add --watch SECONDS")
-    from ..config import stop_signal_number
-
-    return stop_signal_number(name, "--on-change signal:NAME")
 
 
 def note_fetch(log: Log, injection: Injection, started: float, variables: int) -> None:
@@ -141,7 +126,7 @@ def supervise(
     """The resident modes: envinject stays the command's parent and returns its exit status."""
     import gc
 
-    from ..config import stop_signal_number
+    from ..config import reload_signal_number, stop_signal_number
     from ..core import make_source
     from ..supervisor import Supervisor, SupervisorOptions
     from ..watch import Reload, Watcher
@@ -149,7 +134,7 @@ def supervise(
     gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
     signum, watch = stop_signal_number(options.stop_signal), options.watch
-    reload_signal = _reload_signal(options)
+    reload_signal = reload_signal_number(options.on_change, watch=watch)
     values = [b.value if b.content is None else b.content.decode("utf-8", "replace") for b in injection.bindings]
     values = values if options.mask else []
     sup_options = SupervisorOptions(
@@ -166,6 +151,6 @@ def supervise(
         reload = None
         if reload_signal is not None:
             reload = Reload(reload_signal.name, lambda: sup.send_signal(reload_signal), options.accept_stale_env)
-        watcher = Watcher(settings, injection, os.environ, watch, Log().warn, masks, poll_source, files=files,
-                          reload=reload, env=env)  # fmt: skip
+        watcher = Watcher(settings, injection, os.environ, watch, Log().warn, masks, poll_source, options.command,
+                          files=files, reload=reload, env=env)  # fmt: skip
         return sup.run(watcher.poll, watcher.interval)

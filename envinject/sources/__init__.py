@@ -66,6 +66,7 @@ def all_or_nothing(results: Mapping[Locator, Payload | EnvinjectError]) -> dict[
     payloads: dict[Locator, Payload] = {}
     for loc, result in results.items():
         if isinstance(result, EnvinjectError):
+            result.subject = loc
             raise result
         payloads[loc] = result
     return payloads

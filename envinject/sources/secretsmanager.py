@@ -91,12 +91,14 @@ class SecretsManagerSource:
         for loc in chunk:
             if loc not in got and loc.secret_id in failed:
                 e = failed[loc.secret_id]
-                raise translate(
+                err = translate(
                     client_error(str(e.get("ErrorCode")), str(e.get("Message", "")), "BatchGetSecretValue"),
                     _what(loc),
                     client,
                     GET,
                 )
+                err.subject = loc
+                raise err
         return got
 
     def _fetch_concurrently(self, locators: Sequence[Locator]) -> dict[Locator, Payload]:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,8 @@ def test_protected_names(sm: Any, run: Run, tmp_path: Path) -> None:
     assert "LD_PRELOAD" in r.stderr
     assert "'evil'" in r.stderr
     r.assert_no("/tmp/evil.so")
-    r = run("-s", "evil", "--allow", "LD_PRELOAD", "--allow", "PATH", "--dry-run", "--", "true")
+    # The secret's PATH is /tmp, where no `true` is: the command is named by its path, as a real run would need.
+    r = run("-s", "evil", "--allow", "LD_PRELOAD", "--allow", "PATH", "--dry-run", "--", sys.executable)
     assert r.returncode == 0, r.stderr
     assert "LD_PRELOAD" in r.stdout
 

@@ -72,7 +72,7 @@ def test_a_missing_secret_in_the_environment_runs_nothing(apikeys: None, run: Ru
     r = run("--", *CHILD, env={"DB_PASSWORD": "sm://prod/nope#password", "OPENAI": "sm://APIKEYS#openai"})
     assert r.returncode == 125
     assert r.stdout == ""  # the child never ran
-    assert "prod/nope" in r.stderr
+    assert "$DB_PASSWORD" in r.stderr and "prod/nope" in r.stderr
     r.assert_no(*KEYS.values())
 
 

@@ -12,6 +12,7 @@ import pytest
 from dotenv import dotenv_values
 
 from tests.e2e.conftest import CHILD, Result
+from tests.shells import SHELLS
 
 Run = Callable[..., Result]
 VALUES = {
@@ -46,15 +47,15 @@ def test_dotenv_round_trips_through_dotenv_and_env_file(secret: None, run: Run, 
     assert {k: env[k] for k in EXPECTED} == EXPECTED
 
 
-def test_shell_round_trips_through_bash_and_dash(secret: None, run: Run, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shell", SHELLS)
+def test_shell_round_trips_through_bash_and_dash(secret: None, run: Run, tmp_path: Path, shell: str) -> None:
     # Through a file: captured text output would turn the value's \r\n into \n.
     assert run("export", "-s", "app", "--format", "shell", "-o", str(tmp_path / "env.sh")).returncode == 0
     text = (tmp_path / "env.sh").read_bytes().decode()
-    for shell in ("bash", "dash"):
-        script = text + 'printf \'%s\\0\' "$PLAIN" "$QUOTES" "$MULTI" "$SPACES" "$EMPTY" "$UNICODE"'
-        out = subprocess.run([shell, "-c", script], capture_output=True, check=True).stdout
-        got = out.decode().split("\0")[:-1]
-        assert got == [EXPECTED[n] for n in ("PLAIN", "QUOTES", "MULTI", "SPACES", "EMPTY", "UNICODE")], shell
+    script = text + 'printf \'%s\\0\' "$PLAIN" "$QUOTES" "$MULTI" "$SPACES" "$EMPTY" "$UNICODE"'
+    out = subprocess.run([shell, "-c", script], capture_output=True, check=True).stdout
+    got = out.decode().split("\0")[:-1]
+    assert got == [EXPECTED[n] for n in ("PLAIN", "QUOTES", "MULTI", "SPACES", "EMPTY", "UNICODE")], shell
 
 
 def test_json(secret: None, run: Run) -> None:

@@ -8,6 +8,7 @@ from the package index (through pip's cache); envinject itself only talks to mot
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import json
 import os
 import re
@@ -235,3 +236,47 @@ def test_pipx_install_from_the_source_tree(sm: Any, emulator: Emulator, tmp_path
     assert script.resolve().is_relative_to((pipx / "home").resolve()), "pipx links to the venv it made"
     assert version_of(script, tmp_path) == f"envinject {VERSION}"
     run_seed_scenario(script, sys.executable, emulator, sm, tmp_path)
+
+
+def pip_for(bin_dir: Path) -> str:
+    """A bash function ``pip`` that installs into the venv at ``bin_dir`` (which has no pip of its own), so a
+    recipe's install line runs as written. ``--no-cache-dir`` is dropped: it only keeps an image small, and
+    here it would download every dependency again."""
+    return (
+        f'pip() {{ local a=(); for x in "$@"; do [ "$x" = --no-cache-dir ] || a+=("$x"); done; '
+        f'"{sys.executable}" -m pip --python "{bin_dir / "python"}" --disable-pip-version-check "${{a[@]}}"; }}\n'
+    )
+
+
+def test_the_dockerfile_installs_the_wheel_it_copies(dists: Dists, tmp_path: Path) -> None:
+    """examples/Dockerfile's COPY of the wheel and its RUN pip line, with the image's /tmp as a folder here."""
+    text = (ROOT / "examples" / "Dockerfile").read_text()
+    assert "pip install envinject" not in text, "envinject is not published; install the wheel"
+    copy = re.search(r"^COPY (dist/\S+\.whl) (/tmp/)$", text, re.M)
+    run = re.search(r"^RUN (pip install .*)$", text, re.M)
+    assert copy and run, "the Dockerfile copies dist/envinject-*.whl to /tmp/ and installs it with pip"
+    image_tmp = tmp_path / "image-tmp"
+    image_tmp.mkdir()
+    assert fnmatch.fnmatch(f"dist/{dists.wheel.name}", copy.group(1))
+    shutil.copy(dists.wheel, image_tmp)
+    bin_dir = fresh_venv(tmp_path / "venv")
+    line = run.group(1).replace(copy.group(2), f"{image_tmp}/")
+    p = subprocess.run(["bash", "-euo", "pipefail", "-c", pip_for(bin_dir) + line], capture_output=True, text=True,
+                       timeout=INSTALL_TIMEOUT, cwd=tmp_path)  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert version_of(bin_dir / "envinject", tmp_path) == f"envinject {VERSION}"
+    assert list(image_tmp.iterdir()) == [], "the wheel is removed from the image"
+    assert re.search(r"^COPY examples/bot\.py \.$", text, re.M), "built from the repository's root"
+
+
+def test_the_github_workflow_installs_from_the_checkout(tmp_path: Path) -> None:
+    text = (ROOT / "examples" / "github-actions.yml").read_text()
+    steps = re.findall(r"^\s+- run: (pip install .*)$", text, re.M)
+    assert steps == ["pip install .   # envinject from this repository's checkout"]
+    assert text.index("actions/checkout") < text.index(steps[0])
+    checkout = copy_tree(tmp_path / "checkout")
+    bin_dir = fresh_venv(tmp_path / "venv")
+    p = subprocess.run(["bash", "-euo", "pipefail", "-c", pip_for(bin_dir) + steps[0]], capture_output=True,
+                       text=True, timeout=INSTALL_TIMEOUT, cwd=checkout)  # fmt: skip
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert version_of(bin_dir / "envinject", tmp_path) == f"envinject {VERSION}"

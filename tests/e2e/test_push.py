@@ -125,3 +125,34 @@ def test_a_latin1_file_gets_a_hint_for_push(run: Run, tmp_path: Path) -> None:
     assert "--env-file" not in r.stderr
     r = run("push", str(tmp_path / "missing.env"), "-s", "x")
     assert r.returncode == 125 and "check the path given to push" in r.stderr and "--env-file" not in r.stderr
+
+
+def test_identical_content_writes_nothing_and_says_unchanged(sm: Any, run: Run, tmp_path: Path) -> None:
+    """A new version would restart every --watch on the secret for nothing."""
+    path = tmp_path / ".env"
+    path.write_text(ENV_FILE)
+    assert run("push", str(path), "-s", "app/env").returncode == 0
+    versions = [v["VersionId"] for v in sm.list_secret_version_ids(SecretId="app/env")["Versions"]]
+    for args in (["--dry-run"], ["--merge", "--dry-run"], [], ["--merge"]):
+        r = run("push", str(path), "-s", "app/env", *args)
+        assert r.returncode == 0, r.stderr
+        would = "would be" if "--dry-run" in args else "is"
+        assert r.stdout == f"secret 'app/env' {would} unchanged: the file adds, changes and removes no key\n", args
+        r.assert_no(CANARY)
+    assert [v["VersionId"] for v in sm.list_secret_version_ids(SecretId="app/env")["Versions"]] == versions
+
+
+def test_merge_dry_run_lists_what_it_would_update(sm: Any, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("A=1\nB=2\n")
+    assert run("push", str(path), "-s", "app/env").returncode == 0
+    path.write_text("B=3\n")
+    r = run("push", str(path), "-s", "app/env", "--merge", "--dry-run")
+    assert r.stdout == "would update secret 'app/env'\n  ~ B\n"
+
+
+def test_a_missing_file_is_named_without_options_push_does_not_take(run: Run, tmp_path: Path) -> None:
+    r = run("push", str(tmp_path / "nope.env"), "-s", "app/env")
+    assert r.returncode == 125
+    assert r.stderr.startswith(f"envinject: env file '{tmp_path / 'nope.env'}': No such file or directory;")
+    assert "--env-file" not in r.stderr and r.stderr.count("\n") == 1

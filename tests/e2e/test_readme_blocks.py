@@ -8,7 +8,8 @@ A block is marked by an HTML comment on the line just before its opening fence (
 
 Each runnable block is one test case. It runs in a fresh folder against a freshly reset moto_server on
 127.0.0.1, with the installed `envinject` and the virtualenv's `python` first on PATH, and must exit 0. What
-the blocks assume exists (secrets, parameters, files) is set up by the ``readme_world`` fixture below. Blocks
+the blocks assume exists (secrets, parameters, files) is set up by the ``readme_world`` fixture below; the
+`bot.py` they run is the shipped examples/bot.py, which fails unless it gets OPENAI and ANTHROPIC. Blocks
 that need what no test has (a real AWS account, the AWS CLI, docker, PyPI) and `make demo` / `make test`
 (which would run this test again) are left unmarked.
 """
@@ -97,16 +98,8 @@ INPUT_FILES = {
     ".env": (ROOT / "examples" / "apikeys.env").read_text(),  # `envinject push .env ...`
     "extra.env": "mistral=sk-readme-mistral-7890\n",  # `envinject push extra.env ... --merge`
 }
-#: The README's `python bot.py`: lists the names (never the values) of the variables it got beyond the shell's
-#: own, and fails when it got none, so a block whose command ran without anything injected fails too.
-BOT = '''"""Stands in for the README's bot.py."""
-import os
-import sys
-
-given = sorted(set(os.environ) - set({base!r}) - {{"PWD", "OLDPWD", "SHLVL", "_"}})
-print("bot.py got:", " ".join(given))
-sys.exit(0 if given else 1)
-'''
+#: The README's `python bot.py`: the shipped bot, which exits 1 unless OPENAI and ANTHROPIC are set.
+BOT = (ROOT / "examples" / "bot.py").read_text()
 
 
 def client(service: str, emulator: Emulator, region: str = "us-east-1") -> Any:
@@ -123,8 +116,8 @@ def readme_world(sm: Any, emulator: Emulator, tmp_path: Path) -> tuple[Path, dic
       `region="eu-west-1"` example;
     - secret prod/db = {"password": ...}, and tls = {"key": ...};
     - parameters /myapp/prod/db_url (String) and /myapp/prod/db/password (SecureString);
-    - in the folder: the README's file blocks (app.env), .env and extra.env for `push`, and a stand-in
-      bot.py (a file a block writes itself with `-o FILE` is left out);
+    - in the folder: the README's file blocks (app.env), .env and extra.env for `push`, and examples/bot.py
+      (a file a block writes itself with `-o FILE` is left out);
     - PATH starting with the virtualenv's bin (the installed `envinject`, its `python`), AWS settings pointing
       at the emulator only (no AWS_PROFILE, no ~/.aws), HOME in the test's folder, and GITHUB_ENV a file
       there, as on a GitHub Actions runner.
@@ -147,7 +140,7 @@ def readme_world(sm: Any, emulator: Emulator, tmp_path: Path) -> tuple[Path, dic
     )
     cwd = tmp_path / "work"
     cwd.mkdir()
-    for name, text in {**FILES, **INPUT_FILES, "bot.py": BOT.format(base=sorted(env))}.items():
+    for name, text in {**FILES, **INPUT_FILES, "bot.py": BOT}.items():
         (cwd / name).write_text(text)
     return cwd, env
 
@@ -189,12 +182,20 @@ def test_the_blocks_use_this_virtualenv(readme_world: tuple[Path, dict[str, str]
     assert p.stdout.strip() == sys.prefix
 
 
-def test_the_stand_in_bot_fails_without_injected_variables(readme_world: tuple[Path, dict[str, str]]) -> None:
+def test_the_bot_fails_without_injected_variables(readme_world: tuple[Path, dict[str, str]]) -> None:
     cwd, env = readme_world
     assert subprocess.run(["python", "bot.py"], cwd=cwd, env=env, capture_output=True).returncode == 1
     p = subprocess.run(["bash", "-c", "envinject -s APIKEYS -- python bot.py"], cwd=cwd, env=env,
                        capture_output=True, text=True)  # fmt: skip
-    assert p.stdout == "bot.py got: ANTHROPIC OPENAI\n", p.stderr
+    assert p.stdout == "bot: OPENAI = sk-...34\nbot: ANTHROPIC = sk-...78\n", p.stderr
+
+
+def test_the_env_file_example_gives_the_bot_what_it_reads(readme_world: tuple[Path, dict[str, str]]) -> None:
+    cwd, env = readme_world
+    p = subprocess.run(["bash", "-c", "envinject --env-file app.env -- python bot.py"], cwd=cwd, env=env,
+                       capture_output=True, text=True)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "bot: OPENAI = sk-...34\nbot: ANTHROPIC = sk-...78\n"
 
 
 @pytest.mark.parametrize(("fence", "example"), [("dockerfile", "Dockerfile"), ("yaml", "github-actions.yml")])

@@ -177,3 +177,65 @@ def test_mask_overlapping_values_and_ten_megabytes(sm: Any, emulator: Emulator) 
     assert len(r.stdout) > 10 * 1024 * 1024
     assert out[-1] == b"*****"
     assert b"canary" not in r.stdout
+
+
+def test_sigterm_during_a_hung_poll_exits_at_once_with_the_childs_status(
+    token: Any, emulator: Emulator, tmp_path: Path
+) -> None:
+    log = tmp_path / "log"
+    with FaultProxy(emulator.url) as proxy:
+        p = start(emulator, "-s", "app", "--watch", "1", "--kill-timeout", "2", "--endpoint-url", proxy.url, "--",
+                  *CHILD, str(log), "trap")  # fmt: skip
+        try:
+            wait_for(lambda: bool(lines(log)))
+            proxy.set_plan(FaultPlan(hang=1.0))
+            wait_for(lambda: proxy.hanging >= 1)
+            p.send_signal(signal.SIGTERM)
+            # Before, envinject waited for the poll's connect and read timeouts, twice: 16-19 s.
+            status = p.wait(timeout=8)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert status == 0  # the child's own: it exits 0 on SIGTERM
+    assert any(x.startswith("signal SIGTERM") for x in lines(log))
+
+
+#: Rotations that cannot be injected: (the new SecretString, a word of the reason).
+UNUSABLE = {
+    "deeply nested": ('{"token": ' + "[" * 5000 + '"token-canary-bad"' + "]" * 5000 + "}", "deep"),
+    "lone surrogate": ('{"token": "token-canary-bad\\ud800"}', "surrogate"),
+    "too large for exec": (json.dumps({"token": "token-canary-bad" + "x" * 60_000}), "ARG_MAX"),
+    # This one always kept the child, but said so again on every poll.
+    "not JSON": ('{"token": "token-canary-bad', "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNUSABLE))
+def test_an_unusable_rotation_keeps_the_child_and_is_said_once(
+    token: Any, emulator: Emulator, tmp_path: Path, case: str
+) -> None:
+    log = tmp_path / "log"
+    secret, reason = UNUSABLE[case]
+    # Inherited variables that leave 30 kB of room: enough for the first value, not for 60 kB more.
+    room = os.sysconf("SC_ARG_MAX") - sum(len(k) + len(v) + 10 for k, v in base_env(emulator).items()) - 30_000
+    sizes = [100_000] * (room // 100_020) + [room % 100_020 - 20]
+    filler = {f"FILLER_{i}": "f" * n for i, n in enumerate(sizes)} if case == "too large for exec" else {}
+    p = start(emulator, "-s", "app", "--watch", "1", "--", *CHILD, str(log), "trap", env=filler)
+    try:
+        wait_for(lambda: bool(lines(log)))
+        token.put_secret_value(SecretId="app", SecretString=secret)
+        time.sleep(3.5)  # three polls or more
+        assert [x.split()[0] for x in lines(log)] == ["start"]
+        assert p.poll() is None
+        token.put_secret_value(SecretId="app", SecretString=json.dumps({"token": "token-canary-two"}))
+        wait_for(lambda: any(x.endswith("token-canary-two") for x in lines(log)), timeout=15)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=15)
+    err = p.stderr.read().decode() if p.stderr else ""
+    assert err.count("secret 'app' changed but cannot be injected: ") == 1, err
+    assert "; the command keeps running" in err and reason in err
+    assert "secret 'app' changed; restarting the command" in err
+    assert "token-canary-bad" not in err
+    assert p.returncode == 0

@@ -177,3 +177,15 @@ def test_a_huge_secret(sm: Any, run: Run) -> None:
 def test_python_dash_m(emulator: Emulator) -> None:
     out = subprocess.run([sys.executable, "-m", "envinject", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("envinject ")
+
+
+def test_an_empty_secret_sets_nothing_and_require_catches_it(sm: Any, run: Run) -> None:
+    """`push` of an empty .env file makes `{}`: no variable, -v says so, and --require is how to insist."""
+    sm.create_secret(Name="EMPTY", SecretString="{}")
+    r = run("-s", "EMPTY", "--prefix", "X_", "-v", "--", *CHILD)
+    assert r.returncode == 0, r.stderr
+    assert not [name for name in r.env if name.startswith("X_")]
+    assert "envinject: EMPTY: secret 'EMPTY' is an empty JSON object, so it sets no variable\n" in r.stderr
+    r = run("-s", "EMPTY", "--require", "OPENAI", "--", *CHILD)
+    assert r.returncode == 125
+    assert r.stderr.startswith("envinject: required variable(s) not set: OPENAI;")

@@ -105,6 +105,22 @@ def _garble(payload: bytes) -> bytes:
     return (junk * (len(payload) // len(junk) + 1))[: max(len(payload), len(junk))]
 
 
+class _Gauge:
+    """A thread-safe count of the blocks being run right now (``with gauge: ...``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.count -= 1
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 64
@@ -141,7 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, [("Content-Type", _JSON)], json.dumps({"__type": type_, "message": message}).encode())
         elif kind == "hang":
             self.close_connection = True
-            proxy._stopping.wait()
+            with proxy._hanging:
+                proxy._stopping.wait()
         elif kind == "reset":
             self.close_connection = True
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -200,6 +217,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
+        self._hanging = _Gauge()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
         self._thread: threading.Thread | None = None
@@ -224,6 +242,12 @@ class FaultProxy:
         with self._lock:
             c = self._counts
             return Counts(c.total, Counter(c.faults), Counter(c.operations))
+
+    @property
+    def hanging(self) -> int:
+        """How many requests are being held by "hang" right now: a test waits for it, then acts while a
+        request is hung (a SIGTERM during a hung --watch poll)."""
+        return self._hanging.count
 
     def reset_counts(self) -> None:
         with self._lock:

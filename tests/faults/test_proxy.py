@@ -113,6 +113,17 @@ def test_hang_times_out_and_stop_is_prompt(proxy: FaultProxy, sm: Any) -> None:
     assert time.monotonic() - started < 1.0
 
 
+def test_hanging_counts_the_requests_held_now(proxy: FaultProxy) -> None:
+    # What a test waits for before it sends SIGTERM to a --watch whose poll is hung.
+    assert proxy.hanging == 0
+    proxy.set_plan(FaultPlan(script=["hang", "ok", "hang"]))
+    for _ in range(3):
+        threading.Thread(target=_hung_request, args=(proxy.url,), daemon=True).start()
+    _wait_for(lambda: proxy.counts.total == 3 and proxy.hanging == 2)
+    proxy.stop()
+    _wait_for(lambda: proxy.hanging == 0)
+
+
 def test_reset_is_a_connection_error(proxy: FaultProxy, sm: Any) -> None:
     proxy.set_plan(FaultPlan(reset=1.0))
     with pytest.raises((ConnectionClosedError, EndpointConnectionError)):

@@ -122,10 +122,10 @@ def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> 
     latin1 = tmp_path / "latin1.env"
     latin1.write_bytes("CITY=Zürich\n".encode("latin-1"))
     with pytest.raises(ConfigError) as info:
-        read_envfile(latin1, refs=False, given_to="push")
+        read_envfile(latin1, refs=False, missing_hint="check the path given to push")
     assert "not UTF-8" in str(info.value) and "iconv" in info.value.hint and "--env-file" not in str(info.value)
     with pytest.raises(ConfigError) as info:
-        read_envfile(tmp_path / "missing.env", refs=False, given_to="push")
+        read_envfile(tmp_path / "missing.env", refs=False, missing_hint="check the path given to push")
     assert info.value.hint == "check the path given to push"
     with pytest.raises(ConfigError) as info:
         read_envfile(tmp_path / "missing.env")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from envinject.errors import ConfigError, EnvinjectError
 from envinject.formats import FORMATS, UnrepresentableError, docker, dotenv, github, jsonfmt, render, shell
+from tests.shells import SHELLS
 
 # ---------------------------------------------------------------------------------------------------------
 # Strategies: arbitrary Unicode without NUL or surrogates, salted with what breaks quoting.
@@ -77,8 +78,12 @@ def test_long_values() -> None:
     assert json.loads(jsonfmt.render(env)) == env
     assert parse_github_env(github.render(env)) == env
     assert parse_masks(github.mask_commands(env)) == [LONG.split("\r\n")[0].strip(), env["ONE_LINE"]]
-    for sh in ("/bin/bash", "/usr/bin/dash"):
-        assert shell_eval(sh, "C.UTF-8", shell.render(env), list(env)) == [v.encode() for v in env.values()]
+
+
+@pytest.mark.parametrize("sh", SHELLS)
+def test_long_values_through_the_shell(sh: str) -> None:
+    env = {"LONG": LONG, "ONE_LINE": LONG.replace("\r", "").replace("\n", "")}
+    assert shell_eval(sh, "C.UTF-8", shell.render(env), list(env)) == [v.encode() for v in env.values()]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -178,7 +183,7 @@ def test_shell_examples() -> None:
 
 
 @pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
-@pytest.mark.parametrize("sh", ["/bin/bash", "/usr/bin/dash"])
+@pytest.mark.parametrize("sh", SHELLS)
 @settings(max_examples=50, deadline=None)
 @given(SHELL_ENVS)
 @example({"V_0": "", "V_1": "'", "V_2": "\r\n", "V_3": "a'b'\\'c"})
@@ -187,7 +192,7 @@ def test_shell_round_trip(sh: str, locale: str, env: dict[str, str]) -> None:
     assert shell_eval(sh, locale, shell.render(env), names) == [env[n].encode() for n in names]
 
 
-@pytest.mark.parametrize("sh", ["/bin/bash", "/usr/bin/dash"])
+@pytest.mark.parametrize("sh", SHELLS)
 def test_shell_exports_to_children(sh: str) -> None:
     env = {"APP_TOKEN": "t'o\nk$en", "DB_URL": "postgres://u:p@h/db?x=1&y=2"}
     script = 'eval "$(cat)"; env -0'

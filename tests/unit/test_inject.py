@@ -93,8 +93,8 @@ def raises(refs: list[str], secrets: dict[str, Payload], kind: type[EnvinjectErr
 
 def test_plain_text_without_var_tells_to_use_var() -> None:
     raises(["plain"], {"plain": text(CANARY)}, SecretFormatError, "'plain'", "VAR=plain")
-    # with a key or an assignment, the hint still names the reference that takes the text whole
-    message = raises(["X=plain#k"], {"plain": text(CANARY)}, SecretFormatError, "write VAR=plain to")
+    # with a key and an assignment, the hint is the same assignment taking the text whole
+    message = raises(["X=plain#k"], {"plain": text(CANARY)}, SecretFormatError, "write X=plain to put it whole into X")
     assert "#k" not in message
 
 
@@ -170,7 +170,8 @@ def test_failure_in_one_reference_fails_all() -> None:
 
 
 @pytest.mark.parametrize("name", ["PATH", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONPATH",
-                                  "NODE_OPTIONS", "BASH_ENV", "IFS", "JAVA_TOOL_OPTIONS"])  # fmt: skip
+                                  "NODE_OPTIONS", "BASH_ENV", "IFS", "JAVA_TOOL_OPTIONS", "GIT_CONFIG_COUNT",
+                                  "GIT_EXTERNAL_DIFF", "LESSOPEN", "MANPAGER", "BROWSER"])  # fmt: skip
 def test_protected_names_need_allow(name: str) -> None:
     secrets = {"evil": text(json.dumps({name.lower(): CANARY}))}
     msg = raises(["evil"], secrets, NamingError, name, "'evil'", f"--allow {name}")
@@ -319,3 +320,14 @@ def test_a_prefix_names_the_parameters_of_a_path() -> None:
     source = FakeSource({"/app/": Payload(items=items)})
     bindings = resolve(["P_*=ssm:///app/"], source, Options(Naming(prefix="IGNORED_")))
     assert {b.name: b.value for b in bindings} == {"P_DB_HOST": "h", "P_URL": "u"}
+
+
+def test_a_top_level_empty_object_sets_no_variable_and_says_so() -> None:
+    empty = {"EMPTY": text("{}"), "NESTED": text('{"a": {}}')}
+    assert env(["EMPTY"], empty) == {}
+    assert env(["EMPTY"], empty, prefix="X_") == {}
+    assert env(["NESTED"], empty) == {"A": "{}"}  # an empty object below the top stays `{}`
+    assert env(["V=EMPTY"], empty) == {"V": "{}"}  # the text whole, as written
+    notes: list[str] = []
+    resolve(["EMPTY", "NESTED"], FakeSource(empty), Options(), note=notes.append)  # type: ignore[arg-type]
+    assert notes == ["EMPTY: secret 'EMPTY' is an empty JSON object, so it sets no variable"]

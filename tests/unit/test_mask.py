@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import itertools
+import random
+import tracemalloc
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,3 +143,56 @@ def test_min_length_counts_characters() -> None:
     # "ééé" is 6 bytes but 3 characters: short.
     assert not Masker(["ééé"]).active
     assert Masker(["éééééé"]).feed("éééééé!".encode()) == MASK + b"!"
+
+
+def test_a_fresh_masker_shares_the_values_not_the_stream() -> None:
+    masker = Masker(["s3cr3t-value"])
+    assert masker.feed(b"s3cr3t") == b""
+    other = masker.fresh()
+    assert other.pending == 0
+    assert other.feed(b"-value s3cr3t-value") == b"-value " + MASK
+    assert masker.feed(b"-value") == MASK
+
+
+@settings(max_examples=50)
+@given(st.lists(st.text(ALPHABET, min_size=6, max_size=40), min_size=100, max_size=300), st.randoms())
+def test_many_values(values: list[str], rnd: Any) -> None:
+    # Enough values that many share their first bytes and the sampling stride is short.
+    data = b" ".join(rnd.choice(values).encode() if rnd.random() < 0.5 else b"noise\xff" for _ in range(60))
+    masker = Masker(values)
+    assert masker.feed(data) + masker.flush() == reference(data, values, DEFAULT_MIN_LENGTH)
+
+
+def test_memory_is_linear_in_the_total_length_of_the_values() -> None:
+    # Long values: a table of every prefix (quadratic) would take hundreds of megabytes here.
+    rnd = random.Random(7)
+    values = ["".join(rnd.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=1000)) for _ in range(300)]
+    total = sum(map(len, values))
+    tracemalloc.start()
+    try:
+        masker = Masker(values)
+        size = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert size < 20 * total
+    assert masker.feed(b"<" + values[5].encode() + b">") + masker.flush() == b"<" + MASK + b">"
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(ALPHABET, min_size=8, max_size=40), min_size=1, max_size=30), st.randoms())
+def test_long_values_in_any_split(values: list[str], rnd: Any) -> None:
+    # Values of 8 bytes or more are sampled a machine word at a time; the result is the same.
+    assert Masker(values)._words
+    data = b"".join(rnd.choice(values).encode() if rnd.random() < 0.3 else rnd.randbytes(5) for _ in range(40))
+    expected = reference(data, values, DEFAULT_MIN_LENGTH)
+    cuts = [rnd.randrange(len(data) + 1) for _ in range(5)]
+    assert feed_in_chunks(Masker(values), data, cuts) == expected
+
+
+def test_output_where_long_runs_of_value_bytes_are_everywhere() -> None:
+    # Hundreds of runs close together: read as one region instead of one by one; the result is the same.
+    rnd = random.Random(3)
+    values = ["".join(rnd.choices("abcdef0123", k=rnd.randint(8, 30))) for _ in range(50)]
+    lines = [rnd.choice(values) if rnd.random() < 0.2 else "".join(rnd.choices("abcdef0123", k=40)) for _ in range(500)]
+    data = "\n".join(lines).encode()
+    assert feed_in_chunks(Masker(values), data, [len(data) // 3, len(data) // 2]) == reference(data, values, 6)

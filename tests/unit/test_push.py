@@ -86,3 +86,10 @@ def test_interpolate_is_python_dotenvs_expansion(text: str) -> None:
     literals = [(e.name, e.value) for _, e in parse_envfile(text, "f.env", refs=False) if isinstance(e, Literal)]
     assert interpolate(literals, environ) == dotenv_reading(text, environ)
     assert interpolate(literals, {}) == dotenv_reading(text, {})
+
+
+def test_the_same_content_is_unchanged() -> None:
+    assert plan_push({"A": "1"}, {"A": "1"}, merge=False).unchanged
+    assert plan_push({"A": "1", "B": "2"}, {"A": "1"}, merge=True).unchanged
+    assert not plan_push({"A": "1", "B": "2"}, {"A": "1"}, merge=False).unchanged  # B would go
+    assert not plan_push(None, {}, merge=False).unchanged  # a new secret is created, even empty

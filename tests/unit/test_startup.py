@@ -39,7 +39,7 @@ def report(*_args):
     sys.stdout.flush()
     os._exit(0)
 
-os.execvpe = report
+os.execve = os.execvpe = report
 from envinject.entry import main
 sys.argv = ["envinject", *{args!r}]
 try:

@@ -34,8 +34,11 @@ last = open(watch).read() if watch else None
 env.update(json.loads(last) if last else {})
 
 def poll():
-    # A new environment whenever the watched file changes.
+    # A new environment whenever the watched file changes; or a poll that never returns.
     global last
+    if cfg.get("hang"):
+        open(cfg["hang"], "w").close()
+        time.sleep(3600)
     text = open(watch).read()
     if text == last:
         return None
@@ -382,3 +385,87 @@ def test_as_pid_1(tmp_path: Path) -> None:
     # PID 1 gets no signal it has no handler for; the driver forwards SIGTERM to a child without one.
     os.kill(driver_pid, signal.SIGTERM)
     assert proc.wait(10) == 128 + signal.SIGTERM
+
+
+def put(path: Path, text: str) -> None:
+    """Replace the file at once: the driver must never read half of it."""
+    (path.parent / "next").write_text(text)
+    (path.parent / "next").replace(path)
+
+
+def test_a_stop_signal_does_not_wait_for_a_hung_poll(tmp_path: Path) -> None:
+    watch, hung = tmp_path / "env.json", tmp_path / "hung"
+    watch.write_text('{"VERSION": "v1"}')
+    proc = driver(tmp_path, child(tmp_path, WATCH_CHILD), watch=str(watch), hang=str(hung))
+    wait_for(hung.exists, what="a hung poll")
+    proc.send_signal(signal.SIGTERM)
+    # The poll sleeps for an hour; the child's status comes back as soon as the child is gone.
+    assert proc.wait(10) == 128 + signal.SIGTERM
+
+
+def test_the_child_exiting_does_not_wait_for_a_hung_poll(tmp_path: Path) -> None:
+    watch, hung = tmp_path / "env.json", tmp_path / "hung"
+    watch.write_text("{}")
+    code = "import os, sys, time\nwhile not os.path.exists(sys.argv[1] + '/hung'): time.sleep(0.01)\nsys.exit(7)"
+    proc = driver(tmp_path, child(tmp_path, code), watch=str(watch), hang=str(hung))
+    assert proc.wait(10) == 7
+
+
+@pytest.mark.parametrize(
+    ("new", "reason"),
+    [
+        ({"VERSION": "v2", "BIG": "x" * 200_000}, "MAX_ARG_STRLEN"),
+        ({"VERSION": "v2\ud800"}, "lone surrogate"),
+    ],
+)
+def test_an_environment_that_cannot_be_execd_keeps_the_child(tmp_path: Path, new: dict[str, str], reason: str) -> None:
+    watch, seen = tmp_path / "env.json", tmp_path / "seen"
+    watch.write_text('{"VERSION": "v1"}')
+    proc = driver(tmp_path, child(tmp_path, WATCH_CHILD), watch=str(watch))
+    wait_for(lambda: seen.exists() and seen.read_text(), what="first child")
+    put(watch, json.dumps(new))
+    time.sleep(0.5)  # ten polls
+    put(watch, '{"VERSION": "v3"}')
+    wait_for(lambda: len(seen.read_text().splitlines()) == 2, what="a restart with a usable environment")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 128 + signal.SIGTERM
+    assert [line.split()[0] for line in seen.read_text().splitlines()] == ["v1", "v3"]
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert err.count("the new environment cannot be used") == 1, err
+    assert reason in err and "the command keeps running" in err
+    assert "xxxxxxxx" not in err
+
+
+def test_a_restart_that_fails_falls_back_and_backs_off(tmp_path: Path) -> None:
+    watch, seen, bin_dir = tmp_path / "env.json", tmp_path / "seen", tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "watched-child"
+
+    def install() -> None:
+        program.write_text(f"#!{sys.executable}\n{WATCH_CHILD}")
+        program.chmod(0o755)
+
+    install()
+    watch.write_text('{"VERSION": "v1"}')
+    proc = driver(tmp_path, ["watched-child", str(tmp_path)], watch=str(watch), env={"PATH": str(bin_dir)})
+    versions = lambda: [line.split()[0] for line in seen.read_text().splitlines()] if seen.exists() else []  # noqa: E731
+    wait_for(lambda: versions() == ["v1"], what="first child")
+    # The new environment cannot find the command: the old one, which worked, starts it again.
+    put(watch, json.dumps({"VERSION": "v2", "PATH": str(tmp_path / "nowhere")}))
+    wait_for(lambda: versions() == ["v1", "v1"], what="a start with the previous environment")
+    # Now even that fails: envinject keeps trying, and does not exit, until the command is back.
+    program.unlink()
+    put(watch, '{"VERSION": "v3"}')
+    time.sleep(2.5)  # a try at once, then after 1 s and after 2 s more
+    assert proc.poll() is None
+    install()
+    wait_for(lambda: versions() == ["v1", "v1", "v1"], timeout=10, what="a start once the command is back")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 128 + signal.SIGTERM
+    err = proc.stderr.read().decode()
+    assert "cannot start watched-child with the new environment (watched-child: command not found" in err
+    assert "starting it with the previous one" in err
+    assert (
+        "cannot start watched-child (watched-child: command not found; check the name and PATH); next try in 1s" in err
+    )
+    assert "next try in 2s" in err
