@@ -1,9 +1,12 @@
-"""Start-up benchmark: envinject against the AWS CLI, a hand-written boto3 script and a bare botocore floor.
+"""Start-up benchmark: envinject against a bare botocore script, a hand-written boto3 script and the AWS CLI,
+measured as ratios in pairs.
 
-.venv/bin/python benchmarks/run.py [--runs 15] [--quick] [--write]
+.venv/bin/python benchmarks/run.py [--pairs 25] [--quick] [--write]
 
-Everything talks to a moto_server on 127.0.0.1 (tests/emulator.py); nothing leaves the machine. Each command is
-timed as a whole process; the commands alternate within each round, after one warm-up round. See README.md here.
+Everything talks to a moto_server on 127.0.0.1 (tests/emulator.py); nothing leaves the machine. For each
+comparison the two commands alternate (A B, B A, A B, ...) and the ratio is taken per pair, so a drift of the
+machine's speed hits both sides of a ratio alike; the report gives the median ratio and its interquartile range.
+Instruction counts (callgrind, when valgrind is installed) and peak RSS do not depend on load. See README.md here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import argparse
 import datetime
 import importlib.metadata
 import json
-import math
 import os
 import platform
 import secrets
@@ -25,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,67 +43,61 @@ ENVINJECT = str(BIN / "envinject")
 AWS_VENV = HERE / ".aws-venv"
 RESULTS = HERE / "RESULTS.md"
 
-SIZES = (1, 5, 20)
-RUNS = 15
-QUICK_RUNS = 3
+PAIRS = 25
+QUICK_PAIRS = 5
 MEMORY_RUNS = 5
 COUNT_RUNS = 2  # request counts are deterministic; two runs show that they are
 TIMEOUT = 300  # seconds for one command; a hang must not stall the benchmark
-
-ENVINJECT_LABEL = "envinject"
-AWS_LABEL = "AWS CLI (one call per secret)"
-SEED_LABEL = "seed boto3 script"
-FLOOR_LABEL = "floor: botocore script"
 #: A secret and a Parameter Store path in one start, as `envinject -s APIKEYS -s ssm:///myapp/prod/` does.
 PARAMETERS = 15
-MIXED_LABEL = f"envinject, secret + a path of {PARAMETERS} parameters"
-AWS_MIXED_LABEL = "AWS CLI, get-secret-value + get-parameters-by-path"
+#: --mask throughput: how many values are masked, and the stream sizes tried: the first that takes half a second
+#: beyond the start is measured (or the largest), so a fast masker is timed on enough data and a slow one ends.
+MASK_VALUES = (1, 100, 20_000)
+MASK_SIZES = tuple(1 << b for b in range(16, 29, 2))  # 64 KiB to 256 MiB
+MASK_ENOUGH = 0.5
+MASK_PAIRS = 5
 
 
 @dataclass(frozen=True)
 class Command:
+    key: str
     label: str
-    n: int | None  # secrets fetched; None for commands that fetch nothing
     argv: tuple[str, ...]
 
-    @property
-    def key(self) -> tuple[str, int | None]:
-        return self.label, self.n
+
+@dataclass(frozen=True)
+class Pair:
+    """One comparison: ``a`` over ``b``, with envinject's target for the ratio (None: shown, no target)."""
+
+    a: str
+    b: str
+    name: str
+    limit: float | None = None
+    quick: bool = False  # also measured with --quick
 
 
 @dataclass(frozen=True)
 class Aws:
-    """The AWS CLI to compare with: its path and version, or why the row is skipped."""
+    """The AWS CLI to compare with: its path and version, or why its rows are skipped."""
 
     path: str | None
     note: str
 
 
-@dataclass(frozen=True)
-class Target:
-    name: str
-    measured: str
-    met: bool | None  # None: not measured in this run
-
-
 @dataclass
 class Results:
-    commands: list[Command]
-    times: dict[tuple[str, int | None], list[float]]  # seconds per timed run
-    requests: dict[tuple[str, int | None], tuple[float, dict[str, float]]]  # per run: total, per operation
-    memory: dict[tuple[str, int | None], list[int]]  # peak RSS in KiB per run
-    sizes: tuple[int, ...]
-    runs: int
-    memory_runs: int
+    commands: dict[str, Command]
+    ratios: dict[Pair, list[float]]  # one ratio per pair of runs
+    times: dict[str, list[float]]  # seconds, every timed run of a command, whichever pair it was in
+    requests: dict[str, tuple[float, dict[str, float]]]  # per run: total, per operation
+    memory: dict[str, list[int]]  # peak RSS in KiB per run
+    instructions: dict[str, int]  # callgrind's Ir total per command
+    instructions_note: str
+    mask: list[tuple[int, int, list[float]]]  # (values, stream bytes, MB/s per pair)
+    pairs: int
     aws: Aws
-
-    def median_ms(self, label: str, n: int | None) -> float | None:
-        got = self.times.get((label, n))
-        return statistics.median(got) * 1000 if got else None
-
-    def median_kib(self, label: str, n: int | None) -> float | None:
-        got = self.memory.get((label, n))
-        return statistics.median(got) if got else None
+    quick: bool
+    phases: dict[str, int] = field(default_factory=dict)
 
 
 # --- the commands ---------------------------------------------------------------------------------------------
@@ -111,27 +107,54 @@ def secret_ids(n: int) -> list[str]:
     return [f"s{i}" for i in range(n)]
 
 
-def commands(sizes: Sequence[int], aws: str | None) -> list[Command]:
-    """Every command timed, in table order: per N the floor, the seed, envinject, the AWS CLI; then the rest."""
-    out: list[Command] = []
-    for n in sizes:
-        ids = secret_ids(n)
-        out.append(Command(FLOOR_LABEL, n, (sys.executable, str(HERE / "floor_botocore.py"), *ids)))
-        out.append(Command(SEED_LABEL, n, (sys.executable, str(HERE / "seed_boto3.py"), *ids)))
-        out.append(Command(ENVINJECT_LABEL, n, (ENVINJECT, *(a for i in ids for a in ("-s", i)), "--", "true")))
-        if aws:
-            calls = " && ".join(f"{shlex.quote(aws)} secretsmanager get-secret-value --secret-id {i}" for i in ids)
-            out.append(Command(AWS_LABEL, n, ("sh", "-c", calls)))
-    out.append(Command(MIXED_LABEL, None, (ENVINJECT, "-s", "s0", "-s", "ssm:///bench/", "--", "true")))
+def _envinject(n: int) -> tuple[str, ...]:
+    return (ENVINJECT, *(a for i in secret_ids(n) for a in ("-s", i)), "--", "true")
+
+
+def commands(aws: str | None) -> dict[str, Command]:
+    """Every command measured, by key."""
+    py = sys.executable
+    out = [
+        Command("floor1", "floor: botocore script, 1 secret", (py, str(HERE / "floor_botocore.py"), "s0")),
+        Command("seed1", "seed boto3 script, 1 secret", (py, str(HERE / "seed_boto3.py"), "s0")),
+        Command("env1", "envinject, 1 secret", _envinject(1)),
+        Command("floor5", "floor: botocore script, 5 secrets", (py, str(HERE / "floor_botocore.py"), *secret_ids(5))),
+        Command("env5", "envinject, 5 secrets", _envinject(5)),
+        Command("floor20", "floor: botocore script, 20 secrets", (py, str(HERE / "floor_botocore.py"),
+                                                                  *secret_ids(20))),
+        Command("env20", "envinject, 20 secrets", _envinject(20)),
+        Command("mixed", f"envinject, 1 secret + a path of {PARAMETERS} parameters",
+                (ENVINJECT, "-s", "s0", "-s", "ssm:///bench/", "--", "true")),
+        Command("version", "envinject --version", (ENVINJECT, "--version")),
+        Command("help", "envinject --help", (ENVINJECT, "--help")),
+        Command("pass", "python -c pass (the interpreter alone)", (py, "-c", "pass")),
+        Command("botocore", "python -c 'import botocore.session'", (py, "-c", "import botocore.session")),
+    ]  # fmt: skip
     if aws:
         cli = shlex.quote(aws)
+        out.append(Command("aws1", "AWS CLI, 1 secret", ("sh", "-c", f"{cli} secretsmanager get-secret-value "
+                                                                      "--secret-id s0")))  # fmt: skip
         both = (f"{cli} secretsmanager get-secret-value --secret-id s0 && "
                 f"{cli} ssm get-parameters-by-path --path /bench --recursive --with-decryption")  # fmt: skip
-        out.append(Command(AWS_MIXED_LABEL, None, ("sh", "-c", both)))
-    out.append(Command("python -c pass (interpreter floor)", None, (sys.executable, "-c", "pass")))
-    out.append(Command("envinject --version", None, (ENVINJECT, "--version")))
-    out.append(Command("envinject --help", None, (ENVINJECT, "--help")))
-    return out
+        out.append(Command("aws_mixed", "AWS CLI, get-secret-value + get-parameters-by-path", ("sh", "-c", both)))
+    return {c.key: c for c in out}
+
+
+PAIR_LIST = [
+    Pair("env1", "floor1", "one secret vs the minimal botocore script", 0.90, quick=True),
+    Pair("env1", "seed1", "one secret vs the seed's boto3 script", 0.85, quick=True),
+    Pair("env1", "aws1", "one secret vs the AWS CLI", 0.50, quick=True),
+    Pair("env20", "env1", "20 secrets vs one secret", 1.05),
+    Pair("mixed", "env1", "1 secret + an SSM path vs one secret", 1.15),
+    Pair("version", "env1", "`--version` vs one secret", 0.30, quick=True),
+    Pair("help", "env1", "`--help` vs one secret"),
+    Pair("env5", "floor5", "5 secrets vs the botocore script fetching 5"),
+    Pair("env20", "floor20", "20 secrets vs the botocore script fetching 20"),
+    Pair("mixed", "aws_mixed", "1 secret + an SSM path vs the AWS CLI making the same two reads"),
+]
+#: Callgrind runs, in this order: the phases of a start can be read off the differences.
+INSTRUCTION_KEYS = ("pass", "botocore", "floor1", "seed1", "env1", "env20", "mixed", "version")
+MEMORY_KEYS = ("floor1", "seed1", "env1", "aws1", "floor20", "env20", "mixed")
 
 
 def find_aws() -> Aws:
@@ -156,12 +179,12 @@ def find_aws() -> Aws:
             subprocess.run(pip, check=True, capture_output=True, timeout=900)
         except subprocess.CalledProcessError as exc:
             detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or [str(exc)]
-            return Aws(None, f"AWS CLI row skipped: {problem}, and `pip install awscli` failed: {detail[0]}")
+            return Aws(None, f"AWS CLI rows skipped: {problem}, and `pip install awscli` failed: {detail[0]}")
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return Aws(None, f"AWS CLI row skipped: {problem}, and installing awscli failed: {exc}")
+            return Aws(None, f"AWS CLI rows skipped: {problem}, and installing awscli failed: {exc}")
     version = _aws_version(str(local))
     if not version:
-        return Aws(None, f"AWS CLI row skipped: {problem}, and the one in benchmarks/.aws-venv does not run")
+        return Aws(None, f"AWS CLI rows skipped: {problem}, and the one in benchmarks/.aws-venv does not run")
     return Aws(str(local), f"{version}, installed by this benchmark into benchmarks/.aws-venv")
 
 
@@ -189,28 +212,25 @@ def _aws_version(path: str) -> str | None:
 
 
 def create_secrets(emu: Emulator, n: int) -> None:
-    """Secrets s0..s{n-1}, each a small JSON object with two keys (distinct names, so no key overrides another)."""
+    """Secrets s0..s{n-1}, each a small JSON object with two keys (distinct names, so no key overrides another),
+    and a Parameter Store path of PARAMETERS parameters on two levels."""
     import boto3  # only the harness needs it, and only here
 
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=emu.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    fake = {"endpoint_url": emu.url, "region_name": "us-east-1", "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing"}  # fmt: skip
+    client = boto3.client("secretsmanager", **fake)
     for i, secret_id in enumerate(secret_ids(n)):
         value = {f"S{i}_USER": f"user-{i}", f"S{i}_TOKEN": secrets.token_hex(16)}
         client.create_secret(Name=secret_id, SecretString=json.dumps(value))
-    ssm = boto3.client("ssm", endpoint_url=emu.url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    ssm = boto3.client("ssm", **fake)
     for i in range(PARAMETERS):  # two levels, so the read is recursive and takes two pages
         name = f"/bench/{'db/' if i % 2 else ''}p{i}"
         ssm.put_parameter(Name=name, Value=secrets.token_hex(8), Type="SecureString")
 
 
 def client_env(emu: Emulator, home: str) -> dict[str, str]:
-    """One environment for every command: the emulator's, a PATH, and an empty HOME (no ~/.aws of this machine)."""
+    """One environment for every command: the emulator's, a PATH, and an empty HOME (no ~/.aws of this machine;
+    envinject's cache of botocore's endpoints goes under it, as it would for a user)."""
     return {"PATH": os.environ.get("PATH", os.defpath), "HOME": home, "LANG": "C.UTF-8", **emu.env()}
 
 
@@ -225,7 +245,7 @@ def _alarm(_signum: int, _frame: object) -> None:
     raise _Hung
 
 
-def run_once(cmd: Command, env: dict[str, str], cwd: str) -> float:
+def run_once(cmd: Command, env: dict[str, str], cwd: str, stdin: int | None = subprocess.DEVNULL) -> float:
     """Wall time of the whole process, in seconds.
 
     No `timeout=` here: with one, Popen.wait polls with sleeps of up to 50 ms, which quantises every time to
@@ -239,7 +259,7 @@ def run_once(cmd: Command, env: dict[str, str], cwd: str) -> float:
             cmd.argv,
             env=env,
             cwd=cwd,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group, so a hung `sh -c` goes with its children
@@ -249,13 +269,13 @@ def run_once(cmd: Command, env: dict[str, str], cwd: str) -> float:
         except _Hung:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-            raise SystemExit(f"{cmd.label} (N={cmd.n}) did not finish within {TIMEOUT} s") from None
+            raise SystemExit(f"{cmd.label} did not finish within {TIMEOUT} s") from None
         elapsed = time.perf_counter() - start
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     if code != 0:
-        raise SystemExit(f"{cmd.label} (N={cmd.n}) exited {code} during the timed runs")
+        raise SystemExit(f"{cmd.label} exited {code} during the timed runs")
     return elapsed
 
 
@@ -265,30 +285,33 @@ def check(cmds: Sequence[Command], env: dict[str, str], cwd: str) -> None:
         r = subprocess.run(cmd.argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
         if r.returncode != 0:
             err = r.stderr.decode(errors="replace").strip()
-            raise SystemExit(f"{cmd.label} (N={cmd.n}) failed with exit code {r.returncode}:\n{err}")
+            raise SystemExit(f"{cmd.label} failed with exit code {r.returncode}:\n{err}")
     # envinject must really inject, or its timings would flatter it.
-    n = max(c.n or 0 for c in cmds)
-    if n:
-        argv = [ENVINJECT, *(a for i in secret_ids(n) for a in ("-s", i)), "--", "env"]
-        r = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
-        names = {line.split("=", 1)[0] for line in r.stdout.splitlines()}
-        missing = [k for i in range(n) for k in (f"S{i}_USER", f"S{i}_TOKEN") if k not in names]
-        if r.returncode != 0 or missing:
-            raise SystemExit(f"envinject did not inject {missing or 'the secrets'}: {r.stderr.strip()}")
+    argv = [*_envinject(20)[:-1], "env"]
+    r = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+    names = {line.split("=", 1)[0] for line in r.stdout.splitlines()}
+    missing = [k for i in range(20) for k in (f"S{i}_USER", f"S{i}_TOKEN") if k not in names]
+    if r.returncode != 0 or missing:
+        raise SystemExit(f"envinject did not inject {missing or 'the secrets'}: {r.stderr.strip()}")
 
 
-def rounds(
-    cmds: Sequence[Command], runs: int, measure: Callable[[Command], float], what: str
-) -> dict[tuple[str, int | None], list[float]]:
-    """`runs` rounds, each running every command once; the order rotates by one each round, so no command
-    always follows the same neighbour (or always goes first after a pause)."""
-    got: dict[tuple[str, int | None], list[float]] = {c.key: [] for c in cmds}
-    for r in range(runs):
-        print(f"  {what}: round {r + 1}/{runs}", file=sys.stderr)
-        shift = r % len(cmds)
-        for cmd in [*cmds[shift:], *cmds[:shift]]:
-            got[cmd.key].append(measure(cmd))
-    return got
+def paired(
+    pair: Pair, cmds: dict[str, Command], n: int, measure: Callable[[Command], float], times: dict[str, list[float]]
+) -> list[float]:
+    """``n`` ratios a/b, each from one run of a and one of b back to back; the order alternates (a b, b a...)
+    so that neither side always runs first. One unrecorded pair first warms both."""
+    a, b = cmds[pair.a], cmds[pair.b]
+    measure(a), measure(b)
+    ratios = []
+    for i in range(n):
+        if i % 2 == 0:
+            ta, tb = measure(a), measure(b)
+        else:
+            tb, ta = measure(b), measure(a)
+        times.setdefault(a.key, []).append(ta)
+        times.setdefault(b.key, []).append(tb)
+        ratios.append(ta / tb)
+    return ratios
 
 
 # Linux folds the high-water RSS of the memory a process had before exec into its max RSS, and a child starts with
@@ -303,7 +326,7 @@ pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ, file_actions=quiet)
 _, status, usage = os.wait4(pid, 0)
 print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
 """
-BASELINE = Command("baseline: the wrapper spawning `true`", None, ("true",))
+BASELINE = Command("baseline", "baseline: the wrapper spawning `true`", ("true",))
 
 
 def peak_rss_kib(cmd: Command, env: dict[str, str], cwd: str) -> float:
@@ -313,15 +336,35 @@ def peak_rss_kib(cmd: Command, env: dict[str, str], cwd: str) -> float:
     r = subprocess.run(wrapper, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
     code, maxrss = (int(x) for x in r.stdout.split()) if r.returncode == 0 else (r.returncode, 0)
     if code != 0:
-        raise SystemExit(f"{cmd.label} (N={cmd.n}) exited {code} during the memory runs: {r.stderr.strip()}")
+        raise SystemExit(f"{cmd.label} exited {code} during the memory runs: {r.stderr.strip()}")
     return maxrss / 1024 if sys.platform == "darwin" else maxrss  # bytes on macOS, KiB on Linux
+
+
+def instructions(cmd: Command, env: dict[str, str], cwd: str) -> int:
+    """Instructions executed (callgrind's Ir) up to the exec of `true` or the exit.
+
+    Callgrind loses a process's counts when it execs, so it dumps them before each execve (os.execvpe tries
+    each folder on PATH in turn); the total is the sum of the dumps. Threads are counted with the process.
+    """
+    with tempfile.TemporaryDirectory(prefix="envinject-callgrind-") as out:
+        argv = ["valgrind", "--tool=callgrind", "--dump-before=execve", f"--callgrind-out-file={out}/cg.%p",
+                *cmd.argv]  # fmt: skip
+        r = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT * 4)
+        if r.returncode != 0:
+            raise SystemExit(f"{cmd.label} exited {r.returncode} under callgrind: {r.stderr.strip()[-500:]}")
+        total = 0
+        for dump in Path(out).iterdir():
+            for line in dump.read_text(errors="replace").splitlines():
+                if line.startswith("summary:"):
+                    total += int(line.split()[1])
+        return total
 
 
 def count_requests(
     cmds: Sequence[Command], emu: Emulator, env: dict[str, str], cwd: str
-) -> dict[tuple[str, int | None], tuple[float, dict[str, float]]]:
+) -> dict[str, tuple[float, dict[str, float]]]:
     """Requests per run that reach the server, through a pass-through proxy (not used for the timed runs)."""
-    out: dict[tuple[str, int | None], tuple[float, dict[str, float]]] = {}
+    out: dict[str, tuple[float, dict[str, float]]] = {}
     with FaultProxy(emu.url) as proxy:
         proxied = {**env, "AWS_ENDPOINT_URL": proxy.url}
         for cmd in cmds:
@@ -334,80 +377,105 @@ def count_requests(
     return out
 
 
-def measure(sizes: tuple[int, ...], runs: int, memory_runs: int) -> Results:
+def mask_throughput(values: int, env: dict[str, str], cwd: str, pairs: int) -> tuple[int, list[float]]:
+    """MB/s of `envinject --mask` passing a stream through with ``values`` values to hide: each pair runs
+    `cat STREAM` and `cat /dev/null` under the same envinject (same values, same start), and the difference
+    is the time spent streaming. The values come from an env file, so no request is involved."""
+    folder = Path(cwd) / f"mask-{values}"
+    folder.mkdir(exist_ok=True)
+    hidden = [secrets.token_hex(8) for _ in range(values)]
+    (folder / "values.env").write_text("".join(f"MASK_{i}={v}\n" for i, v in enumerate(hidden)))
+    line = b"2026-11-29T04:30:00Z INFO request served in 12 ms by worker 3 for tenant acme-prod\n"
+
+    def stream(size: int) -> Path:
+        for old in folder.glob("stream-*"):  # one at a time: the largest is 256 MiB
+            old.unlink()
+        path = folder / f"stream-{size}"
+        every = max(1, len(hidden) // 50)
+        lines = [line if i % 97 else f"token {hidden[(i // 97 * every) % len(hidden)]}\n".encode()
+                 for i in range(size // len(line) + 1)]  # fmt: skip
+        path.write_bytes(b"".join(lines)[:size])
+        return path
+
+    def under_mask(target: str) -> Command:
+        return Command("mask", "mask", (ENVINJECT, "--mask", "--env-file", str(folder / "values.env"), "--",
+                                        "cat", target))  # fmt: skip
+
+    empty = under_mask(os.devnull)
+    chosen = MASK_SIZES[0]
+    for size in MASK_SIZES:
+        chosen = size
+        base = run_once(empty, env, cwd)
+        took = run_once(under_mask(str(stream(size))), env, cwd) - base
+        if took > MASK_ENOUGH:
+            break
+    full = under_mask(str(stream(chosen)))
+    r = subprocess.run(full.argv, env=env, cwd=cwd, capture_output=True, timeout=TIMEOUT)
+    if r.returncode != 0 or any(v.encode() in r.stdout for v in hidden) or b"*****" not in r.stdout:
+        raise SystemExit(f"envinject --mask with {values} values did not mask the stream: {r.stderr[-300:]!r}")
+    rates = []
+    for i in range(pairs):
+        if i % 2 == 0:
+            ta, tb = run_once(full, env, cwd), run_once(empty, env, cwd)
+        else:
+            tb, ta = run_once(empty, env, cwd), run_once(full, env, cwd)
+        rates.append(chosen / max(ta - tb, 1e-3) / 1e6)
+    return chosen, rates
+
+
+def measure(pairs: int, quick: bool) -> Results:
     aws = find_aws()
     print(f"aws: {aws.note}", file=sys.stderr)
-    cmds = commands(sizes, aws.path)
+    cmds = commands(aws.path)
+    chosen = [p for p in PAIR_LIST if (p.quick or not quick) and p.a in cmds and p.b in cmds]
     with tempfile.TemporaryDirectory(prefix="envinject-bench-") as home, moto_server() as emu:
         # cwd is the empty HOME too: envinject looks for envinject.toml / pyproject.toml from its cwd upwards.
         env = client_env(emu, home)
-        create_secrets(emu, max(sizes))
+        create_secrets(emu, 20)
         print("checking every command once", file=sys.stderr)
-        check(cmds, env, home)
-        rounds(cmds, 1, lambda c: run_once(c, env, home), "warm-up")
-        times = rounds(cmds, runs, lambda c: run_once(c, env, home), "timing")
+        check(list(cmds.values()), env, home)
+        ratios: dict[Pair, list[float]] = {}
+        times: dict[str, list[float]] = {}
+        for i, pair in enumerate(chosen):
+            print(f"  pairs {i + 1}/{len(chosen)}: {pair.name}", file=sys.stderr)
+            ratios[pair] = paired(pair, cmds, pairs, lambda c: run_once(c, env, home), times)
         print("counting requests through a pass-through proxy", file=sys.stderr)
-        counted = [c for c in cmds if c.n is not None or c.label in (MIXED_LABEL, AWS_MIXED_LABEL)]
+        counted = [cmds[k] for k in ("floor1", "env1", "env5", "env20", "mixed", "aws1", "aws_mixed") if k in cmds]
         requests = count_requests(counted, emu, env, home)
-        # Memory: envinject, the floor and the seed at every N; the AWS CLI at N=1 only (its peak is per call).
-        mem_cmds = [c for c in cmds if c.n is not None and (c.label != AWS_LABEL or c.n == min(sizes))]
-        mem_cmds.append(BASELINE)
-        memory = rounds(mem_cmds, memory_runs, lambda c: peak_rss_kib(c, env, home), "memory")
-    return Results(
-        commands=cmds,
-        times=times,
-        requests=requests,
-        memory={k: [int(v) for v in vs] for k, vs in memory.items()},
-        sizes=sizes,
-        runs=runs,
-        memory_runs=memory_runs,
-        aws=aws,
-    )
+        print("peak memory", file=sys.stderr)
+        memory: dict[str, list[int]] = {}
+        mem_cmds = [cmds[k] for k in MEMORY_KEYS if k in cmds] + [BASELINE]
+        for _ in range(min(pairs, MEMORY_RUNS)):
+            for cmd in mem_cmds:
+                memory.setdefault(cmd.key, []).append(int(peak_rss_kib(cmd, env, home)))
+        counts: dict[str, int] = {}
+        if not shutil.which("valgrind"):
+            note = "valgrind is not installed: no instruction counts (`apt-get install valgrind` adds them)"
+        else:
+            note = "callgrind, one run each (instruction counts do not depend on load)"
+            for key in INSTRUCTION_KEYS[:5] if quick else INSTRUCTION_KEYS:
+                print(f"  callgrind: {cmds[key].label}", file=sys.stderr)
+                counts[key] = instructions(cmds[key], env, home)
+        mask = []
+        for values in MASK_VALUES[:1] if quick else MASK_VALUES:
+            print(f"  --mask throughput, {values} values", file=sys.stderr)
+            size, rates = mask_throughput(values, env, home, min(pairs, MASK_PAIRS))
+            mask.append((values, size, rates))
+    return Results(cmds, ratios, times, requests, memory, counts, note, mask, pairs, aws, quick)
 
 
 # --- the report -----------------------------------------------------------------------------------------------
 
 
-def _ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}x" if a is not None and b else "—"
+def _quartiles(xs: Sequence[float]) -> tuple[float, float, float]:
+    if len(xs) < 2:
+        return xs[0], xs[0], xs[0]
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[0], statistics.median(xs), q[2]
 
 
-def _ratio_target(name: str, a: float | None, b: float | None, limit: float, unit: str, missing: str) -> Target:
-    if a is None or not b:
-        return Target(name, missing, None)
-    r = a / b
-    return Target(name, f"{r:.2f}x ({a:.1f} vs {b:.1f} {unit}; target <= {limit}x)", r <= limit)
-
-
-def targets(res: Results) -> list[Target]:
-    ms, kib = res.median_ms, res.median_kib
-    one = ms(ENVINJECT_LABEL, 1)
-    skipped = "not measured (--quick)"
-    out = [
-        _ratio_target("envinject, 1 secret <= 1.15x botocore floor", one, ms(FLOOR_LABEL, 1), 1.15, "ms", skipped),
-        _ratio_target("envinject, 1 secret <= 1.05x seed boto3 script", one, ms(SEED_LABEL, 1), 1.05, "ms", skipped),
-        _ratio_target("envinject, 1 secret <= 0.6x AWS CLI", one, ms(AWS_LABEL, 1), 0.6, "ms", res.aws.note),
-        _ratio_target("envinject, 20 secrets <= 1.25x 1 secret", ms(ENVINJECT_LABEL, 20), one, 1.25, "ms", skipped),
-        _ratio_target("envinject --help <= 0.35x the 1-secret run", ms("envinject --help", None), one, 0.35, "ms", ""),
-        _ratio_target(
-            "envinject --version <= 0.35x the 1-secret run", ms("envinject --version", None), one, 0.35, "ms", ""
-        ),
-    ]
-    for n in res.sizes:
-        a, b = kib(ENVINJECT_LABEL, n), kib(FLOOR_LABEL, n)
-        name = f"envinject peak memory, {n} secret{'s' * (n > 1)} <= 1.15x floor"
-        out.append(_ratio_target(name, a and a / 1024, b and b / 1024, 1.15, "MiB", skipped))
-    out.append(
-        _ratio_target(
-            "envinject, secret + parameter path <= 0.6x AWS CLI", ms(MIXED_LABEL, None), ms(AWS_MIXED_LABEL, None),
-            0.6, "ms", res.aws.note,
-        )
-    )  # fmt: skip
-    per_n = {n: res.requests[(ENVINJECT_LABEL, n)][0] for n in res.sizes}
-    measured = ", ".join(f"N={n}: {r:g}" for n, r in per_n.items())
-    met = all(r <= math.ceil(n / 20) for n, r in per_n.items())
-    out.append(Target("envinject: at most one request per 20 secrets", f"{measured} requests/run", met))
-    return out
+def _mib(kib: float) -> str:
+    return f"{kib / 1024:.1f}"
 
 
 def machine() -> list[str]:
@@ -435,61 +503,121 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def report(res: Results, quick: bool) -> str:
-    ms, kib = res.median_ms, res.median_kib
+def target_rows(res: Results) -> list[tuple[str, str, str, str]]:
+    """(measure, target, measured, result) for each of envinject's targets."""
+    rows = []
+    for pair, ratios in res.ratios.items():
+        if pair.limit is None:
+            continue
+        lo, mid, hi = _quartiles(ratios)
+        verdict = "met" if mid <= pair.limit else f"**not met** (by {mid / pair.limit - 1:.0%})"
+        rows.append((pair.name + ", paired", f"<= {pair.limit:.2f}x", f"{mid:.2f}x (IQR {lo:.2f}-{hi:.2f})", verdict))
+    if "aws1" not in res.commands:
+        rows.append(("one secret vs the AWS CLI, paired", "<= 0.50x", res.aws.note, "not measured"))
+    req = res.requests.get("env20")
+    if req is not None:
+        rows.append(("20 secrets: requests", "1", f"{req[0]:g}", "met" if req[0] <= 1 else "**not met**"))
+    env, floor = res.memory.get("env1"), res.memory.get("floor1")
+    if env and floor:
+        r = statistics.median(env) / statistics.median(floor)
+        verdict = "met" if r <= 0.90 else f"**not met** (by {r / 0.90 - 1:.0%})"
+        both = f"{_mib(statistics.median(env))} vs {_mib(statistics.median(floor))} MiB"
+        rows.append(("peak RSS, one secret, vs the floor", "<= 0.90x", f"{r:.2f}x ({both})", verdict))
+    return rows
+
+
+def report(res: Results) -> str:
+    cmds = res.commands
     lines = [
-        "# envinject start-up benchmark" + (" (--quick)" if quick else ""),
+        "# envinject start-up benchmark" + (" (--quick)" if res.quick else ""),
         "",
         *machine(),
         f"- AWS CLI: {res.aws.note}",
-        f"- {res.runs} timed runs per command after one warm-up round, commands alternating within each round;"
-        f" medians. Memory: median of {res.memory_runs} runs. moto_server on 127.0.0.1.",
+        f"- {res.pairs} pairs per comparison after one warm-up pair; within a pair the two commands run back to "
+        "back, in alternating order; one ratio per pair. moto_server on 127.0.0.1.",
+        f"- instruction counts: {res.instructions_note}",
         "",
-        "| command | N | median ms | IQR ms | x floor | x AWS CLI | requests/run |",
-        "|---|--:|--:|--:|--:|--:|---|",
+        "## Targets",
+        "",
+        "| measure | target | measured | result |",
+        "|---|--:|--:|---|",
     ]
-    for cmd in res.commands:
-        t = res.times[cmd.key]
-        q = statistics.quantiles(t, n=4) if len(t) > 1 else [t[0], t[0], t[0]]
-        ref = cmd.n or min(res.sizes)  # a command that fetches nothing is compared with the N=1 rows
-        reqs = res.requests.get(cmd.key)
-        req = f"{reqs[0]:g} ({', '.join(f'{op} {c:g}' for op, c in reqs[1].items())})" if reqs and reqs[0] else "0"
-        lines.append(
-            f"| {cmd.label} | {cmd.n if cmd.n is not None else '—'} | {ms(*cmd.key):.1f} | {(q[2] - q[0]) * 1000:.1f} "
-            f"| {_ratio(ms(*cmd.key), ms(FLOOR_LABEL, ref))} | {_ratio(ms(*cmd.key), ms(AWS_LABEL, ref))} "
-            f"| {req if reqs else '—'} |"
-        )
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in target_rows(res)]
+    lines += ["", "## Paired ratios", "", "| A vs B | median A/B | IQR | pairs |", "|---|--:|--:|--:|"]
+    for pair, ratios in res.ratios.items():
+        lo, mid, hi = _quartiles(ratios)
+        lines.append(f"| {pair.name} | {mid:.2f}x | {lo:.2f}-{hi:.2f} | {len(ratios)} |")
     lines += [
         "",
-        "Rows with N — fetch nothing, or a secret and a parameter path; their ratios are to the N=1 rows.",
+        "## Each command",
         "",
-        "## Peak memory (max RSS of the whole process; `true` is tiny, so this is the Python part)",
+        "Wall times gathered from every pair a command ran in (so they drift with the machine; the ratios above "
+        "do not), instructions, peak memory and requests.",
         "",
-        "| command | N | median MiB | x floor |",
-        "|---|--:|--:|--:|",
+        "| command | median ms | IQR ms | instructions (M) | peak RSS MiB | requests/run |",
+        "|---|--:|--:|--:|--:|---|",
     ]
-    for key in res.memory:
+    for key, cmd in cmds.items():
+        t = res.times.get(key)
+        lo, mid, hi = _quartiles(t) if t else (0.0, 0.0, 0.0)
+        ir = res.instructions.get(key)
+        mem = res.memory.get(key)
+        req = res.requests.get(key)
+        if not (t or ir or mem):
+            continue
+        req_text = f"{req[0]:g} ({', '.join(f'{op} {c:g}' for op, c in req[1].items())})" if req else "—"
         lines.append(
-            f"| {key[0]} | {key[1] or '—'} | {kib(*key) / 1024:.1f} | {_ratio(kib(*key), kib(FLOOR_LABEL, key[1]))} |"
+            f"| {cmd.label} | {f'{mid * 1000:.1f}' if t else '—'} | {f'{(hi - lo) * 1000:.1f}' if t else '—'} "
+            f"| {f'{ir / 1e6:.0f}' if ir else '—'} | {_mib(statistics.median(mem)) if mem else '—'} | {req_text} |"
         )
-    lines += ["", "## Targets", "", "| target | measured | result |", "|---|---|---|"]
-    for t in targets(res):
-        result = "not measured" if t.met is None else "met" if t.met else "**not met**"
-        lines.append(f"| {t.name} | {t.measured} | {result} |")
+    if BASELINE.key in res.memory:
+        lines.append(f"| {BASELINE.label} | — | — | — | {_mib(statistics.median(res.memory[BASELINE.key]))} | — |")
+    if res.instructions:
+        lines += ["", "## Where the instructions go (one secret)", "", "| step | instructions (M) | of envinject |",
+                  "|---|--:|--:|"]  # fmt: skip
+        ir = res.instructions
+        env1 = ir.get("env1")
+        steps = [
+            ("the interpreter starting (`python -c pass`)", ir.get("pass")),
+            ("importing botocore.session", _minus(ir.get("botocore"), ir.get("pass"))),
+            ("the floor's session, client and one call (floor minus import)", _minus(ir.get("floor1"),
+                                                                                       ir.get("botocore"))),
+            ("envinject beyond the floor (negative: below it)", _minus(env1, ir.get("floor1"))),
+        ]  # fmt: skip
+        for name, value in steps:
+            if value is not None and env1:
+                lines.append(f"| {name} | {value / 1e6:.0f} | {value / env1:.0%} |")
+        if env1 and ir.get("floor1"):
+            lines.append(f"| envinject, 1 secret, total (x floor) | {env1 / 1e6:.0f} | {env1 / ir['floor1']:.2f}x |")
+    if res.mask:
+        lines += ["", "## `--mask` throughput", "",
+                  "`envinject --mask --env-file VALUES -- cat STREAM` against the same with an empty stream, in pairs; "
+                  "the difference is the streaming time. The stream is log lines with a value every 97 lines.",
+                  "", "| values masked | stream MiB | median MB/s | IQR MB/s |", "|--:|--:|--:|--:|"]  # fmt: skip
+        for values, size, rates in res.mask:
+            lo, mid, hi = _quartiles(rates)
+            lines.append(f"| {values:,} | {size / (1 << 20):g} | {_rate(mid)} | {_rate(lo)}-{_rate(hi)} |")
     return "\n".join(lines) + "\n"
+
+
+def _rate(mb_per_s: float) -> str:
+    return f"{mb_per_s:,.0f}" if mb_per_s >= 100 else f"{mb_per_s:.3g}"
+
+
+def _minus(a: int | None, b: int | None) -> int | None:
+    return a - b if a is not None and b is not None else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, help=f"timed runs per command (default {RUNS}; {QUICK_RUNS} with --quick)")
-    parser.add_argument("--quick", action="store_true", help=f"smoke check: {QUICK_RUNS} runs, N=1 only")
+    parser.add_argument("--pairs", type=int, help=f"pairs per comparison (default {PAIRS}; {QUICK_PAIRS} with --quick)")
+    parser.add_argument("--quick", action="store_true", help="smoke check: few pairs, the main comparisons only")
     parser.add_argument("--write", action="store_true", help=f"also write the report to {RESULTS.relative_to(ROOT)}")
     args = parser.parse_args(argv)
-    runs = args.runs or (QUICK_RUNS if args.quick else RUNS)
-    if runs < 1:
-        parser.error("--runs must be at least 1")
-    sizes = (1,) if args.quick else SIZES
-    text = report(measure(sizes, runs, min(runs, MEMORY_RUNS)), args.quick)
+    pairs = args.pairs or (QUICK_PAIRS if args.quick else PAIRS)
+    if pairs < 1:
+        parser.error("--pairs must be at least 1")
+    text = report(measure(pairs, args.quick))
     print(text)
     if args.write:
         RESULTS.write_text(text)

@@ -1,5 +1,5 @@
 """``python -m envinject``: the same as the ``envinject`` command (the Lambda wrapper uses it)."""
 
-from .cli import main
+from .entry import main
 
 main()

@@ -12,7 +12,6 @@ from .envfile import Entry, environment_entries, is_environment_reference, read_
 from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
 from .inject import FileTemplate, Layered, Naming, Options, bind_templates, layered_entries, resolve_full
-from .policy import Account, build_policy, key_arn
 from .refs import Locator, Ref, parse_file_ref, split_assignment
 from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
@@ -214,6 +213,8 @@ def iam_policy(
 ) -> dict[str, Any]:
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
     is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
+    from .policy import Account, build_policy, key_arn  # only this command needs it
+
     factory = client_factory(settings)
     wanted = locators(settings, inherited)
     if account is None:

@@ -17,6 +17,7 @@ Any other ``{{`` is an error, so a mistyped tag never reaches the file.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -29,11 +30,18 @@ from .refs import SCHEME, SSM_SCHEME, Ref, parse_ref
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.S)
 _VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: What PyYAML (and YAML 1.1) will not take in a stream: written as escapes inside the double quotes.
-_YAML_UNSAFE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"  # not printable
-    '|[\\\\"\x85\u2028\u2029\ufeff\x09\x0a\x0d]'  # quotes, escapes and line breaks
-)
+
+
+@functools.cache
+def _yaml_unsafe() -> re.Pattern[str]:
+    """What PyYAML (and YAML 1.1) will not take in a stream: written as escapes inside the double quotes.
+    Compiled on first use: its classes span all of Unicode, a few ms of every start that renders no YAML."""
+    return re.compile(
+        "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"  # not printable
+        '|[\\\\"\x85\u2028\u2029\ufeff\x09\x0a\x0d]'  # quotes, escapes and line breaks
+    )
+
+
 _YAML_NAMED = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x85": "\\N", "\u2028": "\\L",
                "\u2029": "\\P"}  # fmt: skip
 
@@ -46,7 +54,7 @@ def _yaml(value: str) -> str:
         code = ord(ch)
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
-    return '"' + _YAML_UNSAFE.sub(escape, value) + '"'
+    return '"' + _yaml_unsafe().sub(escape, value) + '"'
 
 
 ESCAPERS: dict[str, Callable[[str], str]] = {

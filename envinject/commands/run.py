@@ -124,10 +124,14 @@ def supervise(
     files: SecretFiles | None = None,
 ) -> int:  # fmt: skip
     """The resident modes: envinject stays the command's parent and returns its exit status."""
+    import gc
+
     from ..config import reload_signal_number, stop_signal_number
     from ..core import make_source
     from ..supervisor import Supervisor, SupervisorOptions
     from ..watch import Reload, Watcher
+
+    gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
     signum, watch = stop_signal_number(options.stop_signal), options.watch
     reload_signal = reload_signal_number(options.on_change, watch=watch)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -134,6 +133,8 @@ class Sources:
         if len(groups) == 1:
             found.update(fetch(*groups[0]))
         elif groups:
+            from concurrent.futures import ThreadPoolExecutor  # one backend needs no thread
+
             with ThreadPoolExecutor(max_workers=len(groups)) as pool:
                 for part in pool.map(lambda g: fetch(*g), groups):
                     found.update(part)

@@ -49,7 +49,10 @@ class ClientFactory:
         if self._session is None:
             import botocore.session
 
+            from .loader import use_narrow_loader
+
             self._session = botocore.session.Session(profile=self.settings.profile)
+            use_narrow_loader(self._session, self._environ)
         return self._session
 
     def default_region(self) -> str:

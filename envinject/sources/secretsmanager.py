@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import EnvinjectError, FetchError
@@ -112,6 +111,8 @@ class SecretsManagerSource:
         # Build the clients first: a setup failure (no region, an unknown profile) is one error for the call.
         for loc in locators:
             self._client_for(loc.region)
+        from concurrent.futures import ThreadPoolExecutor  # one secret needs no thread
+
         with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(locators))) as pool:
             return dict(zip(locators, pool.map(self._fetch_or_error, locators), strict=True))
 

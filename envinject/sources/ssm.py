@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -91,6 +90,8 @@ class ParameterStoreSource:
         if len(tasks) == 1:
             results.update(tasks[0]())
         elif tasks:
+            from concurrent.futures import ThreadPoolExecutor  # one request needs no thread
+
             with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(tasks))) as pool:
                 for part in pool.map(lambda task: task(), tasks):
                     results.update(part)

@@ -151,7 +151,7 @@ def test_wheel_has_the_console_script_version_and_metadata(dists: Dists) -> None
         entry_points = configparser.ConfigParser()
         entry_points.read_string(whl.read(f"{info}/entry_points.txt").decode())
         metadata = Parser().parsestr(whl.read(f"{info}/METADATA").decode())
-    assert dict(entry_points["console_scripts"]) == {"envinject": "envinject.cli:main"}
+    assert dict(entry_points["console_scripts"]) == {"envinject": "envinject.entry:main"}
     assert metadata["Name"] == "envinject"
     assert metadata["Version"] == VERSION
     assert metadata["License-Expression"] == "MIT"
@@ -179,6 +179,37 @@ def test_wheel_installs_in_a_fresh_venv_and_runs_the_seed_scenario(
     assert Path(where.stdout.strip()).is_relative_to(tmp_path / "venv"), "envinject must come from the fresh venv"
     assert version_of(bin_dir / "envinject", tmp_path) == f"envinject {VERSION}"
     run_seed_scenario(bin_dir / "envinject", str(bin_dir / "python"), emulator, sm, tmp_path)
+
+
+def installed_modules(bin_dir: Path) -> dict[str, Path | None]:
+    """Each installed envinject module and its bytecode file, or None when it has none (import would compile)."""
+    script = (
+        "import importlib.util, json, os, pathlib, envinject; root = pathlib.Path(envinject.__file__).parent; "
+        "print(json.dumps({str(p): (c if os.path.exists(c := importlib.util.cache_from_source(str(p))) else None) "
+        "for p in root.rglob('*.py')}))"
+    )
+    p = subprocess.run([str(bin_dir / "python"), "-I", "-B", "-c", script], capture_output=True, text=True, timeout=60,
+                       check=True)  # fmt: skip
+    found = {k: (Path(v) if v else None) for k, v in json.loads(p.stdout).items()}
+    assert len(found) >= len(package_sources(ROOT))
+    return found
+
+
+def test_the_installed_wheel_ships_bytecode_and_the_dockerfile_makes_sure(dists: Dists, tmp_path: Path) -> None:
+    """With bytecode cold a start is about 4x slower. pip compiles at install; an installer that does not (uv
+    without --compile-bytecode, pip --no-compile) leaves it to examples/Dockerfile's compile step."""
+    compiled = fresh_venv(tmp_path / "pip")
+    pip_install(compiled, str(dists.wheel))
+    assert [m for m, pyc in installed_modules(compiled).items() if pyc is None] == []
+    bare = fresh_venv(tmp_path / "no-compile")
+    pip_install(bare, "--no-compile", str(dists.wheel))
+    assert all(pyc is None for pyc in installed_modules(bare).values())
+    steps = re.findall(r"^RUN (.*compileall.*)$", (ROOT / "examples" / "Dockerfile").read_text(), re.M)
+    assert steps, "examples/Dockerfile compiles nothing at install"
+    env = {**os.environ, "PATH": f"{bare}{os.pathsep}{os.environ['PATH']}", "PYTHONDONTWRITEBYTECODE": "1"}
+    for step in steps:
+        subprocess.run(["sh", "-c", step], env=env, check=True, timeout=INSTALL_TIMEOUT)
+    assert [m for m, pyc in installed_modules(bare).items() if pyc is None] == []
 
 
 def test_sdist_installs_in_a_fresh_venv(dists: Dists, tmp_path: Path) -> None:

@@ -1,0 +1,177 @@
+"""The console entry point: the common command line skips typer and means exactly what typer makes of it;
+everything else reaches typer unchanged."""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from envinject import cli, entry
+from envinject.commands import run as run_module
+
+# A value typer must see as the option's value: not empty, not starting with "-".
+refs = st.text(min_size=1, max_size=12).filter(lambda s: not s.startswith("-"))
+forms = st.sampled_from(["-s", "--secret", "--secret="])
+command = st.lists(st.text(max_size=8), min_size=1, max_size=4).filter(lambda c: c[0] != "")
+
+
+@pytest.fixture(autouse=True)
+def _gc_back_on() -> Iterator[None]:
+    """entry.main turns the cyclic GC off for the rest of the process; give it back to pytest."""
+    yield
+    gc.enable()
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A folder with no config file, and one whose envinject.toml adds a secret and a region."""
+    bare = tmp_path_factory.mktemp("bare")
+    configured = tmp_path_factory.mktemp("configured")
+    (configured / "envinject.toml").write_text('secrets = ["FROM_CONFIG"]\nregion = "eu-west-1"\n')
+    return {"bare": bare, "configured": configured}
+
+
+def _argv(pairs: list[tuple[str, str]], cmd: list[str]) -> list[str]:
+    out: list[str] = []
+    for form, ref in pairs:
+        out += [form + ref] if form.endswith("=") else [form, ref]
+    return [*out, "--", *cmd]
+
+
+def _captured(main: Any, argv: list[str], mp: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    """What ``main`` hands to commands.run.run for ``argv``: (Settings, RunOptions), or the exit status."""
+    seen: list[tuple[Any, ...]] = []
+
+    def record(settings: Any, options: Any, log: Any) -> int:
+        seen.append((settings, options, log.verbose))
+        return 0
+
+    mp.setattr(run_module, "run", record)
+    mp.setattr(sys, "argv", ["envinject", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code in (0, None), exit_.value.code
+    (got,) = seen
+    return got
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pairs=st.lists(st.tuples(forms, refs), max_size=4),
+    cmd=command,
+    env_secrets=st.sampled_from([None, "", "A, B\nC"]),
+    folder=st.sampled_from(["bare", "configured"]),
+)
+def test_fast_path_means_what_typer_means(
+    folders: dict[str, Path], pairs: list[tuple[str, str]], cmd: list[str], env_secrets: str | None, folder: str
+) -> None:
+    argv = _argv(pairs, cmd)
+    assert entry.fast_args(argv) == ([r for _, r in pairs], cmd)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folders[folder])
+        if env_secrets is None:
+            mp.delenv("ENVINJECT_SECRETS", raising=False)
+        else:
+            mp.setenv("ENVINJECT_SECRETS", env_secrets)
+        fast = _captured(entry.main, argv, mp)
+        typer = _captured(cli.main, argv, mp)
+    assert fast == typer
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--help"],
+        ["-h"],
+        ["--version"],
+        ["run", "-s", "X", "--", "true"],
+        ["export", "-s", "X"],
+        ["check", "-s", "X"],
+        ["policy", "-s", "X"],
+        ["push", "x.env", "-s", "X"],
+        ["-sX", "--", "true"],  # joined short option
+        ["-s", "-x", "--", "true"],  # a value starting with -
+        ["--secret", "--", "--", "true"],
+        ["-s", "", "--", "true"],  # an empty value
+        ["--secret=", "--", "true"],
+        ["--secret=-x", "--", "true"],
+        ["-s", "X", "--region", "eu-west-1", "--", "true"],  # another option
+        ["--dry-run", "-s", "X", "--", "true"],
+        ["-s", "X", "-v", "--", "true"],
+        ["-s", "X", "true"],  # no --
+        ["-s", "X", "--"],  # no command
+        ["-s", "X"],
+        ["-s"],
+        ["--secrets", "X", "--", "true"],
+        ["--sec", "X", "--", "true"],
+        ["-S", "X", "--", "true"],
+    ],
+)
+def test_everything_else_reaches_typer_unchanged(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert entry.fast_args(argv) is None
+    reached: list[list[str]] = []
+
+    def typer_main() -> None:
+        reached.append(list(sys.argv))
+        raise SystemExit(7)
+
+    def not_here(*_: Any) -> int:
+        raise AssertionError("the fast path ran")
+
+    monkeypatch.setattr(cli, "main", typer_main)
+    monkeypatch.setattr(entry, "_run", not_here)
+    monkeypatch.setattr(sys, "argv", ["envinject", *argv])
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 7
+    assert reached == [["envinject", *argv]]
+
+
+def test_errors_on_the_fast_path_are_one_line_and_125(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["envinject", "-s", "bad ref\x1b[31m", "--", "true"])
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 125
+    err = capsys.readouterr().err
+    assert err.startswith("envinject: ") and err.count("\n") == 1 and "\x1b" not in err
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        run_module.RunOptions(command=["true"], init=True),
+        run_module.RunOptions(command=["true"], mask=True),
+        run_module.RunOptions(command=["true"], watch=5.0),
+        run_module.RunOptions(command=["true"], restart_on_exit=True),
+    ],
+)
+def test_resident_modes_turn_the_gc_back_on_before_supervising(
+    options: run_module.RunOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import envinject.supervisor
+    from envinject.config import Settings
+    from envinject.core import Injection
+
+    class Started(Exception):
+        pass
+
+    class Supervisor:
+        def __init__(self, _options: Any) -> None:
+            assert gc.isenabled()
+            raise Started
+
+    monkeypatch.setattr(envinject.supervisor, "Supervisor", Supervisor)
+    gc.disable()
+    with pytest.raises(Started):
+        run_module.supervise({}, Settings(), Injection([], source=None), options)  # type: ignore[arg-type]
