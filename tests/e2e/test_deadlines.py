@@ -4,7 +4,6 @@ on SIGINT or SIGTERM, whatever it is waiting for."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,15 +17,6 @@ from tests.faults.proxy import FaultPlan, FaultProxy
 
 Run = Callable[..., Result]
 REFUSED = "http://127.0.0.1:1"
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A loopback port that accepts connections (the kernel's backlog) and never answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(16)
-        yield f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 def command_args(command: str, tmp_path: Path) -> list[str]:

@@ -3,7 +3,7 @@
 import json
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,15 +119,6 @@ def test_endpoint_unreachable(run: Run, tmp_path: Path) -> None:
     # Refused connections are retried within the deadline like any dropped connection; one try shows the message.
     r = run("-s", "good", "--endpoint-url", url, "--max-attempts", "1", "--", *cmd)
     check_failure(r, marker, f"cannot connect to {url} (connection refused)", "'good'")
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A loopback port that accepts connections (the kernel's backlog) and never answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(16)
-        yield f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 def test_endpoint_times_out(run: Run, silent_endpoint: str, tmp_path: Path) -> None:
