@@ -236,8 +236,11 @@ def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
 
 
 def _relative_template(text: str, base: Path) -> str:
-    var, sep, body = text.partition("=@")
-    return f"{var}=@{base / body}" if sep and "=" not in var else text
+    """``VAR=@TEMPLATE`` with TEMPLATE relative to ``base``; any other file secret as it is."""
+    from .refs import split_assignment
+
+    var, body = split_assignment(text.strip())
+    return f"{var}=@{base / body[1:]}" if var is not None and body.startswith("@") else text
 
 
 def split_secrets(value: str) -> tuple[str, ...]:

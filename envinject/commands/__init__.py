@@ -1,4 +1,4 @@
-"""One typer-free function per command: what happens on a run, an export, a check, a policy or a push.
+"""One typer-free function per command: what happens on a run, an export, a render, a check, a policy or a push.
 
 The CLI (and the fast entry point) parse the command line into these functions' arguments; the functions
 raise :class:`~envinject.errors.EnvinjectError` and return an exit status. Nothing here imports typer.
@@ -20,7 +20,8 @@ from ..stdio import write_stderr
 if TYPE_CHECKING:
     from ..config import Settings
 
-#: No secret and no env file from any source: an error for export, check and policy; a warning for run.
+#: Nothing names a secret (no --secret, --file, env file or reference in the environment): an error for export,
+#: check and policy; a warning for run.
 NOTHING_TO_INJECT = "nothing to inject: pass --secret, set ENVINJECT_SECRETS, or add a config file"
 
 
