@@ -143,40 +143,36 @@ def test_truncate_and_garble_parse_as_empty_success(proxy: FaultProxy, sm: Any, 
     assert proxy.counts.faults == {kind: 1}
 
 
+#: A raw GetSecretValue request for the fault tests that read the proxy's bytes themselves.
+RAW_BODY = b'{"SecretId": "faults/demo"}'
+RAW_HEADERS = {
+    "X-Amz-Target": "secretsmanager.GetSecretValue",
+    "Content-Type": "application/x-amz-json-1.1",
+    # moto routes on the credential scope of an (unverified) SigV4 header
+    "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, "
+    "SignedHeaders=host, Signature=0",
+}
+
+
 def test_truncate_sends_a_short_body_and_garble_a_non_json_one(proxy: FaultProxy) -> None:
-    body = b'{"SecretId": "faults/demo"}'
-    headers = {
-        "X-Amz-Target": "secretsmanager.GetSecretValue",
-        "Content-Type": "application/x-amz-json-1.1",
-        # moto routes on the credential scope of an (unverified) SigV4 header
-        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, "
-        "SignedHeaders=host, Signature=0",
-    }
     proxy.set_plan(FaultPlan(script=["ok", "truncate", "garble"]))
-    full = _raw_request(proxy.url, body, headers)
+    full = _raw_request(proxy.url, RAW_BODY, RAW_HEADERS)
     assert json.loads(full)["SecretString"] == VALUE
     with pytest.raises(http.client.IncompleteRead) as short:
-        _raw_request(proxy.url, body, headers)
+        _raw_request(proxy.url, RAW_BODY, RAW_HEADERS)
     assert short.value.partial == full[: len(full) // 2]
-    garbled = _raw_request(proxy.url, body, headers)
+    garbled = _raw_request(proxy.url, RAW_BODY, RAW_HEADERS)
     assert garbled.startswith(b"<html>oops")
     assert len(garbled) == len(full)
 
 
 def test_error_cut_answers_500_with_half_the_upstream_answer(proxy: FaultProxy, sm: Any) -> None:
-    body = b'{"SecretId": "faults/demo"}'
-    headers = {
-        "X-Amz-Target": "secretsmanager.GetSecretValue",
-        "Content-Type": "application/x-amz-json-1.1",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, "
-        "SignedHeaders=host, Signature=0",
-    }
     proxy.set_plan(FaultPlan(script=["ok", "error_cut", "error_cut"]))
-    full = _raw_request(proxy.url, body, headers)
+    full = _raw_request(proxy.url, RAW_BODY, RAW_HEADERS)
     port = int(proxy.url.rsplit(":", 1)[1])
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request("POST", "/", body=body, headers=headers)
+        conn.request("POST", "/", body=RAW_BODY, headers=RAW_HEADERS)
         resp = conn.getresponse()
         assert (resp.status, resp.read()) == (500, full[: len(full) // 2])
     finally:
