@@ -29,6 +29,11 @@ def merge(base: Mapping[str, str], bindings: Iterable[Binding], *, override: boo
     return env
 
 
+def secret_texts(bindings: Iterable[Binding]) -> list[str]:
+    """What --mask hides: each variable's value, and a file secret's content (its path is no secret)."""
+    return [b.value if b.content is None else b.content.decode("utf-8", "replace") for b in bindings]
+
+
 def final_sources(bindings: Iterable[Binding]) -> dict[str, str]:
     """Name -> the source that sets it last, in first-set order (for --dry-run and check)."""
     out: dict[str, str] = {}

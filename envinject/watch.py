@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .config import Settings
 from .core import Injection, environment
+from .environ import secret_texts
 from .errors import EnvinjectError
 from .inject import bind_all, bind_templates
 from .process import check_exec
@@ -24,10 +25,6 @@ class Reload:
     send: Callable[[], None]
     #: Signal even when an environment value changed (it stays stale until the next restart).
     accept_stale_env: bool = False
-
-
-def _text(content: bytes) -> str:
-    return content.decode("utf-8", "replace")
 
 
 #: Each failed poll in a row doubles the wait, up to this many times the interval.
@@ -114,7 +111,7 @@ class Watcher:
         for loc in changed:
             self.versions[loc] = results[loc].version_id  # type: ignore[union-attr]
         if self.on_values is not None:
-            self.on_values([b.value for b in bindings] + [_text(b.content) for b in bindings if b.content])
+            self.on_values(secret_texts(bindings))
         if self.reload is not None:
             stale = sorted(name for name in env.keys() | self.env.keys() if env.get(name) != self.env.get(name))
             if not stale or self.reload.accept_stale_env:

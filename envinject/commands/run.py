@@ -128,6 +128,7 @@ def supervise(
 
     from ..config import reload_signal_number, stop_signal_number
     from ..core import make_source
+    from ..environ import secret_texts
     from ..supervisor import Supervisor, SupervisorOptions
     from ..watch import Reload, Watcher
 
@@ -135,8 +136,7 @@ def supervise(
 
     signum, watch = stop_signal_number(options.stop_signal), options.watch
     reload_signal = reload_signal_number(options.on_change, watch=watch)
-    values = [b.value if b.content is None else b.content.decode("utf-8", "replace") for b in injection.bindings]
-    values = values if options.mask else []
+    values = secret_texts(injection.bindings) if options.mask else []
     sup_options = SupervisorOptions(
         stop_signal=signum, kill_timeout=options.kill_timeout, mask_values=values,
         restart_on_exit=options.restart_on_exit, reap_orphans=True if options.init else None,

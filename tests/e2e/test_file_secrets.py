@@ -313,3 +313,23 @@ def test_files_in_the_config_file(world: Any, run: Run, tmp_path: Path) -> None:
     r = run("--", sys.executable, "-c", code, cwd=tmp_path / "conf" / "sub")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == [PEM, '{"k": "cert-canary-3"}']
+
+
+def test_mask_after_a_rotation_hides_the_new_content_and_not_the_path(sm: Any, emulator: Emulator) -> None:
+    sm.create_secret(Name="tls", SecretString=json.dumps({"key": "first-mask-canary"}))
+    loop = 'while :; do printf "%s at %s in %s\\n" "$(cat "$K")" "$K" "$$"; sleep 0.2; done'
+    p = subprocess.Popen([ENVINJECT, "--watch", "1", "--mask", "--file", "K=tls#key", "--", "sh", "-c", loop],
+                         env=base_env(emulator), stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        assert p.stdout is not None
+        lines = [p.stdout.readline().decode()]
+        sm.put_secret_value(SecretId="tls", SecretString=json.dumps({"key": "second-mask-canary"}))
+        deadline = time.monotonic() + 20
+        while lines[-1].split()[-1] == lines[0].split()[-1]:  # until the restarted command prints
+            assert time.monotonic() < deadline, "no restart"
+            lines.append(p.stdout.readline().decode())
+    finally:
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=30)
+    assert lines[0].startswith("***** at /proc/") and lines[-1].startswith("***** at /proc/")
+    assert "canary" not in "".join(lines) and "canary" not in err.decode()
