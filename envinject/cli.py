@@ -46,7 +46,7 @@ class _RunByDefault(TyperGroup):
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         formatter.write_usage(ctx.command_path, "[OPTIONS] -- COMMAND [ARGS]...")
-        formatter.write_usage(ctx.command_path, "run|export|check|policy|push [OPTIONS] ...", prefix="       ")
+        formatter.write_usage(ctx.command_path, "run|export|render|check|policy|push [OPTIONS] ...", prefix="       ")
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         run_command = self.commands["run"]
