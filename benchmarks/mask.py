@@ -23,7 +23,7 @@ import tracemalloc
 from collections.abc import Sequence
 from pathlib import Path
 
-from envinject.mask import Masker
+from envinject.resident.mask import Masker
 
 CHUNK = 64 * 1024
 RESULTS = Path(__file__).with_name("MASK_RESULTS.md")

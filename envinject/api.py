@@ -7,8 +7,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .config import Settings, check_options, normalize_case
-from .core import environment, inject
+from .plan import environment, inject
+from .settings import Settings, check_options, normalize_case
 
 
 def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .config import Settings
-from .core import inherited_base, read_template, template_path
-from .envfile import environment_entries, read_envfile
-from .environ import Binding, kept, merge, missing
 from .errors import EnvinjectError, one_line
-from .inject import Naming, Options, bind_all, bindings_for, layered_entries
-from .refs import Ref, parse_file_ref, parse_ref, split_assignment
+from .plan import inherited_base, read_template, template_path
+from .rules.bindings import Naming, Options, bind_all, bindings_for, layered_entries
+from .rules.envfile import environment_entries, read_envfile
+from .rules.environment import Binding, kept, merge, missing
+from .rules.refs import Ref, parse_file_ref, parse_ref, split_assignment
+from .settings import Settings
 from .sources import Payload, Source
 
 #: Every status a reference can get (an error's ``kind``), and how the text report prints it. The README's list

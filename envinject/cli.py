@@ -250,7 +250,7 @@ def _root(
 
 
 def _fail(err: EnvinjectError) -> NoReturn:
-    from .stdio import write_stderr
+    from .system.stdio import write_stderr
 
     write_stderr(str(err))
     raise typer.Exit(err.exit_code) from None
@@ -471,7 +471,7 @@ def push(
     from .commands import Log
     from .commands.push import PushOptions
     from .commands.push import push as push_command
-    from .config import Settings
+    from .settings import Settings
 
     aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
     settings = aws if timeout is None else dataclasses.replace(aws, timeout=timeout)
@@ -500,7 +500,7 @@ def _usage_message(e: ClickException, ctx: Any) -> str:
 
 def main() -> None:
     """Console entry point. Usage errors are one line and end with 125, as GNU env's own failures do."""
-    from .stdio import die_of_sigpipe, open_closed, write_failure, write_stderr, write_stdout
+    from .system.stdio import die_of_sigpipe, open_closed, write_failure, write_stderr, write_stdout
 
     open_closed()
     try:

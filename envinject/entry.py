@@ -57,7 +57,7 @@ def _run(refs: list[str], command: list[str]) -> int:
     from . import commands
     from .commands import run
     from .errors import EXIT_FAILURE, EnvinjectError
-    from .stdio import die_of_sigpipe, open_closed, write_failure, write_stderr
+    from .system.stdio import die_of_sigpipe, open_closed, write_failure, write_stderr
 
     open_closed()
     log = commands.Log()

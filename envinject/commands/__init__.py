@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import STARTED
 from ..errors import ConfigError, EnvinjectError
-from ..stdio import write_stderr
+from ..system.stdio import write_stderr
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..settings import Settings
 
 #: Nothing names a secret (no --secret, --file, env file or reference in the environment): an error for export,
 #: check and policy; a warning for run.
@@ -47,7 +47,7 @@ def elapsed(since: float = STARTED) -> str:
 def nothing_to_inject(settings: Settings, environ: Mapping[str, str]) -> bool:
     """Whether no source names anything to inject (flags, ENVINJECT_SECRETS, env files, file secrets, a config
     file, references written in ``environ``)."""
-    from ..envfile import is_environment_reference
+    from ..rules.envfile import is_environment_reference
 
     if settings.secrets or settings.env_files or settings.files:
         return False
@@ -63,7 +63,7 @@ def require_something(settings: Settings) -> None:
 def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the command line (``given``: the source options as parsed, ``config`` and ``no_config``
     among them), the environment and the config file, in that order of precedence."""
-    from ..config import find_config, load_config, resolve_settings
+    from ..settings import find_config, load_config, resolve_settings
 
     values = dict(given)
     environ = os.environ if environ is None else environ
@@ -97,9 +97,9 @@ def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractConte
     """What every command that talks to AWS runs its requests in: --timeout bounds them all, retries
     included, then exit 125 with one line naming the endpoint, ``what`` was read (the secrets by default)
     and the last failure; SIGINT and SIGTERM end them at once (130, 143)."""
-    from ..core import endpoint_of
-    from ..process import deadline
+    from ..plan import endpoint_of
     from ..sources.aws import LAST_FAILURES, NetworkFailure
+    from ..system.process import deadline
 
     LAST_FAILURES.clear()
 

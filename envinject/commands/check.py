@@ -6,19 +6,19 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-from ..stdio import write_stdout
+from ..system.stdio import write_stdout
 from . import Log, fetch_deadline, require_something
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..settings import Settings
 
 
 def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     """Print the report (text or JSON); 0 when a run would work, else 1."""
     from ..check import check as run_check
     from ..check import render
-    from ..config import check_options
-    from ..core import caller_identity, make_source
+    from ..plan import caller_identity, make_source
+    from ..settings import check_options
 
     check_options(settings)
     require_something(settings)

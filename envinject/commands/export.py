@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
-from ..stdio import write_stdout
+from ..system.stdio import write_stdout
 from . import Log, fetch_deadline, output_path, require_something
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,13 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     """Fetch, then write the variables in ``options.fmt``; the file is 0600 and written atomically.
 
     Stdout gets nothing until the whole export has succeeded (the ``::add-mask::`` lines included)."""
-    from ..config import check_options
-    from ..core import environment, inject
-    from ..environ import final_sources
-    from ..files import check_target, git_unignored, write_private
-    from ..formats import render
-    from ..formats.dotenv import interpolation_hazards
-    from ..formats.github import mask_commands
+    from ..plan import environment, inject
+    from ..rules.environment import final_sources
+    from ..rules.formats import render
+    from ..rules.formats.dotenv import interpolation_hazards
+    from ..rules.formats.github import mask_commands
+    from ..settings import check_options
+    from ..system.output_files import check_target, git_unignored, write_private
 
     check_options(settings)
     require_something(settings)

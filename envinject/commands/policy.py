@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
 
-from ..stdio import write_stdout
+from ..errors import EnvinjectError
+from ..plan import caller_arn, client_factory, locators, make_source
+from ..rules.refs import Locator
+from ..settings import Settings
+from ..sources import Account, grants
+from ..system.stdio import write_stdout
 from . import Log, fetch_deadline, require_something
-
-if TYPE_CHECKING:
-    from ..config import Settings
 
 
 def policy(
@@ -19,8 +21,7 @@ def policy(
     partition: str | None = None,
 ) -> int:  # fmt: skip
     """Print the policy document as JSON."""
-    from ..config import check_options
-    from ..core import iam_policy
+    from ..settings import check_options
 
     check_options(settings)
     require_something(settings)
@@ -31,3 +32,81 @@ def policy(
         )  # fmt: skip
     write_stdout(json.dumps(document, indent=2) + "\n")
     return 0
+
+
+def key_arn(key_id: str, where: Account) -> str:
+    """A KMS key ARN from what DescribeSecret or the user gave: an ARN, or a bare key id."""
+    if key_id.startswith("arn:"):
+        return key_id
+    return f"arn:{where.partition}:kms:{where.region}:{where.account}:key/{key_id}"
+
+
+def build_policy(
+    locators: Sequence[Locator],
+    where: Account,
+    *,
+    batch: bool,
+    kms_keys: Mapping[str, Collection[str]] | None = None,
+) -> dict[str, Any]:
+    """An IAM policy document granting exactly what a run of these locators needs.
+
+    ``kms_keys`` maps a KMS key ARN to the service endpoints that decrypt with it for the run
+    (``secretsmanager.eu-west-1.amazonaws.com``), which become its kms:ViaService condition.
+    """
+    statements = grants(locators, where, batch=batch)
+    for arn, via in sorted((kms_keys or {}).items()):
+        services = sorted(via)
+        statements.append(
+            {
+                "Sid": f"Decrypt{len(statements)}",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": arn,
+                "Condition": {"StringEquals": {"kms:ViaService": services[0] if len(services) == 1 else services}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def iam_policy(
+    settings: Settings,
+    *,
+    kms_keys: Sequence[str] = (),
+    account: str | None = None,
+    partition: str | None = None,
+    note: Callable[[str], None],
+    warn: Callable[[str], None],
+    inherited: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
+    is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
+    factory = client_factory(settings)
+    wanted = locators(settings, inherited)
+    if account is None:
+        arn = caller_arn(factory)
+        partition, account = partition or arn.split(":")[1], arn.split(":")[4]
+        note(f"account {account} from sts:GetCallerIdentity ({arn})")
+    region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
+    where = Account(partition or "aws", account, region)
+    sources = make_source(settings, factory=factory)
+    via: dict[str, set[str]] = {}
+    for k in kms_keys:  # keys the user names: for every service this run reads, in the default region
+        via[key_arn(k, where)] = {f"{sources.service_of(loc)}.{region}.amazonaws.com" for loc in wanted}
+    for loc in wanted:
+        try:
+            found = sources.kms_keys_of(loc)
+        except EnvinjectError as e:
+            warn(f"{e.message}; if {loc.describe()} uses a customer-managed KMS key, pass --kms-key")
+            continue
+        secret_region = loc.region or region
+        for key in found:
+            arn = key
+            if "alias/" in key:  # kms:Decrypt is granted on the key, not on its alias
+                try:
+                    arn = str(factory.client("kms", secret_region).describe_key(KeyId=key)["KeyMetadata"]["Arn"])
+                except Exception:  # noqa: BLE001 - degrade to a warning
+                    warn(f"cannot resolve KMS alias {key!r} (kms:DescribeKey); pass --kms-key with the key ARN")
+                    continue
+            arn = key_arn(arn, Account(where.partition, where.account, secret_region))
+            via.setdefault(arn, set()).add(f"{sources.service_of(loc)}.{secret_region}.amazonaws.com")
+    return build_policy(wanted, where, batch=settings.batch, kms_keys=via)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from . import Log, fetch_deadline, output_path
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..settings import Settings
 
 #: The name the rendered text is bound to inside the pipeline; never a variable of any environment.
 _RENDERED = "ENVINJECT_RENDERED"
@@ -30,11 +30,11 @@ class RenderOptions:
 def render(settings: Settings, options: RenderOptions, log: Log) -> int:
     """Fetch every reference the template names (and the run's secrets, for its variables), then write the
     text: 0600 and atomically to a file, or to stdout. Nothing is written unless every tag has a value."""
-    from ..config import check_options
-    from ..core import inject, read_template
-    from ..files import check_target, write_private
-    from ..stdio import write_stdout
-    from ..template import ESCAPERS
+    from ..plan import inject, read_template
+    from ..rules.template import ESCAPERS
+    from ..settings import check_options
+    from ..system.output_files import check_target, write_private
+    from ..system.stdio import write_stdout
 
     if options.fmt is not None and options.fmt not in ESCAPERS:
         from ..errors import ConfigError

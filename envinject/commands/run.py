@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import EnvinjectError, one_line
-from ..stdio import write_stdout
+from ..system.stdio import write_stdout
 from . import NOTHING_TO_INJECT, Log, elapsed, fetch_deadline, nothing_to_inject
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..core import Injection
-    from ..secretfiles import SecretFiles
+    from ..plan import Injection
+    from ..resident.secret_files import SecretFiles
+    from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,10 @@ class RunOptions:
 def run(settings: Settings, options: RunOptions, log: Log) -> int:
     """Fetch the secrets and exec the command with them (never returns then), or print what would happen
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
-    from ..config import check_options
-    from ..core import environment, inherited_base, inject
-    from ..environ import final_sources, kept
-    from ..process import find_command
+    from ..plan import environment, inherited_base, inject
+    from ..rules.environment import final_sources, kept
+    from ..settings import check_options
+    from ..system.process import find_command
 
     check_options(
         settings, watch=options.watch, kill_timeout=options.kill_timeout, stop_signal=options.stop_signal,
@@ -67,7 +67,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ)
     files = None
     if any(b.content is not None for b in injection.bindings):
-        from ..secretfiles import SecretFiles
+        from ..resident.secret_files import SecretFiles
 
         files = SecretFiles(resident=options.resident)
     env = environment(settings, injection.bindings, os.environ)
@@ -94,7 +94,7 @@ def _start(
     command: list[str], env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions, log: Log,
     files: SecretFiles | None,
 ) -> int:  # fmt: skip
-    from ..process import exec_command
+    from ..system.process import exec_command
 
     if not options.resident:
         log.note(f"exec: {command[0]} at {elapsed()} after start")
@@ -126,11 +126,11 @@ def supervise(
     """The resident modes: envinject stays the command's parent and returns its exit status."""
     import gc
 
-    from ..config import reload_signal_number, stop_signal_number
-    from ..core import make_source
-    from ..environ import secret_texts
-    from ..supervisor import Supervisor, SupervisorOptions
-    from ..watch import Reload, Watcher
+    from ..plan import make_source
+    from ..resident.supervisor import Supervisor, SupervisorOptions
+    from ..resident.watch import Reload, Watcher
+    from ..rules.environment import secret_texts
+    from ..settings import reload_signal_number, stop_signal_number
 
     gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 

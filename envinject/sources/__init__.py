@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from ..errors import EnvinjectError
-from ..refs import Locator
+from ..rules.refs import Locator
 
 R = TypeVar("R")
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import EnvinjectError, FetchError
-from ..refs import Locator, is_secret_name
+from ..rules.refs import Locator, is_secret_name
 from . import Account, Payload, RequestCount, all_or_nothing
 from .aws import client_error, endpoint_of, failure_kind, translate
 

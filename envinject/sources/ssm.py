@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import EnvinjectError, FetchError
-from ..refs import SSM_SCHEME, Locator
+from ..rules.refs import SSM_SCHEME, Locator
 from . import Account, Item, Payload, RequestCount, all_or_nothing
 from .aws import client_error, endpoint_of, failure_kind, translate
 

@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError
 
 import envinject
 from envinject.errors import FetchError, NamingError
-from envinject.inject import resolve
-from envinject.refs import Locator
+from envinject.rules.bindings import resolve
+from envinject.rules.refs import Locator
 from envinject.sources.secretsmanager import SecretsManagerSource
 
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from envinject.errors import FetchError, SecretFormatError
-from envinject.inject import resolve
+from envinject.rules.bindings import resolve
 from envinject.sources.aws import AwsSettings, ClientFactory
 from envinject.sources.secretsmanager import SecretsManagerSource
 

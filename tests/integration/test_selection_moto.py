@@ -9,12 +9,12 @@ from botocore.exceptions import ClientError
 
 import envinject
 from envinject.check import check
-from envinject.config import Settings
-from envinject.core import inject
 from envinject.errors import FetchError
-from envinject.inject import resolve
+from envinject.plan import inject
+from envinject.resident.watch import Watcher
+from envinject.rules.bindings import resolve
+from envinject.settings import Settings
 from envinject.sources.secretsmanager import SecretsManagerSource
-from envinject.watch import Watcher
 
 CANARY = "canary-Sel7-value"
 

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 import envinject
 from envinject.errors import EnvinjectError, FetchError, NamingError
-from envinject.refs import parse_ref
+from envinject.rules.refs import parse_ref
 from envinject.sources.ssm import ParameterStoreSource
 
 CANARY = "canary-ssm-5150"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from envinject.check import STATUSES, RefStatus, Report, check, render
-from envinject.config import Settings
 from envinject.errors import EnvinjectError, FetchError
-from envinject.refs import Locator
+from envinject.rules.refs import Locator
+from envinject.settings import Settings
 from envinject.sources import Payload
 
 ROOT = Path(__file__).parents[2]

@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 
-from envinject.config import (
+from envinject.errors import ConfigError
+from envinject.plan import client_factory
+from envinject.settings import (
     ENVIRONMENT,
     KEYS,
     SERVICE_ENDPOINTS,
@@ -18,8 +20,6 @@ from envinject.config import (
     stop_signal_number,
     validate,
 )
-from envinject.core import client_factory
-from envinject.errors import ConfigError
 
 WARNINGS: list[str] = []
 

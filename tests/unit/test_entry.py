@@ -159,9 +159,9 @@ def test_errors_on_the_fast_path_are_one_line_and_125(
 def test_resident_modes_turn_the_gc_back_on_before_supervising(
     options: run_module.RunOptions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import envinject.supervisor
-    from envinject.config import Settings
-    from envinject.core import Injection
+    import envinject.resident.supervisor
+    from envinject.plan import Injection
+    from envinject.settings import Settings
 
     class Started(Exception):
         pass
@@ -171,7 +171,7 @@ def test_resident_modes_turn_the_gc_back_on_before_supervising(
             assert gc.isenabled()
             raise Started
 
-    monkeypatch.setattr(envinject.supervisor, "Supervisor", Supervisor)
+    monkeypatch.setattr(envinject.resident.supervisor, "Supervisor", Supervisor)
     gc.disable()
     with pytest.raises(Started):
         run_module.supervise({}, Settings(), Injection([], source=None), options)  # type: ignore[arg-type]

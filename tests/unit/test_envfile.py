@@ -5,11 +5,11 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from envinject.envfile import Literal, parse_envfile, read_envfile
 from envinject.errors import ConfigError
-from envinject.formats import dotenv
-from envinject.inject import resolve
-from envinject.refs import Locator, Ref
+from envinject.rules.bindings import resolve
+from envinject.rules.envfile import Literal, parse_envfile, read_envfile
+from envinject.rules.formats import dotenv
+from envinject.rules.refs import Locator, Ref
 from envinject.sources import Payload
 
 TEMPLATE = """\
@@ -133,8 +133,8 @@ def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> 
 
 
 def test_environment_entries_take_only_scheme_references() -> None:
-    from envinject.envfile import environment_entries
-    from envinject.refs import Ref
+    from envinject.rules.envfile import environment_entries
+    from envinject.rules.refs import Ref
 
     environ = {
         "DB": "sm://prod/db#password",
@@ -154,16 +154,16 @@ def test_environment_entries_take_only_scheme_references() -> None:
 def test_environment_entries_name_the_variable_of_a_bad_reference() -> None:
     import pytest
 
-    from envinject.envfile import environment_entries
     from envinject.errors import ConfigError
+    from envinject.rules.envfile import environment_entries
 
     with pytest.raises(ConfigError, match="environment variable X holds a reference"):
         environment_entries({"X": "ssm:///a/:1"})
 
 
 def test_file_form_in_an_env_file_is_a_reference_and_quoted_it_is_text() -> None:
-    from envinject.envfile import Literal, parse_envfile
-    from envinject.refs import Ref
+    from envinject.rules.envfile import Literal, parse_envfile
+    from envinject.rules.refs import Ref
 
     entries = dict(parse_envfile('A=file:sm://tls#key\nB="file:sm://tls#key"\nC=file:plain\n', "f"))
     assert isinstance(entries["f:1"], Ref) and entries["f:1"].as_file

@@ -1,4 +1,4 @@
-from envinject.environ import Binding, final_sources, merge
+from envinject.rules.environment import Binding, final_sources, merge
 
 
 def test_later_binding_wins_and_secrets_override_inherited() -> None:

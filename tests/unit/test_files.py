@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from envinject.errors import EnvinjectError
-from envinject.files import FileWriteError, git_unignored, write_private
+from envinject.system.output_files import FileWriteError, git_unignored, write_private
 
 SECRET = "TOKEN='s3cr3t'\r\nPEM=\"a\\nb\"\n😀\n"
 
@@ -139,7 +139,7 @@ def test_a_long_name_can_be_written(tmp_path: Path, length: int) -> None:
 
 _KILLED_WHILE_WRITING = """
 import os, signal, sys
-from envinject.files import write_private
+from envinject.system.output_files import write_private
 def fsync(fd):  # the file is written and not yet renamed: the worst moment for a signal
     os.kill(os.getpid(), getattr(signal, sys.argv[2]))
 os.fsync = fsync

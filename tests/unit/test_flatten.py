@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from envinject import flatten
+from envinject.rules import flatten
 
 
 @pytest.mark.parametrize(

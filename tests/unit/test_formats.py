@@ -20,7 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from envinject.errors import ConfigError, EnvinjectError
-from envinject.formats import FORMATS, UnrepresentableError, docker, dotenv, github, jsonfmt, render, shell
+from envinject.rules.formats import FORMATS, UnrepresentableError, docker, dotenv, github, jsonfmt, render, shell
 from tests.shells import SHELLS
 
 # ---------------------------------------------------------------------------------------------------------

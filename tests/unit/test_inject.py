@@ -3,10 +3,10 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from envinject.envfile import Literal
 from envinject.errors import EnvinjectError, NamingError, SecretFormatError
-from envinject.inject import Naming, Options, resolve
-from envinject.refs import Locator, Ref
+from envinject.rules.bindings import Naming, Options, resolve
+from envinject.rules.envfile import Literal
+from envinject.rules.refs import Locator, Ref
 from envinject.sources import Payload
 
 CANARY = "canary-Zx81-value"

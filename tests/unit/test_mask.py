@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envinject.mask import DEFAULT_MIN_LENGTH, MASK, Masker
+from envinject.resident.mask import DEFAULT_MIN_LENGTH, MASK, Masker
 
 
 def reference(data: bytes, values: list[str], min_length: int = 1) -> bytes:

@@ -1,6 +1,6 @@
 import pytest
 
-from envinject.naming import PROTECTED, env_name, is_protected, is_valid_name
+from envinject.rules.naming import PROTECTED, env_name, is_protected, is_valid_name
 
 
 @pytest.mark.parametrize(

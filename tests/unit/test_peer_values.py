@@ -19,9 +19,9 @@ import subprocess
 import pytest
 from dotenv import dotenv_values
 
-from envinject.envfile import Literal, parse_envfile
-from envinject.formats import docker, dotenv, github, jsonfmt, shell
-from envinject.naming import env_name, is_valid_name
+from envinject.rules.envfile import Literal, parse_envfile
+from envinject.rules.formats import docker, dotenv, github, jsonfmt, shell
+from envinject.rules.naming import env_name, is_valid_name
 from envinject.sources import Payload
 from tests.unit.test_formats import parse_docker_env_file, parse_github_env
 from tests.unit.test_inject import env

@@ -1,7 +1,7 @@
 """Snapshots of generated policies: names, ARNs, several regions, KMS keys, batch."""
 
-from envinject.policy import Account, build_policy, key_arn
-from envinject.refs import Locator
+from envinject.commands.policy import Account, build_policy, key_arn
+from envinject.rules.refs import Locator
 from envinject.sources.secretsmanager import secret_resource
 
 HERE = Account("aws", "123456789012", "us-east-1")

@@ -5,9 +5,9 @@ from unittest import mock
 import pytest
 from dotenv import dotenv_values
 
-from envinject.envfile import Literal, parse_envfile
+from envinject.commands.push import interpolate, plan_push
 from envinject.errors import ConfigError
-from envinject.push import interpolate, plan_push
+from envinject.rules.envfile import Literal, parse_envfile
 
 
 def test_new_secret() -> None:

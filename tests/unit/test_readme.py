@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from envinject.naming import PROTECTED
+from envinject.rules.naming import PROTECTED
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 

@@ -1,7 +1,7 @@
 import pytest
 
 from envinject.errors import RefError
-from envinject.refs import Locator, Ref, looks_like_ref, parse_keypath, parse_ref, split_assignment
+from envinject.rules.refs import Locator, Ref, looks_like_ref, parse_keypath, parse_ref, split_assignment
 
 ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
 

@@ -11,7 +11,7 @@ from botocore.parsers import ResponseParserError
 from botocore.stub import Stubber
 
 from envinject.errors import FetchError
-from envinject.refs import Locator
+from envinject.rules.refs import Locator
 from envinject.sources.aws import denied_action, translate
 from envinject.sources.secretsmanager import SecretsManagerSource
 

@@ -6,7 +6,7 @@ import sys
 
 PROBE = """
 import json, os, sys
-from envinject.stdio import open_closed
+from envinject.system.stdio import open_closed
 {setup}
 open_closed()
 sys.stdout.write("to nowhere"); sys.stdout.flush()  # must not fail, wherever it goes

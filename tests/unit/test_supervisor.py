@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 
 from envinject.errors import CommandError
-from envinject.supervisor import Supervisor, SupervisorOptions
+from envinject.resident.supervisor import Supervisor, SupervisorOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-value"
 
 DRIVER = """
 import json, os, sys, time
-from envinject.supervisor import Supervisor, SupervisorOptions
+from envinject.resident.supervisor import Supervisor, SupervisorOptions
 
 cfg = json.loads(sys.argv[1])
 env = {**os.environ, **cfg.get("env", {})}

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envinject.errors import ConfigError
-from envinject.template import ESCAPERS, Tag, format_for, parse_template, render_template
+from envinject.rules.template import ESCAPERS, Tag, format_for, parse_template, render_template
 
 _CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
 _TRICKY = ['"', "'", "\\", ":", "%", "@", "#", "{{", "}}", "\n", "\r", "\t", "\x85", "\u2028", "\ufeff", "\ufffe",

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from envinject.config import Settings
-from envinject.core import Injection
 from envinject.errors import EnvinjectError
-from envinject.inject import Options, resolve_full
-from envinject.refs import Locator
+from envinject.plan import Injection
+from envinject.resident.watch import Watcher
+from envinject.rules.bindings import Options, resolve_full
+from envinject.rules.refs import Locator
+from envinject.settings import Settings
 from envinject.sources import Payload
-from envinject.watch import Watcher
 
 CANARY = "canary-7f3a"
 ARG_MAX = os.sysconf("SC_ARG_MAX")

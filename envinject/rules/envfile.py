@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, EnvinjectError, quote
+from ..errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
 from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, is_prefix_target, looks_like_ref, parse_ref
 

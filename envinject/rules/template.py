@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote as url_quote
 
-from .errors import ConfigError, EnvinjectError
+from ..errors import ConfigError, EnvinjectError
 from .formats import dotenv, shell
 from .refs import SCHEME, SSM_SCHEME, Ref, parse_ref
 

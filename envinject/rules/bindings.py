@@ -7,13 +7,13 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..errors import EnvinjectError, NamingError, SecretFormatError, quote
+from ..sources import Payload, Source
 from . import flatten
 from .envfile import Entry, Literal
-from .environ import Binding, merge
-from .errors import EnvinjectError, NamingError, SecretFormatError, quote
+from .environment import Binding, merge
 from .naming import env_name, is_protected, is_valid_name
 from .refs import Locator, Ref, parse_ref
-from .sources import Payload, Source
 from .template import Template, render_template
 
 # JSON's \uXXXX escapes can name half of a UTF-16 pair alone; Python keeps it, and UTF-8 cannot encode it.

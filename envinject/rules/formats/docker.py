@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import SecretFormatError
+from ...errors import SecretFormatError
 
 #: Go's bufio.MaxScanTokenSize (64 KiB) holds a line and its line feed.
 MAX_LINE_BYTES = 64 * 1024 - 1

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .errors import RefError, quote
+from ..errors import RefError, quote
 
 SCHEME = "sm://"
 SSM_SCHEME = "ssm://"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 from . import docker, dotenv, github, jsonfmt, shell
 from .docker import UnrepresentableError
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from .errors import EnvinjectError
+from ..errors import EnvinjectError
 
 
 class FileWriteError(EnvinjectError):

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
-from .errors import EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, CommandError, SecretFormatError
+from ..errors import EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, CommandError, SecretFormatError
 
 
 def exec_command(argv: Sequence[str], env: Mapping[str, str], search_path: str | None = None) -> NoReturn:

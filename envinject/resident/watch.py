@@ -7,14 +7,14 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import Settings
-from .core import Injection, environment
-from .environ import secret_texts
-from .errors import EnvinjectError
-from .inject import bind_all, bind_templates
-from .process import check_exec
-from .secretfiles import SecretFiles
-from .sources import Source, all_or_nothing
+from ..errors import EnvinjectError
+from ..plan import Injection, environment
+from ..rules.bindings import bind_all, bind_templates
+from ..rules.environment import secret_texts
+from ..settings import Settings
+from ..sources import Source, all_or_nothing
+from ..system.process import check_exec
+from .secret_files import SecretFiles
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .envfile import Entry, environment_entries, is_environment_reference, read_envfile
-from .environ import Binding, merge, missing
 from .errors import ConfigError, EnvinjectError
-from .inject import FileTemplate, Layered, Naming, Options, bind_templates, layered_entries, resolve_full
-from .refs import Locator, Ref, parse_file_ref, split_assignment
+from .rules.bindings import FileTemplate, Layered, Naming, Options, bind_templates, layered_entries, resolve_full
+from .rules.envfile import Entry, environment_entries, is_environment_reference, read_envfile
+from .rules.environment import Binding, merge, missing
+from .rules.refs import Locator, Ref, parse_file_ref, split_assignment
+from .rules.template import format_for, parse_template
+from .settings import Settings
 from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
-from .template import format_for, parse_template
 
 
 @dataclass
@@ -199,52 +199,6 @@ def caller_identity(
     except EnvinjectError as e:
         note(f"cannot tell who the caller is: {e}")
     return None
-
-
-def iam_policy(
-    settings: Settings,
-    *,
-    kms_keys: Sequence[str] = (),
-    account: str | None = None,
-    partition: str | None = None,
-    note: Callable[[str], None],
-    warn: Callable[[str], None],
-    inherited: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
-    is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
-    from .policy import Account, build_policy, key_arn  # only this command needs it
-
-    factory = client_factory(settings)
-    wanted = locators(settings, inherited)
-    if account is None:
-        arn = caller_arn(factory)
-        partition, account = partition or arn.split(":")[1], arn.split(":")[4]
-        note(f"account {account} from sts:GetCallerIdentity ({arn})")
-    region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
-    where = Account(partition or "aws", account, region)
-    sources = make_source(settings, factory=factory)
-    via: dict[str, set[str]] = {}
-    for k in kms_keys:  # keys the user names: for every service this run reads, in the default region
-        via[key_arn(k, where)] = {f"{sources.service_of(loc)}.{region}.amazonaws.com" for loc in wanted}
-    for loc in wanted:
-        try:
-            found = sources.kms_keys_of(loc)
-        except EnvinjectError as e:
-            warn(f"{e.message}; if {loc.describe()} uses a customer-managed KMS key, pass --kms-key")
-            continue
-        secret_region = loc.region or region
-        for key in found:
-            arn = key
-            if "alias/" in key:  # kms:Decrypt is granted on the key, not on its alias
-                try:
-                    arn = str(factory.client("kms", secret_region).describe_key(KeyId=key)["KeyMetadata"]["Arn"])
-                except Exception:  # noqa: BLE001 - degrade to a warning
-                    warn(f"cannot resolve KMS alias {key!r} (kms:DescribeKey); pass --kms-key with the key ARN")
-                    continue
-            arn = key_arn(arn, Account(where.partition, where.account, secret_region))
-            via.setdefault(arn, set()).add(f"{sources.service_of(loc)}.{secret_region}.amazonaws.com")
-    return build_policy(wanted, where, batch=settings.batch, kms_keys=via)
 
 
 def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:

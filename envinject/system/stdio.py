@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import NoReturn, TextIO, cast
 
-from .errors import EnvinjectError, one_line
+from ..errors import EnvinjectError, one_line
 
 _STREAMS = ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w"))
 #: Why writing stdout can fail, apart from EPIPE: full disk or quota, file too large, I/O error, bad descriptor.

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .naming import NAME_CASES
+from .rules.naming import NAME_CASES
 
 CONFIG_FILE = "envinject.toml"
 
@@ -237,7 +237,7 @@ def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
 
 def _relative_template(text: str, base: Path) -> str:
     """``VAR=@TEMPLATE`` with TEMPLATE relative to ``base``; any other file secret as it is."""
-    from .refs import split_assignment
+    from .rules.refs import split_assignment
 
     var, body = split_assignment(text.strip())
     return f"{var}=@{base / body[1:]}" if var is not None and body.startswith("@") else text
@@ -314,7 +314,7 @@ def check_options(
     """Check every number and option a command uses, whatever it came from (command line, environment, config
     file, the API), before anything is read or sent: finite, in range, known. Raises ConfigError naming the
     first bad one and where it came from."""
-    from .naming import is_valid_name
+    from .rules.naming import is_valid_name
 
     def where(key: str) -> str:
         return settings.origins.get(key) or "--" + key.replace("_", "-")

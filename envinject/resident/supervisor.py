@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any
 
-from .errors import EnvinjectError
+from ..errors import EnvinjectError
+from ..system.process import check_exec, command_error, find_command
 from .mask import DEFAULT_MIN_LENGTH, Masker
-from .process import check_exec, command_error, find_command
 
 #: Signals received by envinject that are passed on to the child.
 FORWARDED_SIGNALS: tuple[signal.Signals, ...] = (

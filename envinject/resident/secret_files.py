@@ -25,8 +25,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from types import TracebackType
 
-from .environ import Binding
-from .errors import ConfigError, EnvinjectError
+from ..errors import ConfigError, EnvinjectError
+from ..rules.environment import Binding
 
 
 class FileSecretError(EnvinjectError):
