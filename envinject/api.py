@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from .plan import environment, inject
+from .plan import inject
 from .settings import Settings, check_options, normalize_case
 
 
@@ -25,7 +26,7 @@ def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:
 
 
 def _warn(message: str) -> None:
-    # 6: the caller of fetch or load (through inject, resolve_full and bind_all).
+    # 6: the caller of fetch or load (through inject, Plan.bind and bind_all).
     warnings.warn(f"envinject: {message}", stacklevel=6)
 
 
@@ -39,7 +40,7 @@ def fetch(*refs: str, client: Any = None, **options: Any) -> dict[str, str]:
     """
     settings = _settings(refs, options)
     injection = inject(settings, client=client, warn=_warn)
-    return environment(Settings(require=settings.require, pristine=True), injection.bindings, {})
+    return injection.plan.environment(injection.bindings)
 
 
 def load(*refs: str, override: bool = True, client: Any = None, **options: Any) -> dict[str, str]:
@@ -49,7 +50,11 @@ def load(*refs: str, override: bool = True, client: Any = None, **options: Any) 
     """
     settings = _settings(refs, options)
     injection = inject(settings, client=client, warn=_warn)
-    final = environment(Settings(require=settings.require, override=override), injection.bindings, os.environ)
+    # The same plan, inheriting os.environ: --require counts what is set already, and override decides.
+    plan = dataclasses.replace(
+        injection.plan, inherited=os.environ, settings=dataclasses.replace(settings, override=override)
+    )
+    final = plan.environment(injection.bindings)
     changed = {k: v for k, v in final.items() if os.environ.get(k) != v}
     os.environ.update(changed)
     return changed

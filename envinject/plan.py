@@ -1,36 +1,222 @@
-"""One path from Settings to an environment, shared by the CLI and the Python API."""
+"""The one plan: from Settings and the inherited environment to everything a run needs.
+
+Every command, the watcher and the Python API go the same way down, and a rule added later is added here
+(or in the pure rules this calls), never beside it::
+
+    plan = make_plan(settings, inherited)       # parse references, env files and templates; no request
+    results = plan.fetch(source)                # every secret once, batched per backend
+    bindings = plan.bind(results)               # naming, prefixes, protected names, precedence, file content
+    env = plan.environment(bindings)            # inherited (or nothing) + bindings, --require checked
+
+``check`` makes the same plan with ``collect=True`` (a bad reference is a problem to report, not a stop), asks
+for each secret's outcome with ``fetch_each`` and hands :meth:`Plan.bind` an ``outcome`` callback; the watcher
+hands each poll's payloads to :meth:`Plan.bind` again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .errors import ConfigError, EnvinjectError
-from .rules.bindings import FileTemplate, Layered, Naming, Options, bind_templates, layered_entries, resolve_full
-from .rules.envfile import Entry, environment_entries, is_environment_reference, read_envfile
-from .rules.environment import Binding, merge, missing
-from .rules.refs import Locator, Ref, parse_file_ref, split_assignment
+from .errors import ConfigError, EnvinjectError, quote
+from .rules.bindings import (
+    ENV_FILE,
+    FileTemplate,
+    Layered,
+    Naming,
+    Options,
+    Outcome,
+    bind_all,
+    bind_templates,
+    layered_entries,
+)
+from .rules.envfile import Entry, environment_entries, is_environment_reference, parse_envfile
+from .rules.environment import Binding, kept, merge, missing
+from .rules.payload import Payload
+from .rules.refs import Locator, Ref, file_template, parse_file_ref, parse_ref
 from .rules.template import format_for, parse_template
 from .settings import Settings
-from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
+from .sources import SERVICES, Source, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
+
+T = TypeVar("T")
+
+
+@dataclass
+class Plan:
+    """What a run of these settings reads and sets, worked out before any request."""
+
+    settings: Settings
+    #: The environment the command would inherit.
+    inherited: Mapping[str, str]
+    #: Every env-file line, environment reference and reference, with its precedence layer and where it was
+    #: written, in the order given.
+    layered: list[Layered]
+    #: File secrets rendered from a template (``--file VAR=@TEMPLATE``, and render's template), bound last.
+    templates: list[FileTemplate]
+    #: The rules that turn fetched secrets into bindings.
+    options: Options
+    #: What could not be parsed, when the plan was made with ``collect=True`` (for check).
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def locators(self) -> list[Locator]:
+        """Every secret the plan reads, each once, in the order first named (templates' references last)."""
+        named = [e.locator for _, _, e in self.layered if isinstance(e, Ref)]
+        in_templates = [ref.locator for t in self.templates for ref in t.template.refs]
+        return list(dict.fromkeys([*named, *in_templates]))
+
+    def fetch(self, source: Source) -> Mapping[Locator, Payload]:
+        """Every secret's payload, in as few requests as the backends allow; all-or-nothing. A failure for a
+        secret that an env file asked for names that file and line."""
+        wanted = self.locators
+        try:
+            return source.fetch_many(wanted) if wanted else {}
+        except EnvinjectError as e:
+            asked = next((x for x in self.layered if isinstance(x[2], Ref) and x[2].locator == e.subject), None)
+            if asked is not None and asked[0] == ENV_FILE:
+                raise type(e)(f"{asked[1]}: {e.message}", hint=e.hint, kind=e.kind) from None
+            raise
+
+    def bind(
+        self,
+        results: Mapping[Locator, Payload | EnvinjectError],
+        *,
+        outcome: Outcome | None = None,
+        warn: Callable[[str], None] | None = None,
+        note: Callable[[str], None] | None = None,
+    ) -> list[Binding]:
+        """The bindings, in precedence order, templates last. The first failure raises, unless ``outcome`` is
+        given: then each reference's bindings or error goes to it (check). ``warn`` hears of each variable a
+        later secret takes over; ``note`` of a secret that sets no variable."""
+        bindings = bind_all(self.layered, results, self.options, outcome, warn, note)
+        return bindings + bind_templates(self.templates, results, bindings, self.inherited, self.options, outcome)
+
+    def base(self) -> dict[str, str]:
+        """What the command inherits before the bindings: nothing with --pristine, and never a variable that
+        held a reference (its value is the secret's, even with --no-override)."""
+        if self.settings.pristine:
+            return {}
+        if not self.settings.resolve_env:
+            return dict(self.inherited)
+        return {k: v for k, v in self.inherited.items() if not is_environment_reference(k, v)}
+
+    def environment(self, bindings: Sequence[Binding]) -> dict[str, str]:
+        """The command's environment: :meth:`base`, then the bindings; --require checked."""
+        env = merge(self.base(), bindings, override=self.settings.override)
+        absent = missing(env, self.settings.require)
+        if absent:
+            raise ConfigError(
+                f"required variable(s) not set: {', '.join(absent)}",
+                hint="add a secret or env file that sets them, or drop --require",
+            )
+        return env
+
+    def missing(self, bindings: Sequence[Binding]) -> list[str]:
+        """The --require names a run would leave unset (for check, which reports rather than fails)."""
+        return missing(merge(self.base(), bindings, override=self.settings.override), self.settings.require)
+
+    def kept(self, bindings: Sequence[Binding]) -> list[str]:
+        """Names whose inherited value stays (--no-override), for --dry-run and check."""
+        return kept(self.base(), bindings, override=self.settings.override)
+
+
+def make_plan(
+    settings: Settings,
+    inherited: Mapping[str, str],
+    *,
+    rendered: Sequence[FileTemplate] = (),
+    collect: bool = False,
+    environment_references: bool = True,
+) -> Plan:
+    """Parse everything the settings name: references in the inherited environment (unless --no-resolve-env
+    or ``environment_references`` is off), env files, secrets, file secrets and their templates, then
+    ``rendered`` (render's own template). Reads files, sends nothing. With ``collect``, what cannot be parsed
+    is kept in ``problems`` and left out; otherwise it raises."""
+    problems: list[str] = []
+
+    def attempt(parse: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return parse(*args)
+        except EnvinjectError as e:
+            if not collect:
+                raise
+            problems.append(str(e))
+            return None
+
+    env_files: list[list[tuple[str, Entry]]] = []
+    if environment_references and settings.resolve_env:
+        env_files.append(attempt(environment_entries, inherited) or [])
+    env_files += [attempt(read_envfile, path) or [] for path in settings.env_files]
+    parsed = [attempt(parse_ref, text) for text in settings.secrets]
+    templates: list[FileTemplate | None] = []
+    for text in settings.files:
+        template = file_template(text)
+        if template is None:
+            parsed.append(attempt(parse_file_ref, text))
+        else:
+            templates.append(attempt(read_template, template[1], template[0]))
+    options = Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow), settings.layered)
+    layered = layered_entries([r for r in parsed if r is not None], env_files)
+    return Plan(settings, inherited, layered, [*(t for t in templates if t), *rendered], options, problems)
+
+
+def read_envfile(
+    path: str | Path, *, refs: bool = True, missing_hint: str = "check the path given to --env-file"
+) -> list[tuple[str, Entry]]:
+    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it, with
+    ``missing_hint`` (which says where the path was given: ``--env-file``, ``push``)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"env file {quote(str(path))}: {e.strerror}", hint=missing_hint) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"env file {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+    return list(parse_envfile(text, str(path), refs=refs))
+
+
+def read_template(path: str, var: str, fmt: str | None = None) -> FileTemplate:
+    """Read and parse a template file; a missing or unreadable one is a ConfigError naming it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+        raise ConfigError(f"template {path!r}: {reason}", hint="check the path") from None
+    return FileTemplate(var, parse_template(text, path), fmt or format_for(path))
 
 
 @dataclass
 class Injection:
-    """What a run would inject, before it is applied to any environment, and how it was made."""
+    """A plan carried out: what was fetched, with what, and the bindings it gives."""
 
-    bindings: list[Binding]
+    plan: Plan
     source: Sources
-    layered: list[Layered] = field(default_factory=list)
-    payloads: Mapping[Locator, Payload] = field(default_factory=dict)
-    options: Options = field(default_factory=Options)
+    payloads: Mapping[Locator, Payload]
+    bindings: list[Binding]
     #: The client factory it used (None when a client was given), for -v's timings.
     factory: ClientFactory | None = None
-    #: Rendered file secrets (--file VAR=@TEMPLATE), bound after the rest.
-    templates: list[FileTemplate] = field(default_factory=list)
+
+
+def inject(
+    settings: Settings,
+    *,
+    client: Any = None,
+    note: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+    inherited: Mapping[str, str] | None = None,
+    rendered: Sequence[FileTemplate] = (),
+) -> Injection:
+    """Make the plan, fetch every secret and bind: everything a run, export or render needs before it acts.
+    ``inherited`` None: the environment is neither read for references nor inherited (the Python API)."""
+    plan = make_plan(settings, inherited or {}, rendered=rendered, environment_references=inherited is not None)
+    factory = client_factory(settings) if client is None else None
+    source = make_source(settings, client=client, note=note, factory=factory)
+    payloads = plan.fetch(source)
+    return Injection(plan, source, payloads, plan.bind(payloads, warn=warn, note=note), factory)
 
 
 def client_factory(settings: Settings) -> ClientFactory:
@@ -79,107 +265,6 @@ def make_source(
     )
 
 
-def references(settings: Settings) -> list[str | Ref]:
-    """The secrets and file secrets given (not those in env files or the environment), in order."""
-    files = [parse_file_ref(text) for text in settings.files if not template_path(text)]
-    return [*settings.secrets, *files]
-
-
-def template_path(text: str) -> str | None:
-    """TEMPLATE of ``--file VAR=@TEMPLATE``; None for ``--file VAR=REF``."""
-    var, body = split_assignment(text.strip())
-    return body[1:] if var is not None and body.startswith("@") else None
-
-
-def read_template(path: str, var: str, fmt: str | None = None) -> FileTemplate:
-    """Read and parse a template file; a missing or unreadable one is a ConfigError naming it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise ConfigError(f"template {path!r}: {reason}", hint="check the path") from None
-    return FileTemplate(var, parse_template(text, path), fmt or format_for(path))
-
-
-def templates(settings: Settings) -> list[FileTemplate]:
-    """The rendered file secrets: ``--file VAR=@TEMPLATE``."""
-    found = []
-    for text in settings.files:
-        path = template_path(text)
-        if path is not None:
-            found.append(read_template(path, split_assignment(text.strip())[0] or ""))
-    return found
-
-
-def env_entries(settings: Settings, inherited: Mapping[str, str] | None) -> list[list[tuple[str, Entry]]]:
-    """The entries below the secrets, lowest first: references written in the inherited environment (unless
-    ``--no-resolve-env``), then each env file's."""
-    found = environment_entries(inherited) if inherited is not None and settings.resolve_env else []
-    return [found, *(read_envfile(path) for path in settings.env_files)]
-
-
-def options_of(settings: Settings) -> Options:
-    """The rules that turn these settings' secrets into bindings."""
-    return Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow), settings.layered)
-
-
-def inject(
-    settings: Settings,
-    *,
-    client: Any = None,
-    note: Callable[[str], None] | None = None,
-    warn: Callable[[str], None] | None = None,
-    inherited: Mapping[str, str] | None = None,
-    rendered: Sequence[FileTemplate] = (),
-) -> Injection:
-    """Read the env files (and the references in ``inherited``, the environment the command would inherit),
-    fetch every secret and return the bindings in precedence order; file templates (``rendered`` too) last.
-    ``warn`` hears of each variable a later secret takes over from an earlier one."""
-    env_files = env_entries(settings, inherited)
-    file_templates = [*templates(settings), *rendered]
-    factory = client_factory(settings) if client is None else None
-    source = make_source(settings, client=client, note=note, factory=factory)
-    options = options_of(settings)
-    extra = [ref.locator for t in file_templates for ref in t.template.refs]
-    bindings, layered, payloads = resolve_full(
-        references(settings), source, options, env_files, extra=extra, warn=warn, note=note
-    )
-    bindings += bind_templates(file_templates, payloads, bindings, inherited or {}, options)
-    return Injection(bindings, source, layered, payloads, options, factory, file_templates)
-
-
-def environment(settings: Settings, bindings: list[Binding], inherited: Mapping[str, str]) -> dict[str, str]:
-    """The command's environment: inherited (unless pristine), then the bindings; --require checked.
-
-    A variable that held a reference is always replaced by its value, even with --no-override: the
-    reference was never meant as a value."""
-    env = merge(inherited_base(settings, inherited), bindings, override=settings.override)
-    absent = missing(env, settings.require)
-    if absent:
-        raise ConfigError(
-            f"required variable(s) not set: {', '.join(absent)}",
-            hint="add a secret or env file that sets them, or drop --require",
-        )
-    return env
-
-
-def inherited_base(settings: Settings, inherited: Mapping[str, str]) -> dict[str, str]:
-    """What the command inherits before the bindings: nothing with --pristine, and never a variable that held a
-    reference (its value is the secret's, even with --no-override)."""
-    if settings.pristine:
-        return {}
-    if not settings.resolve_env:
-        return dict(inherited)
-    return {k: v for k, v in inherited.items() if not is_environment_reference(k, v)}
-
-
-def locators(settings: Settings, inherited: Mapping[str, str] | None = None) -> list[Locator]:
-    """Every secret a run of these settings reads, each once, without fetching anything."""
-    layered = layered_entries(references(settings), env_entries(settings, inherited))
-    in_templates = [ref.locator for t in templates(settings) for ref in t.template.refs]
-    return list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *in_templates]))
-
-
 def caller_arn(factory: ClientFactory) -> str:
     """The caller's ARN from sts:GetCallerIdentity (which needs no permission), or the reason there is none
     (no region, no credentials, an unknown profile, an unreachable endpoint) as the error a run would give."""
@@ -203,8 +288,12 @@ def caller_identity(
 
 def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
     """The endpoint(s) a run talks to, for messages (best effort, no botocore)."""
+    from .sources import ENDPOINT_VARIABLES
+
     try:
-        services = sorted({SERVICES[loc.backend] for loc in locators(settings, environ)}) or ["secretsmanager"]
+        services = sorted({SERVICES[loc.backend] for loc in make_plan(settings, environ).locators}) or [
+            "secretsmanager"
+        ]
     except EnvinjectError:
         services = ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"

@@ -237,10 +237,10 @@ def validate(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
 
 def _relative_template(text: str, base: Path) -> str:
     """``VAR=@TEMPLATE`` with TEMPLATE relative to ``base``; any other file secret as it is."""
-    from .rules.refs import split_assignment
+    from .rules.refs import file_template
 
-    var, body = split_assignment(text.strip())
-    return f"{var}=@{base / body[1:]}" if var is not None and body.startswith("@") else text
+    template = file_template(text)
+    return f"{template[0]}=@{base / template[1]}" if template is not None else text
 
 
 def split_secrets(value: str) -> tuple[str, ...]:

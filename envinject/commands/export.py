@@ -28,7 +28,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     """Fetch, then write the variables in ``options.fmt``; the file is 0600 and written atomically.
 
     Stdout gets nothing until the whole export has succeeded (the ``::add-mask::`` lines included)."""
-    from ..plan import environment, inject
+    from ..plan import inject
     from ..rules.environment import final_sources
     from ..rules.formats import render
     from ..rules.formats.dotenv import interpolation_hazards
@@ -50,7 +50,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
             "command runs",
             hint="export them as variables (VAR=REF), or run the command with envinject --file",
         )
-    final = environment(settings, injection.bindings, os.environ)
+    final = injection.plan.environment(injection.bindings)
     env = {name: final[name] for name in final_sources(injection.bindings)}
     text = render(options.fmt, env)
     if options.fmt == "dotenv":

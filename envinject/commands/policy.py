@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ..errors import EnvinjectError
-from ..plan import caller_arn, client_factory, locators, make_source
+from ..plan import caller_arn, client_factory, make_plan, make_source
 from ..rules.refs import Locator
 from ..settings import Settings
 from ..sources import Account, grants
@@ -81,7 +81,7 @@ def iam_policy(
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
     is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
     factory = client_factory(settings)
-    wanted = locators(settings, inherited)
+    wanted = make_plan(settings, inherited or {}, environment_references=inherited is not None).locators
     if account is None:
         arn = caller_arn(factory)
         partition, account = partition or arn.split(":")[1], arn.split(":")[4]

@@ -35,8 +35,8 @@ class PushOptions:
 
 def push(settings: Settings, options: PushOptions, log: Log) -> int:
     """Create the secret or add a version; with ``dry_run``, only list the key names that would change."""
-    from ..plan import client_factory
-    from ..rules.envfile import Literal, read_envfile
+    from ..plan import client_factory, read_envfile
+    from ..rules.envfile import Literal
     from ..rules.formats.dotenv import interpolation_hazards
     from ..rules.refs import SSM_SCHEME
     from ..settings import check_options

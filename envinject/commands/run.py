@@ -47,8 +47,8 @@ class RunOptions:
 def run(settings: Settings, options: RunOptions, log: Log) -> int:
     """Fetch the secrets and exec the command with them (never returns then), or print what would happen
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
-    from ..plan import environment, inherited_base, inject
-    from ..rules.environment import final_sources, kept
+    from ..plan import inject
+    from ..rules.environment import final_sources
     from ..settings import check_options
     from ..system.process import find_command
 
@@ -70,12 +70,13 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         from ..resident.secret_files import SecretFiles
 
         files = SecretFiles(resident=options.resident)
-    env = environment(settings, injection.bindings, os.environ)
+    plan = injection.plan
+    env = plan.environment(injection.bindings)
     names = final_sources(injection.bindings)
     note_fetch(log, injection, fetching, len(names))
     if options.dry_run:
         program = find_command(command[0], env, os.environ.get("PATH"))
-        held = kept(inherited_base(settings, os.environ), injection.bindings, override=settings.override)
+        held = plan.kept(injection.bindings)
         lines = []
         for name, src in names.items():
             lines.append(f"{name}\t<- {one_line(src)}{'  (inherited value kept)' if name in held else ''}\n")
@@ -85,7 +86,7 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     if files is None:
         return _start(command, env, settings, injection, options, log, None)
     with files:
-        env = environment(settings, files.place(injection.bindings), os.environ)
+        env = plan.environment(files.place(injection.bindings))
         log.note(f"file secrets: {sum(b.content is not None for b in injection.bindings)} ({files.mechanism})")
         return _start(command, env, settings, injection, options, log, files)
 

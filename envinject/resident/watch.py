@@ -8,11 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import EnvinjectError
-from ..plan import Injection, environment
-from ..rules.bindings import bind_all, bind_templates
+from ..plan import Injection
 from ..rules.environment import secret_texts
 from ..settings import Settings
-from ..sources import Source, all_or_nothing
+from ..sources import Source
 from ..system.process import check_exec
 from .secret_files import SecretFiles
 
@@ -90,12 +89,10 @@ class Watcher:
             return None
         names = ", ".join(loc.describe() for loc in changed)
         try:
-            bindings = bind_all(self.injection.layered, results, self.injection.options, warn=self.log)
-            bindings += bind_templates(self.injection.templates, all_or_nothing(results), bindings, self.inherited,
-                                       self.injection.options)  # fmt: skip
+            bindings = self.injection.plan.bind(results, warn=self.log)
             if self.files is not None:  # a file keeps its path; its content is rewritten once all is checked
                 bindings = self.files.with_paths(bindings)
-            env = environment(self.settings, bindings, self.inherited)
+            env = self.injection.plan.environment(bindings)
             check_exec(self.command, env)
             if self.files is not None:
                 self.files.place(bindings)  # each rewritten in place, atomically

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import EnvinjectError, NamingError, SecretFormatError, quote
-from ..sources import Payload, Source
 from . import flatten
 from .envfile import Entry, Literal
 from .environment import Binding, merge
 from .naming import env_name, is_protected, is_valid_name
+from .payload import Payload
 from .refs import Locator, Ref, parse_ref
 from .template import Template, render_template
 
@@ -282,29 +282,6 @@ def bind_all(
     return [b for _, _, b in ordered]
 
 
-def resolve_full(
-    refs: Sequence[str | Ref],
-    source: Source,
-    options: Options | None = None,
-    env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
-    extra: Sequence[Locator] = (),
-    warn: Callable[[str], None] | None = None,
-    note: Callable[[str], None] | None = None,
-) -> tuple[list[Binding], list[Layered], Mapping[Locator, Payload]]:
-    """:func:`resolve`, also returning the layered entries and the payloads (for --watch). ``extra`` are fetched
-    in the same requests (a template's references); ``warn`` hears of each variable a later secret takes over."""
-    layered = layered_entries(refs, env_files)
-    wanted = list(dict.fromkeys([*(e.locator for _, _, e in layered if isinstance(e, Ref)), *extra]))
-    try:
-        payloads = source.fetch_many(wanted) if wanted else {}
-    except EnvinjectError as e:
-        asked = next((entry for entry in layered if isinstance(entry[2], Ref) and entry[2].locator == e.subject), None)
-        if asked is not None and asked[0] == ENV_FILE:  # say which line of which file asked for it, as bind_all does
-            raise type(e)(f"{asked[1]}: {e.message}", hint=e.hint, kind=e.kind) from None
-        raise
-    return bind_all(layered, payloads, options or Options(), warn=warn, note=note), layered, payloads
-
-
 @dataclass(frozen=True)
 class FileTemplate:
     """``--file VAR=@TEMPLATE``: a file whose content is TEMPLATE rendered, escaped for ``fmt``."""
@@ -316,18 +293,27 @@ class FileTemplate:
 
 def bind_templates(
     templates: Sequence[FileTemplate],
-    payloads: Mapping[Locator, Payload],
+    results: Mapping[Locator, Payload | EnvinjectError],
     bindings: Sequence[Binding],
     inherited: Mapping[str, str],
     options: Options,
+    outcome: Outcome | None = None,
 ) -> list[Binding]:
     """A file binding per template, rendered with the values of its references and the run's variables
-    (``inherited`` with ``bindings`` applied)."""
+    (``inherited`` with ``bindings`` applied). The first failure raises, unless ``outcome`` is given: then each
+    tag's reference goes to it, and the templates are not rendered (a report needs their names only)."""
     env = merge(inherited, bindings)
     out = []
     for t in templates:
         _refuse_protected(t.var, f"template {t.template.origin!r}", options.allow)
-        values = {ref: bindings_for(ref, payloads[ref.locator], options.naming)[0].value for ref in t.template.refs}
+        origin = f"template:{t.template.origin}"
+        if outcome is not None:
+            for tag in t.template.tags:
+                if tag.ref is not None:
+                    outcome(tag.where, tag.ref, _tag_outcome(tag.ref, results[tag.ref.locator], options))
+            out.append(Binding(t.var, "", origin, b""))
+            continue
+        values = {ref: _value(ref, results[ref.locator], options) for ref in t.template.refs}
         text = render_template(t.template, values, env, t.fmt)
         try:
             content = text.encode("utf-8")
@@ -335,23 +321,20 @@ def bind_templates(
             raise SecretFormatError(
                 f"template {t.template.origin!r} renders text that is not valid Unicode", hint="store valid UTF-8"
             ) from None
-        out.append(Binding(t.var, "", f"template:{t.template.origin}", content))
+        out.append(Binding(t.var, "", origin, content))
     return out
 
 
-def resolve(
-    refs: Sequence[str | Ref],
-    source: Source,
-    options: Options | None = None,
-    env_files: Sequence[Sequence[tuple[str, Entry]]] = (),
-    warn: Callable[[str], None] | None = None,
-    note: Callable[[str], None] | None = None,
-) -> list[Binding]:
-    """Parse, fetch (each secret once) and turn env files and references into bindings.
+def _value(ref: Ref, result: Payload | EnvinjectError, options: Options) -> str:
+    """The one value a template's reference gives."""
+    if isinstance(result, EnvinjectError):
+        raise result
+    return bindings_for(ref, result, options.naming)[0].value
 
-    The result is in precedence order, a later binding winning on the same name: env files (in the order
-    given, literals and references alike), then secrets in the order given, then ``VAR=`` secrets; ``warn``
-    hears of each variable a later secret takes over. All-or-nothing: any failure raises before anything is
-    returned.
-    """
-    return resolve_full(refs, source, options, env_files, warn=warn, note=note)[0]
+
+def _tag_outcome(ref: Ref, result: Payload | EnvinjectError, options: Options) -> list[Binding] | EnvinjectError:
+    try:
+        _value(ref, result, options)
+    except EnvinjectError as e:
+        return e
+    return []

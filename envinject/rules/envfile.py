@@ -10,7 +10,6 @@ import io
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
@@ -89,22 +88,6 @@ def _in_envfile(key: str, hint: str | None) -> str | None:
     if hint and re.search(r"VAR=|--secret|ssm:///PATH/(?!NAME)", hint):
         return f"in an env file write {key}=sm://NAME, {key}=sm://NAME#KEY or {key}=ssm:///PATH/NAME"
     return hint
-
-
-def read_envfile(
-    path: str | Path, *, refs: bool = True, missing_hint: str = "check the path given to --env-file"
-) -> list[tuple[str, Entry]]:
-    """Read and parse one env file; a missing or unreadable file is a ConfigError naming it, with
-    ``missing_hint`` (which says where the path was given: ``--env-file``, ``push``)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"env file {quote(str(path))}: {e.strerror}", hint=missing_hint) from None
-    except UnicodeDecodeError:
-        raise ConfigError(
-            f"env file {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
-        ) from None
-    return list(parse_envfile(text, str(path), refs=refs))
 
 
 #: envinject's own settings are never references to resolve, whatever they hold (``ENVINJECT_SECRETS=sm://A``).

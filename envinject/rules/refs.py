@@ -278,6 +278,13 @@ def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
     return Ref(text, locator, parse_keypath(keytext, text) if hash_ else None, var)
 
 
+def file_template(text: str) -> tuple[str, str] | None:
+    """``(VAR, TEMPLATE)`` of a file secret written ``VAR=@TEMPLATE`` (a file rendered from TEMPLATE); None for
+    any other file secret (``VAR=REF``). The one place that reads this grammar."""
+    var, body = split_assignment(text.strip())
+    return (var, body[1:]) if var is not None and body.startswith("@") else None
+
+
 def parse_file_ref(text: str) -> Ref:
     """``--file VAR=REF``: the value of REF in a file whose path VAR holds (``file:`` before REF is allowed)."""
     var, body = split_assignment(text.strip())

@@ -9,9 +9,9 @@ from botocore.exceptions import ClientError
 
 import envinject
 from envinject.errors import FetchError, NamingError
-from envinject.rules.bindings import resolve
 from envinject.rules.refs import Locator
 from envinject.sources.secretsmanager import SecretsManagerSource
+from tests.resolve import resolve
 
 
 def make(aws: Any, n: int, prefix: str = "s") -> list[str]:

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 
 from envinject.errors import FetchError, SecretFormatError
-from envinject.rules.bindings import resolve
 from envinject.sources.aws import AwsSettings, ClientFactory
 from envinject.sources.secretsmanager import SecretsManagerSource
+from tests.resolve import resolve
 
 CANARY = "canary-int-3141"
 

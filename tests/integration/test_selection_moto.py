@@ -8,13 +8,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 import envinject
-from envinject.check import check
+from envinject.commands.check import report_of as check
 from envinject.errors import FetchError
 from envinject.plan import inject
 from envinject.resident.watch import Watcher
-from envinject.rules.bindings import resolve
 from envinject.settings import Settings
 from envinject.sources.secretsmanager import SecretsManagerSource
+from tests.resolve import resolve
 
 CANARY = "canary-Sel7-value"
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from envinject.check import STATUSES, RefStatus, Report, check, render
+from envinject.commands.check import STATUSES, RefStatus, Report
+from envinject.commands.check import render_report as render
+from envinject.commands.check import report_of as check
 from envinject.errors import EnvinjectError, FetchError
 from envinject.rules.refs import Locator
 from envinject.settings import Settings

@@ -160,7 +160,7 @@ def test_resident_modes_turn_the_gc_back_on_before_supervising(
     options: run_module.RunOptions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import envinject.resident.supervisor
-    from envinject.plan import Injection
+    from envinject.plan import Injection, make_plan
     from envinject.settings import Settings
 
     class Started(Exception):
@@ -174,4 +174,5 @@ def test_resident_modes_turn_the_gc_back_on_before_supervising(
     monkeypatch.setattr(envinject.resident.supervisor, "Supervisor", Supervisor)
     gc.disable()
     with pytest.raises(Started):
-        run_module.supervise({}, Settings(), Injection([], source=None), options)  # type: ignore[arg-type]
+        injection = Injection(make_plan(Settings(), {}), source=None, payloads={}, bindings=[])  # type: ignore[arg-type]
+        run_module.supervise({}, Settings(), injection, options)

@@ -6,11 +6,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from envinject.errors import ConfigError
-from envinject.rules.bindings import resolve
-from envinject.rules.envfile import Literal, parse_envfile, read_envfile
+from envinject.plan import read_envfile
+from envinject.rules.envfile import Literal, parse_envfile
 from envinject.rules.formats import dotenv
 from envinject.rules.refs import Locator, Ref
 from envinject.sources import Payload
+from tests.resolve import resolve
 
 TEMPLATE = """\
 # committed template: no secret in it

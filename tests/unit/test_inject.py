@@ -4,10 +4,11 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from envinject.errors import EnvinjectError, NamingError, SecretFormatError
-from envinject.rules.bindings import Naming, Options, resolve
+from envinject.rules.bindings import Naming, Options
 from envinject.rules.envfile import Literal
 from envinject.rules.refs import Locator, Ref
 from envinject.sources import Payload
+from tests.resolve import resolve
 
 CANARY = "canary-Zx81-value"
 

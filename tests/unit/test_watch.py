@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from envinject.errors import EnvinjectError
-from envinject.plan import Injection
+from envinject.plan import Injection, make_plan
 from envinject.resident.watch import Watcher
-from envinject.rules.bindings import Options, resolve_full
 from envinject.rules.refs import Locator
 from envinject.settings import Settings
 from envinject.sources import Payload
@@ -45,8 +44,9 @@ class Rotating:
 
 def watcher(command: Sequence[str] = ("true",)) -> tuple[Watcher, Rotating, list[str]]:
     source = Rotating(json.dumps({"token": "first-value"}))
-    bindings, layered, payloads = resolve_full(["app"], source, Options())  # type: ignore[arg-type]
-    injection = Injection(bindings, source, layered, payloads, Options())  # type: ignore[arg-type]
+    plan = make_plan(Settings(secrets=("app",)), {})
+    payloads = plan.fetch(source)
+    injection = Injection(plan, source, payloads, plan.bind(payloads))  # type: ignore[arg-type]
     log: list[str] = []
     w = Watcher(Settings(secrets=("app",)), injection, {}, 60.0, log.append, source=source, command=command)  # type: ignore[arg-type]
     return w, source, log
