@@ -9,19 +9,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from .plan import inject
-from .settings import Settings, check_options, normalize_case
+from .settings import Settings
+from .validate import settings_values, validate
 
 
 def _settings(refs: Sequence[str], options: dict[str, Any]) -> Settings:
-    options = normalize_case(options, "envinject.fetch")
-    for key in ("secrets", "env_files", "require", "allow"):
-        if isinstance(options.get(key), str):
-            options[key] = (options[key],)
-        elif key in options:
-            options[key] = tuple(options[key])
-    options["secrets"] = tuple(refs) + tuple(options.get("secrets", ()))
-    settings = Settings(**options)
-    check_options(settings)
+    values = settings_values(options, "envinject.fetch")
+    values["secrets"] = tuple(refs) + tuple(values.get("secrets", ()))
+    settings = Settings(**values)
+    validate(settings)
     return settings
 
 

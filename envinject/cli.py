@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
 import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import ClickException, NoSuchOption, UsageError  # typer vendors click; no public names
@@ -18,9 +17,6 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from . import __version__
 from .errors import EXIT_FAILURE, EnvinjectError
-
-if TYPE_CHECKING:
-    pass
 
 _COMPLETION = ("--install-completion", "--show-completion")
 _GROUP_WORDS = {"-h", "--help", "--version", *_COMPLETION}
@@ -129,7 +125,16 @@ MaxAttempts = Annotated[
                  "[default: 20].", show_default=False),
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would happen (names only); change nothing.")]
+ConfigPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        show_default=False,
+        help=("Read settings from FILE [default: the nearest envinject.toml or pyproject.toml with [tool.envinject]]."),
+    ),
+]
+NoConfig = Annotated[bool | None, typer.Option("--no-config", show_default=False, help="Read no config file.")]
 
 
 def _opt(*flags: str, help: str, metavar: str | None = None) -> Any:
@@ -176,9 +181,8 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("endpoint_url", Endpoint),
     ("timeout", Timeout),
     ("max_attempts", MaxAttempts),
-    ("config", Annotated[Path | None, _opt("--config", metavar="FILE", help=(
-        "Read settings from FILE [default: the nearest envinject.toml or pyproject.toml with [tool.envinject]]."))]),
-    ("no_config", Annotated[bool | None, _opt("--no-config", help="Read no config file.")]),
+    ("config", ConfigPath),
+    ("no_config", NoConfig),
 ]  # fmt: skip
 
 
@@ -324,8 +328,8 @@ def run(
     **source: Any,
 ) -> None:
     from .commands import Log, load_settings
-    from .commands.run import RunOptions
     from .commands.run import run as run_command
+    from .options import RunOptions
 
     log = Log(verbose)
     options = RunOptions(
@@ -352,8 +356,8 @@ def export(
     **source: Any,
 ) -> None:
     from .commands import Log, load_settings
-    from .commands.export import ExportOptions
     from .commands.export import export as export_command
+    from .options import ExportOptions
 
     log = Log(verbose)
     options = ExportOptions(fmt=fmt, output=output, force=force, github_mask=github_mask)
@@ -385,8 +389,8 @@ def render(
     **source: Any,
 ) -> None:
     from .commands import Log, load_settings
-    from .commands.render import RenderOptions
     from .commands.render import render as render_command
+    from .options import RenderOptions
 
     log = Log(verbose)
     options = RenderOptions(template=template, output=output, fmt=fmt, force=force)
@@ -456,6 +460,10 @@ def push(
             show_default=False,
         ),
     ] = None,
+    max_attempts: MaxAttempts = None,
+    config: ConfigPath = None,
+    no_config: NoConfig = None,
+    verbose: Verbose = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the key names that would be added, changed and removed.")
     ] = False,
@@ -468,13 +476,14 @@ def push(
         ),
     ] = False,
 ) -> None:
-    from .commands import Log
-    from .commands.push import PushOptions
+    from .commands import Log, load_settings
     from .commands.push import push as push_command
-    from .settings import Settings
+    from .options import PushOptions
 
-    aws = Settings(region=region, profile=profile, endpoint_url=endpoint_url)
-    settings = aws if timeout is None else dataclasses.replace(aws, timeout=timeout)
+    log = Log(verbose)
+    # The same settings as every other command: the command line, then the environment, then the config file.
+    given = {"region": region, "profile": profile, "endpoint_url": endpoint_url, "timeout": timeout,
+             "max_attempts": max_attempts, "config": config, "no_config": no_config}  # fmt: skip
     options = PushOptions(
         file=file,
         secret=secret,
@@ -484,7 +493,7 @@ def push(
         dry_run=dry_run,
         interpolate=interpolate,
     )
-    _call(lambda: push_command(settings, options, Log()))
+    _call(lambda: push_command(load_settings(given, log), options, log))
 
 
 def _usage_message(e: ClickException, ctx: Any) -> str:

@@ -57,12 +57,14 @@ def _run(refs: list[str], command: list[str]) -> int:
     from . import commands
     from .commands import run
     from .errors import EXIT_FAILURE, EnvinjectError
+    from .options import RunOptions
     from .system.stdio import die_of_sigpipe, open_closed, write_failure, write_stderr
 
     open_closed()
     log = commands.Log()
     try:
-        return run.run(commands.load_settings({"secrets": refs or None}, log), run.RunOptions(command=command), log)
+        settings = commands.load_settings({"secrets": refs or None}, log)
+        return run.run(settings, RunOptions(command=command), log)
     except EnvinjectError as err:
         write_stderr(str(err))
         return err.exit_code

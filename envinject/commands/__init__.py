@@ -63,7 +63,8 @@ def require_something(settings: Settings) -> None:
 def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the command line (``given``: the source options as parsed, ``config`` and ``no_config``
     among them), the environment and the config file, in that order of precedence."""
-    from ..settings import find_config, load_config, resolve_settings
+    from ..configfile import find_config, load_config
+    from ..settings import resolve_settings
 
     values = dict(given)
     environ = os.environ if environ is None else environ
@@ -78,19 +79,6 @@ def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str]
     settings = resolve_settings(values, environ, config)
     log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
     return settings
-
-
-def output_path(given: str | None) -> Path | None:
-    """The file ``-o`` names, or None for stdout (no -o, or -o -). An empty name is refused: it is what
-    ``-o "$GITHUB_ENV"`` gives where GITHUB_ENV is not set."""
-    if given is None or given == "-":
-        return None
-    if not given:
-        raise ConfigError(
-            "-o was given an empty file name",
-            hint="is $GITHUB_ENV set? outside GitHub Actions, name a file, or write -o - for stdout",
-        )
-    return Path(given)
 
 
 def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractContextManager[None]:

@@ -17,15 +17,16 @@ from ..plan import caller_identity, make_plan, make_source
 from ..rules.environment import Binding
 from ..rules.payload import Payload
 from ..rules.refs import Locator, Ref
-from ..settings import Settings, check_options
+from ..settings import Settings
 from ..sources import Source
 from ..system.stdio import write_stdout
+from ..validate import validate
 from . import Log, fetch_deadline, require_something
 
 
 def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     """Print the report (text or JSON); 0 when a run would work, else 1."""
-    check_options(settings)
+    validate(settings)
     require_something(settings)
     with fetch_deadline(settings):
         source = make_source(settings, note=log.note)

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..options import ExportOptions
 from ..system.stdio import write_stdout
-from . import Log, fetch_deadline, output_path, require_something
+from . import Log, fetch_deadline, require_something
 
 if TYPE_CHECKING:
     from ..settings import Settings
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    fmt: str = "dotenv"
-    #: The file as written on the command line; None or "-": stdout.
-    output: str | None = None
-    force: bool = False
-    #: Also print ::add-mask:: commands to stdout (GitHub Actions).
-    github_mask: bool = False
 
 
 def export(settings: Settings, options: ExportOptions, log: Log) -> int:
@@ -33,12 +23,11 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..rules.formats import render
     from ..rules.formats.dotenv import interpolation_hazards
     from ..rules.formats.github import mask_commands
-    from ..settings import check_options
     from ..system.output_files import check_target, git_unignored, write_private
+    from ..validate import validate
 
-    check_options(settings)
+    output = validate(settings, options).output
     require_something(settings)
-    output = output_path(options.output)
     if output is not None:
         check_target(output, force=options.force)  # before fetching: a refused target costs no request
     with fetch_deadline(settings):

@@ -21,9 +21,9 @@ def policy(
     partition: str | None = None,
 ) -> int:  # fmt: skip
     """Print the policy document as JSON."""
-    from ..settings import check_options
+    from ..validate import validate
 
-    check_options(settings)
+    validate(settings)
     require_something(settings)
     with fetch_deadline(settings):
         document = iam_policy(

@@ -6,10 +6,10 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, FetchError, SecretFormatError, one_line
+from ..options import PushOptions
 from ..rules import flatten
 from ..sources.aws import translate
 from ..sources.secretsmanager import GET
@@ -20,34 +20,15 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 
-@dataclass(frozen=True)
-class PushOptions:
-    file: Path
-    #: The secret to create or update.
-    secret: str
-    merge: bool = False
-    description: str | None = None
-    kms_key_id: str | None = None
-    dry_run: bool = False
-    #: Expand ${NAME} as python-dotenv's dotenv_values() does, instead of storing it as written.
-    interpolate: bool = False
-
-
 def push(settings: Settings, options: PushOptions, log: Log) -> int:
     """Create the secret or add a version; with ``dry_run``, only list the key names that would change."""
     from ..plan import client_factory, read_envfile
     from ..rules.envfile import Literal
     from ..rules.formats.dotenv import interpolation_hazards
-    from ..rules.refs import SSM_SCHEME
-    from ..settings import check_options
+    from ..validate import validate
 
-    check_options(settings)
+    validate(settings, options)
     secret = options.secret
-    if secret.startswith(SSM_SCHEME):
-        raise ConfigError(
-            f"push stores one Secrets Manager secret, and {secret!r} is a parameter",
-            hint="name a secret (-s NAME); write parameters with aws ssm put-parameter",
-        )
     literals = [
         (e.name, e.value)
         for _, e in read_envfile(options.file, refs=False, missing_hint="check the path given to push")

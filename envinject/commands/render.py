@@ -4,11 +4,10 @@ file's format."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import Log, fetch_deadline, output_path
+from ..options import RenderOptions
+from . import Log, fetch_deadline
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -17,31 +16,15 @@ if TYPE_CHECKING:
 _RENDERED = "ENVINJECT_RENDERED"
 
 
-@dataclass(frozen=True)
-class RenderOptions:
-    template: Path
-    #: ``-o`` as given; None or "-": stdout.
-    output: str | None = None
-    #: The escaping of tags that name none; None: from the template's name (.json, .yaml, .env, .sh), else raw.
-    fmt: str | None = None
-    force: bool = False
-
-
 def render(settings: Settings, options: RenderOptions, log: Log) -> int:
     """Fetch every reference the template names (and the run's secrets, for its variables), then write the
     text: 0600 and atomically to a file, or to stdout. Nothing is written unless every tag has a value."""
     from ..plan import inject, read_template
-    from ..rules.template import ESCAPERS
-    from ..settings import check_options
     from ..system.output_files import check_target, write_private
     from ..system.stdio import write_stdout
+    from ..validate import validate
 
-    if options.fmt is not None and options.fmt not in ESCAPERS:
-        from ..errors import ConfigError
-
-        raise ConfigError(f"unknown format {options.fmt!r}", hint=f"use one of {', '.join(ESCAPERS)}")
-    check_options(settings)
-    output = output_path(options.output)
+    output = validate(settings, options).output
     if output is not None:
         check_target(output, force=options.force)  # before fetching: a refused target costs no request
     template = read_template(str(options.template), _RENDERED, options.fmt)

@@ -6,10 +6,10 @@ import dataclasses
 import os
 import shlex
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import EnvinjectError, one_line
+from ..errors import one_line
+from ..options import RunOptions
 from ..system.stdio import write_stdout
 from . import NOTHING_TO_INJECT, Log, elapsed, fetch_deadline, nothing_to_inject
 
@@ -17,31 +17,7 @@ if TYPE_CHECKING:
     from ..plan import Injection
     from ..resident.secret_files import SecretFiles
     from ..settings import Settings
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How to run the command once the secrets are fetched."""
-
-    command: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    #: Stay as the parent (PID 1 in a container): forward signals, reap orphans.
-    init: bool = False
-    #: Poll every this many seconds and restart the command when a secret changes.
-    watch: float | None = None
-    mask: bool = False
-    restart_on_exit: bool = False
-    stop_signal: str = "SIGTERM"
-    kill_timeout: float = 10.0
-    #: With --watch: "restart", or "signal:NAME" to rewrite file secrets and signal the command instead.
-    on_change: str = "restart"
-    #: With a signal on change: signal even when an environment value changed (it stays stale).
-    accept_stale_env: bool = False
-
-    @property
-    def resident(self) -> bool:
-        """Whether envinject stays the command's parent instead of exec'ing it."""
-        return bool(self.init or self.watch is not None or self.mask or self.restart_on_exit)
+    from ..validate import Checked
 
 
 def run(settings: Settings, options: RunOptions, log: Log) -> int:
@@ -49,17 +25,11 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     (--dry-run), or supervise it and return its exit status (the resident modes)."""
     from ..plan import inject
     from ..rules.environment import final_sources
-    from ..settings import check_options
     from ..system.process import find_command
+    from ..validate import validate
 
-    check_options(
-        settings, watch=options.watch, kill_timeout=options.kill_timeout, stop_signal=options.stop_signal,
-        restart_on_exit=options.restart_on_exit, on_change=options.on_change,
-        accept_stale_env=options.accept_stale_env,
-    )  # fmt: skip
+    checked = validate(settings, options)
     command = options.command
-    if not command:
-        raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
     if nothing_to_inject(settings, os.environ):
         log.warn(NOTHING_TO_INJECT)  # not only with -v: a forgotten ENVINJECT_SECRETS must not pass unseen
     fetching = time.perf_counter()
@@ -84,15 +54,16 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         write_stdout("".join(lines))
         return 0
     if files is None:
-        return _start(command, env, settings, injection, options, log, None)
+        return _start(command, env, settings, injection, options, checked, log, None)
     with files:
         env = plan.environment(files.place(injection.bindings))
         log.note(f"file secrets: {sum(b.content is not None for b in injection.bindings)} ({files.mechanism})")
-        return _start(command, env, settings, injection, options, log, files)
+        return _start(command, env, settings, injection, options, checked, log, files)
 
 
 def _start(
-    command: list[str], env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions, log: Log,
+    command: list[str], env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions,
+    checked: Checked, log: Log,
     files: SecretFiles | None,
 ) -> int:  # fmt: skip
     from ..system.process import exec_command
@@ -100,7 +71,7 @@ def _start(
     if not options.resident:
         log.note(f"exec: {command[0]} at {elapsed()} after start")
         exec_command(command, env, search_path=os.environ.get("PATH"))
-    return supervise(env, settings, injection, options, files)
+    return supervise(env, settings, injection, options, checked, files)
 
 
 def note_fetch(log: Log, injection: Injection, started: float, variables: int) -> None:
@@ -121,7 +92,7 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
 
 
 def supervise(
-    env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions,
+    env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions, checked: Checked,
     files: SecretFiles | None = None,
 ) -> int:  # fmt: skip
     """The resident modes: envinject stays the command's parent and returns its exit status."""
@@ -131,12 +102,10 @@ def supervise(
     from ..resident.supervisor import Supervisor, SupervisorOptions
     from ..resident.watch import Reload, Watcher
     from ..rules.environment import secret_texts
-    from ..settings import reload_signal_number, stop_signal_number
 
     gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
-    signum, watch = stop_signal_number(options.stop_signal), options.watch
-    reload_signal = reload_signal_number(options.on_change, watch=watch)
+    signum, watch, reload_signal = checked.stop_signal, options.watch, checked.reload_signal
     values = secret_texts(injection.bindings) if options.mask else []
     sup_options = SupervisorOptions(
         stop_signal=signum, kill_timeout=options.kill_timeout, mask_values=values,

@@ -162,6 +162,7 @@ def test_resident_modes_turn_the_gc_back_on_before_supervising(
     import envinject.resident.supervisor
     from envinject.plan import Injection, make_plan
     from envinject.settings import Settings
+    from envinject.validate import Checked
 
     class Started(Exception):
         pass
@@ -175,4 +176,4 @@ def test_resident_modes_turn_the_gc_back_on_before_supervising(
     gc.disable()
     with pytest.raises(Started):
         injection = Injection(make_plan(Settings(), {}), source=None, payloads={}, bindings=[])  # type: ignore[arg-type]
-        run_module.supervise({}, Settings(), injection, options)
+        run_module.supervise({}, Settings(), injection, options, Checked())

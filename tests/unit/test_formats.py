@@ -20,7 +20,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from envinject.errors import ConfigError, EnvinjectError
+from envinject.options import ExportOptions
 from envinject.rules.formats import FORMATS, UnrepresentableError, docker, dotenv, github, jsonfmt, render, shell
+from envinject.settings import Settings
+from envinject.validate import validate
 from tests.shells import SHELLS
 
 # ---------------------------------------------------------------------------------------------------------
@@ -53,7 +56,7 @@ def test_registry_and_dispatch() -> None:
         assert render(name, env) == fn(env)
     assert render("github", {"A": "x\ny"}, delimiter=lambda: "END") == "A<<END\nx\ny\nEND\n"
     with pytest.raises(ConfigError, match="unknown format 'yaml'") as e:
-        render("yaml", env)
+        validate(Settings(), ExportOptions(fmt="yaml"))
     assert "dotenv" in str(e.value)
 
 

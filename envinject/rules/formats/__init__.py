@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ...errors import ConfigError
 from . import docker, dotenv, github, jsonfmt, shell
 from .docker import UnrepresentableError
 
@@ -25,9 +24,6 @@ FORMATS: dict[str, Callable[..., str]] = {
 
 
 def render(fmt: str, env: Mapping[str, str], **opts: Any) -> str:
-    """``env`` in the format named ``fmt``; ``opts`` go to that format's ``render``."""
-    try:
-        renderer = FORMATS[fmt]
-    except KeyError:
-        raise ConfigError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(FORMATS)}") from None
-    return renderer(env, **opts)
+    """``env`` in the format named ``fmt`` (one of :data:`FORMATS`; the options were validated); ``opts`` go to
+    that format's ``render``."""
+    return FORMATS[fmt](env, **opts)

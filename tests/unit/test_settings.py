@@ -4,22 +4,20 @@ from typing import Any
 
 import pytest
 
+from envinject.configfile import ConfigFile, find_config, load_config
 from envinject.errors import ConfigError
+from envinject.options import RunOptions
 from envinject.plan import client_factory
-from envinject.settings import (
-    ENVIRONMENT,
-    KEYS,
-    SERVICE_ENDPOINTS,
-    ConfigFile,
-    Settings,
-    check_options,
-    find_config,
-    load_config,
-    resolve_settings,
-    split_secrets,
-    stop_signal_number,
-    validate,
-)
+from envinject.settings import ENVIRONMENT, KEYS, SERVICE_ENDPOINTS, Settings, resolve_settings, split_secrets
+from envinject.validate import settings_values as validate
+from envinject.validate import signal_number as stop_signal_number
+from envinject.validate import validate as validate_command
+
+
+def check_options(settings: Settings, **run: Any) -> None:
+    """What a run checks before any request: the settings and the run's own options."""
+    validate_command(settings, RunOptions(command=["true"], **run))
+
 
 WARNINGS: list[str] = []
 
