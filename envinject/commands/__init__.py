@@ -87,7 +87,7 @@ def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractConte
     and the last failure; SIGINT and SIGTERM end them at once (130, 143)."""
     from ..plan import endpoint_of
     from ..sources.aws import LAST_FAILURES, NetworkFailure
-    from ..system.process import deadline
+    from ..system.deadline import deadline
 
     LAST_FAILURES.clear()
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
-from ..errors import EXIT_CANNOT_RUN, EXIT_FAILURE, EXIT_NOT_FOUND, CommandError, SecretFormatError
+from ..errors import EXIT_CANNOT_RUN, EXIT_NOT_FOUND, CommandError, SecretFormatError
 
 
 def exec_command(argv: Sequence[str], env: Mapping[str, str], search_path: str | None = None) -> NoReturn:
@@ -114,38 +112,3 @@ def command_error(program: str, e: OSError) -> CommandError:
     return CommandError(
         f"{program}: cannot run: {e.strerror}", hint="check that it is an executable file", exit_code=EXIT_CANNOT_RUN
     )
-
-
-@contextlib.contextmanager
-def deadline(seconds: float, message: Callable[[], str]) -> Iterator[None]:
-    """End the process with 125 and ``message()`` if the block takes longer than ``seconds``, and at once with
-    128+N on SIGINT or SIGTERM (N) while it runs.
-
-    botocore's timeouts bound each request, not a fetch with retries and backoff; this bounds the whole.
-    A stop signal must not wait for requests in flight either: worker threads blocked on a socket cannot be
-    interrupted, and the interpreter would join them before exiting. Nothing has been exec'd or written
-    inside the block, so ending the process starts nothing.
-    """
-
-    def expire() -> None:
-        sys.stderr.write(f"envinject: {message()}\n")
-        sys.stderr.flush()
-        os._exit(EXIT_FAILURE)
-
-    def stop(signum: int, _frame: object) -> None:
-        os._exit(128 + signum)
-
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    previous: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(sig) is not signal.SIG_IGN:  # ignored (a background job): stay so
-                previous[sig] = signal.signal(sig, stop)
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
