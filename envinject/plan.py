@@ -32,8 +32,9 @@ from .rules.bindings import (
     bind_templates,
     layered_entries,
 )
-from .rules.envfile import Entry, environment_entries, is_environment_reference, parse_envfile
+from .rules.envfile import Entry, parse_envfile
 from .rules.environment import Binding, kept, merge, missing
+from .rules.envrefs import environment_entries, is_environment_reference
 from .rules.payload import Payload
 from .rules.refs import Locator, Ref, file_template, parse_file_ref, parse_ref
 from .rules.template import format_for, parse_template

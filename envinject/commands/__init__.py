@@ -47,7 +47,7 @@ def elapsed(since: float = STARTED) -> str:
 def nothing_to_inject(settings: Settings, environ: Mapping[str, str]) -> bool:
     """Whether no source names anything to inject (flags, ENVINJECT_SECRETS, env files, file secrets, a config
     file, references written in ``environ``)."""
-    from ..rules.envfile import is_environment_reference
+    from ..rules.envrefs import is_environment_reference
 
     if settings.secrets or settings.env_files or settings.files:
         return False

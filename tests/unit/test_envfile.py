@@ -134,7 +134,7 @@ def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> 
 
 
 def test_environment_entries_take_only_scheme_references() -> None:
-    from envinject.rules.envfile import environment_entries
+    from envinject.rules.envrefs import environment_entries
     from envinject.rules.refs import Ref
 
     environ = {
@@ -156,7 +156,7 @@ def test_environment_entries_name_the_variable_of_a_bad_reference() -> None:
     import pytest
 
     from envinject.errors import ConfigError
-    from envinject.rules.envfile import environment_entries
+    from envinject.rules.envrefs import environment_entries
 
     with pytest.raises(ConfigError, match="environment variable X holds a reference"):
         environment_entries({"X": "ssm:///a/:1"})
