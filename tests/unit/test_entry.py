@@ -159,19 +159,19 @@ def test_errors_on_the_fast_path_are_one_line_and_125(
 def test_resident_modes_turn_the_gc_back_on_before_supervising(
     options: run_module.RunOptions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import envinject.resident.supervisor
+    import envinject.resident.child
     from envinject.plan import Injection
     from envinject.settings import Settings
 
     class Started(Exception):
         pass
 
-    class Supervisor:
-        def __init__(self, _options: Any) -> None:
+    class Child:
+        def __init__(self, *_args: Any, **_kwargs: Any) -> None:
             assert gc.isenabled()
             raise Started
 
-    monkeypatch.setattr(envinject.resident.supervisor, "Supervisor", Supervisor)
+    monkeypatch.setattr(envinject.resident.child, "Child", Child)
     gc.disable()
     with pytest.raises(Started):
         run_module.supervise({}, Settings(), Injection([], source=None), options)  # type: ignore[arg-type]
