@@ -131,7 +131,7 @@ def supervise(
     from ..resident.loop import Loop
     from ..resident.options import ResidentOptions
     from ..resident.output import MaskedOutput
-    from ..resident.watch import Reload, Watcher
+    from ..resident.watch import Reload, Watcher, WatchTarget
     from ..rules.environment import secret_texts
     from ..rules.retry import POLL_ATTEMPTS, poll_policy
     from ..settings import reload_signal_number, stop_signal_number
@@ -153,8 +153,9 @@ def supervise(
     if reload_signal is not None:
         reload = Reload(reload_signal.name, lambda: child.signal(reload_signal), options.accept_stale_env)
     masks = output.add_values if output is not None else None
+    target = WatchTarget(command=options.command, env=env, inherited=os.environ, files=files, reload=reload,
+                         on_values=masks)  # fmt: skip
     # A poll that fails is logged and tried again at the next, backed-off interval, not retried for long.
     poll_source = make_source(dataclasses.replace(settings, max_attempts=POLL_ATTEMPTS))
-    watcher = Watcher(settings, injection, os.environ, watch or 0, Log().warn, masks, poll_source, options.command,
-                      files=files, reload=reload, env=env)  # fmt: skip
+    watcher = Watcher(settings, injection, target, policy=resident.poll, log=Log().warn, source=poll_source)
     return Loop(child, resident).run(env, watcher)

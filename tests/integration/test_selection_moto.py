@@ -11,8 +11,9 @@ import envinject
 from envinject.check import check
 from envinject.errors import FetchError
 from envinject.plan import inject
-from envinject.resident.watch import Watcher
+from envinject.resident.watch import Watcher, WatchTarget
 from envinject.rules.bindings import resolve
+from envinject.rules.retry import poll_policy
 from envinject.settings import Settings
 from envinject.sources.secretsmanager import SecretsManagerSource
 
@@ -142,7 +143,7 @@ def test_watch_notices_a_secret_added_under_the_prefix_and_one_removed(app: Any)
     settings = Settings(secrets=("prod/app/*",))
     injection = inject(settings, client=app)
     logged: list[str] = []
-    watcher = Watcher(settings, injection, {}, 60, logged.append)
+    watcher = Watcher(settings, injection, WatchTarget(), policy=poll_policy(60), log=logged.append)
     assert watcher.poll() is None  # nothing changed
     secret(app, "prod/app/new", {"fresh": "f"})
     env = watcher.poll()
