@@ -56,6 +56,10 @@ class Poller:
         if text == last:
             return None
         last = text
+        if cfg.get("add_mask"):  # as --on-change signal:NAME does: new values to hide, no restart
+            output.add_values(json.loads(text).values())
+            open(cfg["add_mask"], "w").close()
+            return None
         return {**env, **json.loads(text)}
 
 
@@ -333,6 +337,35 @@ with open(sys.argv[1] + "/seen", "a") as f:
     f.write(f"{os.environ['VERSION']} {os.getpid()}\\n")
 time.sleep(60)
 """
+
+
+READER_CHILD = """
+import sys, time
+while True:
+    value = open(sys.argv[1] + "/secret").read()
+    print(len(value), value, flush=True)
+    time.sleep(0.02)
+"""
+
+
+def test_values_added_by_a_poll_are_hidden_in_the_running_childs_output(tmp_path: Path) -> None:
+    watch, added, secret = tmp_path / "env.json", tmp_path / "added", tmp_path / "secret"
+    watch.write_text("{}")
+    secret.write_text(SECRET)
+    proc = driver(tmp_path, child(tmp_path, READER_CHILD), watch=str(watch), mask=MASK, add_mask=str(added))
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"12 *****\n"
+    put(watch, '{"NEW": "rotated-s3cr3t"}')
+    wait_for(added.exists, what="the new value added")
+    put(secret, "rotated-s3cr3t")  # the same child reads it: no restart
+    lines = [proc.stdout.readline()]
+    while lines[-1] != b"14 *****\n":
+        assert len(lines) < 500 and lines[-1] == b"12 *****\n", lines[-1]
+        lines.append(proc.stdout.readline())
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    assert b"s3cr3t" not in out
+    assert proc.returncode == 128 + signal.SIGTERM
 
 
 def test_restart_when_poll_returns_a_new_environment(tmp_path: Path) -> None:
