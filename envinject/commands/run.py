@@ -99,28 +99,32 @@ def supervise(
     import gc
 
     from ..plan import make_source
-    from ..resident.supervisor import Supervisor, SupervisorOptions
-    from ..resident.watch import Reload, Watcher
+    from ..resident.child import Child
+    from ..resident.loop import Loop
+    from ..resident.options import ResidentOptions
+    from ..resident.output import MaskedOutput
+    from ..resident.watch import Reload, Watcher, WatchTarget
     from ..rules.environment import secret_texts
+    from ..rules.retry import POLL_ATTEMPTS, poll_policy
 
     gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
-    signum, watch, reload_signal = checked.stop_signal, options.watch, checked.reload_signal
-    values = secret_texts(injection.bindings) if options.mask else []
-    sup_options = SupervisorOptions(
-        stop_signal=signum, kill_timeout=options.kill_timeout, mask_values=values,
+    watch, reload_signal = options.watch, checked.reload_signal
+    output = MaskedOutput(secret_texts(injection.bindings)) if options.mask else None
+    resident = ResidentOptions(
+        stop_signal=checked.stop_signal, kill_timeout=options.kill_timeout,
         restart_on_exit=options.restart_on_exit, reap_orphans=True if options.init else None,
+        poll=poll_policy(watch) if watch is not None else None,
     )  # fmt: skip
-    with Supervisor(sup_options) as sup:
-        sup.start(options.command, env, search_path=os.environ.get("PATH"))
-        if watch is None:
-            return sup.run()
-        # Two tries per poll: a failed poll is logged and tried again at the next, backed-off interval.
-        poll_source = make_source(dataclasses.replace(settings, max_attempts=2))
-        masks = sup.add_mask_values if options.mask else None
-        reload = None
-        if reload_signal is not None:
-            reload = Reload(reload_signal.name, lambda: sup.send_signal(reload_signal), options.accept_stale_env)
-        watcher = Watcher(settings, injection, os.environ, watch, Log().warn, masks, poll_source, options.command,
-                          files=files, reload=reload, env=env)  # fmt: skip
-        return sup.run(watcher.poll, watcher.interval)
+    child = Child(options.command, resident, output=output, search_path=os.environ.get("PATH"))
+    if resident.poll is None:
+        return Loop(child, resident).run(env)
+    reload = None
+    if reload_signal is not None:
+        reload = Reload(reload_signal.name, lambda: child.signal(reload_signal), options.accept_stale_env)
+    masks = output.add_values if output is not None else None
+    target = WatchTarget(command=options.command, env=env, files=files, reload=reload, on_values=masks)
+    # A poll that fails is logged and tried again at the next, backed-off interval, not retried for long.
+    poll_source = make_source(dataclasses.replace(settings, max_attempts=POLL_ATTEMPTS))
+    watcher = Watcher(injection, target, policy=resident.poll, log=Log().warn, source=poll_source)
+    return Loop(child, resident).run(env, watcher)

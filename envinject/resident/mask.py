@@ -102,16 +102,16 @@ class Masker:
         """Whether any value is masked at all (otherwise output can pass through untouched)."""
         return bool(self._values)
 
-    def fresh(self) -> Masker:
-        """A masker for another stream with the same values: the tables are shared, not built again."""
-        other = copy.copy(self)
-        other._tail = b""
-        return other
+    def fresh(self, continuing: Masker | None = None) -> Masker:
+        """A masker for another stream with the same values: the tables are shared, not built again.
 
-    @property
-    def pending(self) -> int:
-        """How many bytes are held back, waiting to show whether they start a value."""
-        return len(self._tail)
+        Given ``continuing`` (a masker of fewer values), the new one goes on with that one's stream instead, so
+        that values added while a stream runs are masked from then on: what ``continuing`` held back is still
+        held, and checked against every value at the next ``feed()``.
+        """
+        other = copy.copy(self)
+        other._tail = continuing._tail if continuing is not None else b""
+        return other
 
     def feed(self, chunk: bytes) -> bytes:
         """Take the next chunk of the stream; return all the masked output that is already certain."""

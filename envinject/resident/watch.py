@@ -1,16 +1,15 @@
-"""`--watch`: poll the secrets (and parameters) with the same reads as a run, and hand the supervisor a new
-environment on rotation."""
+"""`--watch`: poll the secrets (and parameters) with the same reads as a run, and hand the loop a new environment
+on rotation, or rewrite the file secrets and signal the command."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import EnvinjectError
 from ..plan import Injection
 from ..rules.environment import secret_texts
-from ..settings import Settings
+from ..rules.retry import RetryPolicy
 from ..sources import Source
 from ..system.process import check_exec
 from .secret_files import SecretFiles
@@ -26,49 +25,46 @@ class Reload:
     accept_stale_env: bool = False
 
 
-#: Each failed poll in a row doubles the wait, up to this many times the interval.
-MAX_BACKOFF = 8
+@dataclass(frozen=True)
+class WatchTarget:
+    """What a change is delivered to: the command, its environment now, its files, and the masked values."""
+
+    #: The command, so that a new environment is checked against exec's limits with its arguments.
+    command: Sequence[str] = ()
+    #: The environment the command runs with now (to tell whether a change touched it).
+    env: Mapping[str, str] = field(default_factory=dict)
+    #: Where file secrets are rewritten on a change.
+    files: SecretFiles | None = None
+    #: How a change reaches the command instead of a restart (``--on-change signal:NAME``).
+    reload: Reload | None = None
+    #: Called with the secret values of each new environment (``--mask`` hides them from then on).
+    on_values: Callable[[list[str]], None] | None = None
 
 
 class Watcher:
     """Compares each secret's VersionId (or parameter's version) on every poll; it needs only what a run
-    needs."""
+    needs. A :class:`~.loop.Poller`: the loop waits ``policy.delay(failures)`` between polls."""
 
     def __init__(
         self,
-        settings: Settings,
         injection: Injection,
-        inherited: Mapping[str, str],
-        seconds: float,
-        log: Callable[[str], None],
-        on_values: Callable[[list[str]], None] | None = None,
-        source: Source | None = None,
-        command: Sequence[str] = (),
+        target: WatchTarget,
         *,
-        files: SecretFiles | None = None,
-        reload: Reload | None = None,
-        env: Mapping[str, str] | None = None,
+        policy: RetryPolicy,
+        log: Callable[[str], None],
+        source: Source | None = None,
     ) -> None:
-        self.settings, self.injection, self.inherited = settings, injection, inherited
-        #: Where file secrets are rewritten on a change; how a change reaches the command instead of a restart.
-        self.files, self.reload = files, reload
-        #: The environment the command runs with now (to tell whether a change touched it).
-        self.env = dict(env or {})
-        # Polls may use their own source: a poll should fail fast and back off, not retry for long.
+        """``source``: the one polls use, if not the run's (a poll should fail fast and back off, not retry
+        for long)."""
+        self.injection = injection
+        self.command, self.env = list(target.command), dict(target.env)
+        self.files, self.reload, self.on_values = target.files, target.reload, target.on_values
+        self.policy, self.log = policy, log
         self.source: Source = source or injection.source
-        self.seconds, self.log, self.on_values = seconds, log, on_values
-        #: The command, so that a new environment is checked against exec's limits with its arguments.
-        self.command = list(command)
         self.versions = {loc: p.version_id for loc, p in injection.payloads.items()}
+        #: Polls failed in a row.
         self.failures = 0
         self._rejected: tuple[object, ...] | None = None  # the last rotation that could not be injected
-
-    def interval(self) -> float:
-        """The next wait: SECONDS plus or minus 10% so a fleet does not poll in step, longer after failures."""
-        return self._backed_off() * random.uniform(0.9, 1.1)
-
-    def _backed_off(self) -> float:
-        return float(self.seconds * min(2**self.failures, MAX_BACKOFF))
 
     def poll(self) -> dict[str, str] | None:
         """A new environment when a secret changed and still injects cleanly; None to keep the child."""
@@ -78,7 +74,7 @@ class Watcher:
         if failed:
             self.failures += 1
             self.log(f"watch: poll failed, the command keeps running ({failed[0]}); next try in about "
-                     f"{self._backed_off():g}s")  # fmt: skip
+                     f"{self.policy.backed_off(self.failures):g}s")  # fmt: skip
             return None
         if self.failures:
             self.log("watch: poll succeeded again")
@@ -94,6 +90,8 @@ class Watcher:
                 bindings = self.files.with_paths(bindings)
             env = self.injection.plan.environment(bindings)
             check_exec(self.command, env)
+            if self.on_values is not None:  # masked before a rewritten file can show them
+                self.on_values(secret_texts(bindings))
             if self.files is not None:
                 self.files.place(bindings)  # each rewritten in place, atomically
         except (EnvinjectError, RecursionError) as e:
@@ -107,8 +105,10 @@ class Watcher:
         self._rejected = None
         for loc in changed:
             self.versions[loc] = results[loc].version_id  # type: ignore[union-attr]
-        if self.on_values is not None:
-            self.on_values(secret_texts(bindings))
+        return self._deliver(names, env)
+
+    def _deliver(self, names: str, env: dict[str, str]) -> dict[str, str] | None:
+        """Signal the command if that delivers the change (None); else the environment to restart it with."""
         if self.reload is not None:
             stale = sorted(name for name in env.keys() | self.env.keys() if env.get(name) != self.env.get(name))
             if not stale or self.reload.accept_stale_env:

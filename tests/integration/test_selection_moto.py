@@ -11,7 +11,8 @@ import envinject
 from envinject.commands.check import report_of as check
 from envinject.errors import FetchError
 from envinject.plan import inject
-from envinject.resident.watch import Watcher
+from envinject.resident.watch import Watcher, WatchTarget
+from envinject.rules.retry import poll_policy
 from envinject.settings import Settings
 from envinject.sources.secretsmanager import SecretsManagerSource
 from tests.resolve import resolve
@@ -142,7 +143,7 @@ def test_watch_notices_a_secret_added_under_the_prefix_and_one_removed(app: Any)
     settings = Settings(secrets=("prod/app/*",))
     injection = inject(settings, client=app)
     logged: list[str] = []
-    watcher = Watcher(settings, injection, {}, 60, logged.append)
+    watcher = Watcher(injection, WatchTarget(), policy=poll_policy(60), log=logged.append)
     assert watcher.poll() is None  # nothing changed
     secret(app, "prod/app/new", {"fresh": "f"})
     env = watcher.poll()

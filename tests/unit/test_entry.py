@@ -159,7 +159,7 @@ def test_errors_on_the_fast_path_are_one_line_and_125(
 def test_resident_modes_turn_the_gc_back_on_before_supervising(
     options: run_module.RunOptions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import envinject.resident.supervisor
+    import envinject.resident.child
     from envinject.plan import Injection, make_plan
     from envinject.settings import Settings
     from envinject.validate import Checked
@@ -167,12 +167,12 @@ def test_resident_modes_turn_the_gc_back_on_before_supervising(
     class Started(Exception):
         pass
 
-    class Supervisor:
-        def __init__(self, _options: Any) -> None:
+    class Child:
+        def __init__(self, *_args: Any, **_kwargs: Any) -> None:
             assert gc.isenabled()
             raise Started
 
-    monkeypatch.setattr(envinject.resident.supervisor, "Supervisor", Supervisor)
+    monkeypatch.setattr(envinject.resident.child, "Child", Child)
     gc.disable()
     with pytest.raises(Started):
         injection = Injection(make_plan(Settings(), {}), source=None, payloads={}, bindings=[])  # type: ignore[arg-type]

@@ -11,8 +11,9 @@ import pytest
 
 from envinject.errors import EnvinjectError
 from envinject.plan import Injection, make_plan
-from envinject.resident.watch import Watcher
+from envinject.resident.watch import Watcher, WatchTarget
 from envinject.rules.refs import Locator
+from envinject.rules.retry import poll_policy
 from envinject.settings import Settings
 from envinject.sources import Payload
 
@@ -26,6 +27,7 @@ class Rotating:
     def __init__(self, text: str) -> None:
         self.version = 0
         self.text = text
+        self.down = False
         self.rotate(text)
 
     def rotate(self, text: str) -> None:
@@ -39,6 +41,8 @@ class Rotating:
         return {loc: self.payload() for loc in locators}
 
     def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
+        if self.down:
+            return {loc: EnvinjectError("endpoint unreachable") for loc in locators}
         return {loc: self.payload() for loc in locators}
 
 
@@ -48,7 +52,8 @@ def watcher(command: Sequence[str] = ("true",)) -> tuple[Watcher, Rotating, list
     payloads = plan.fetch(source)
     injection = Injection(plan, source, payloads, plan.bind(payloads))  # type: ignore[arg-type]
     log: list[str] = []
-    w = Watcher(Settings(secrets=("app",)), injection, {}, 60.0, log.append, source=source, command=command)  # type: ignore[arg-type]
+    target = WatchTarget(command=command)
+    w = Watcher(injection, target, policy=poll_policy(60), log=log.append, source=source)  # type: ignore[arg-type]
     return w, source, log
 
 
@@ -107,3 +112,17 @@ def test_the_command_counts_towards_the_limit() -> None:
     w, source, log = watcher()
     source.rotate(json.dumps(big))
     assert w.poll() is not None
+
+
+def test_failed_polls_back_off_as_the_poll_policy_says() -> None:
+    w, source, log = watcher()
+    source.down = True
+    for _ in range(5):
+        assert w.poll() is None
+    assert w.failures == 5  # the loop waits policy.delay(failures) before the next poll
+    waits = [line.rsplit("next try in about ", 1)[1] for line in log]
+    assert waits == ["120s", "240s", "480s", "480s", "480s"]  # --watch 60: doubling, up to 8 times
+    assert log[0].startswith("watch: poll failed, the command keeps running (endpoint unreachable)")
+    source.down = False
+    assert w.poll() is None
+    assert w.failures == 0 and log[-1] == "watch: poll succeeded again"

@@ -1,7 +1,9 @@
-"""The Supervisor, run in a small driver process that the tests send signals to, with Python children."""
+"""The Loop, run in a small driver process that the tests send signals to, with Python children; and in this
+process when no signal is sent."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import select
@@ -10,22 +12,28 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from envinject.errors import CommandError
-from envinject.resident.supervisor import Supervisor, SupervisorOptions
+from envinject.resident.child import Child
+from envinject.resident.loop import Loop
+from envinject.resident.options import ResidentOptions
+from envinject.rules.retry import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-value"
 
 DRIVER = """
 import json, os, sys, time
-from envinject.resident.supervisor import Supervisor, SupervisorOptions
+from envinject.resident.child import Child
+from envinject.resident.loop import Loop
+from envinject.resident.options import ResidentOptions
+from envinject.resident.output import MaskedOutput
+from envinject.rules.retry import RetryPolicy
 
 cfg = json.loads(sys.argv[1])
 env = {**os.environ, **cfg.get("env", {})}
@@ -33,27 +41,33 @@ watch = cfg.get("watch")
 last = open(watch).read() if watch else None
 env.update(json.loads(last) if last else {})
 
-def poll():
-    # A new environment whenever the watched file changes; or a poll that never returns.
-    global last
-    if cfg.get("hang"):
-        open(cfg["hang"], "w").close()
-        time.sleep(3600)
-    text = open(watch).read()
-    if text == last:
-        return None
-    last = text
-    return {**env, **json.loads(text)}
 
-with Supervisor(SupervisorOptions(**cfg.get("options", {}))) as sup:
-    sup.start(cfg["argv"], env)
-    if "stop_when" in cfg:
-        while not os.path.exists(cfg["stop_when"]):
-            time.sleep(0.02)
-        status = sup.stop()
-    else:
-        status = sup.run(poll if watch else None, interval=0.05)
-sys.exit(status)
+class Poller:
+    \"\"\"A new environment whenever the watched file changes; or a poll that never returns.\"\"\"
+
+    failures = 0
+
+    def poll(self):
+        global last
+        if cfg.get("hang"):
+            open(cfg["hang"], "w").close()
+            time.sleep(3600)
+        text = open(watch).read()
+        if text == last:
+            return None
+        last = text
+        if cfg.get("add_mask"):  # as --on-change signal:NAME does: new values to hide, no restart
+            output.add_values(json.loads(text).values())
+            open(cfg["add_mask"], "w").close()
+            return None
+        return {**env, **json.loads(text)}
+
+
+every = RetryPolicy(base=0.05, cap=0.05) if watch else None
+options = ResidentOptions(**cfg.get("options", {}), poll=every)
+output = MaskedOutput(cfg["mask"]) if cfg.get("mask") else None
+child = Child(cfg["argv"], options, output=output)
+sys.exit(Loop(child, options).run(env, Poller() if watch else None))
 """
 
 
@@ -109,62 +123,83 @@ def gone(pid: int) -> bool:
 # In-process: no signals sent, so the test process's own handlers are enough.
 
 
+def run_in_process(code: str, options: ResidentOptions | None = None, poller: Any = None, *args: str) -> int:
+    options = options or ResidentOptions()
+    return Loop(Child([sys.executable, "-c", code, *args], options), options).run(dict(os.environ), poller)
+
+
 @pytest.mark.parametrize(
     ("code", "status"),
     [
         ("pass", 0),
         ("raise SystemExit(3)", 3),
-        ("raise SystemExit(255)", 255),
         ("import os, signal; os.kill(os.getpid(), signal.SIGUSR2)", 128 + signal.SIGUSR2),
         ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", 137),
     ],
 )
 def test_exit_status(code: str, status: int) -> None:
-    with Supervisor() as sup:
-        sup.start([sys.executable, "-c", code], dict(os.environ))
-        assert sup.wait() == status
-        assert sup.pid is None
+    assert run_in_process(code) == status
 
 
 def test_handlers_are_given_back() -> None:
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)}
-    with Supervisor() as sup:
-        sup.start([sys.executable, "-c", "pass"], dict(os.environ))
-        assert signal.getsignal(signal.SIGINT) is not before[signal.SIGINT]
-        sup.wait()
+    seen = {}
+
+    class Poller:
+        failures = 0
+
+        def poll(self) -> None:
+            seen.update({s: signal.getsignal(s) for s in before})
+            return None
+
+    code = "import time; time.sleep(0.3)"
+    assert run_in_process(code, ResidentOptions(poll=RetryPolicy(base=0.05, cap=0.05)), Poller()) == 0
+    assert seen and seen[signal.SIGINT] is not before[signal.SIGINT]  # installed while it ran
     assert {s: signal.getsignal(s) for s in before} == before
 
 
-def test_stop_sends_the_stop_signal() -> None:
-    with Supervisor(SupervisorOptions(stop_signal=signal.SIGUSR1)) as sup:
-        sup.start([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ))
-        assert sup.pid is not None
-        assert sup.stop() == 128 + signal.SIGUSR1
-        assert sup.stop() == 128 + signal.SIGUSR1  # stopping twice changes nothing
+class Failing:
+    """A poll that always fails, and says when it was called; once it was called ``polls`` times, the child exits."""
+
+    def __init__(self, stop: Path, polls: int) -> None:
+        self.stop, self.polls = stop, polls
+        self.failures = 0
+        self.times: list[float] = []
+
+    def poll(self) -> Mapping[str, str] | None:
+        self.times.append(time.monotonic())
+        self.failures += 1
+        if len(self.times) == self.polls:
+            self.stop.touch()
+        return None
 
 
-def test_restart_with_a_new_environment(tmp_path: Path) -> None:
-    code = "import os, sys, time; open(sys.argv[1] + '/' + os.environ['V'], 'w').close(); time.sleep(60)"
-    with Supervisor() as sup:
-        sup.start([sys.executable, "-c", code, str(tmp_path)], {**os.environ, "V": "one"})
-        wait_for((tmp_path / "one").exists, what="first child")
-        first = sup.pid
-        sup.restart({**os.environ, "V": "two"})
-        wait_for((tmp_path / "two").exists, what="second child")
-        assert sup.pid != first
-        assert first is not None and gone(first)
+def test_each_failed_poll_doubles_the_wait_up_to_the_cap(tmp_path: Path) -> None:
+    policy = RetryPolicy(base=0.05, cap=0.2)
+    poller = Failing(tmp_path / "stop", polls=5)
+    code = "import os, sys, time\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.01)"
+    started = time.monotonic()
+    assert run_in_process(code, ResidentOptions(poll=policy), poller, str(poller.stop)) == 0
+    waits = [b - a for a, b in itertools.pairwise([started, *poller.times])]
+    assert len(waits) == 5
+    for failures, wait in enumerate(waits):  # never sooner than the policy says (later: a busy machine)
+        assert wait >= policy.backed_off(failures) - 0.005, (failures, waits)
 
 
-def test_command_not_found_or_not_executable(tmp_path: Path) -> None:
-    script = tmp_path / "script"
-    script.write_text("#!/bin/sh\n")
-    with Supervisor() as sup:
-        with pytest.raises(CommandError) as missing:
-            sup.start(["envinject-no-such-command"], {"PATH": str(tmp_path)})
-        assert missing.value.exit_code == 127
-        with pytest.raises(CommandError) as denied:
-            sup.start([str(script)], {})
-        assert denied.value.exit_code == 126
+def test_an_exception_from_a_poll_stops_the_child_and_propagates(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    class Broken:
+        failures = 0
+
+        def poll(self) -> None:
+            wait_for(lambda: pid_file.exists() and pid_file.read_text(), what="the child's pid")  # not stopped early
+            raise ValueError("a bug in the poll")
+
+    code = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(60)"
+    with pytest.raises(ValueError, match="a bug in the poll"):
+        run_in_process(code, ResidentOptions(poll=RetryPolicy(base=0.2, cap=0.2)), Broken(), str(pid_file))
+    assert gone(int(pid_file.read_text()))
 
 
 # Through the driver: envinject's process receives the signals.
@@ -201,18 +236,17 @@ time.sleep(60)
 
 
 def test_a_child_ignoring_sigterm_is_killed_with_its_group(tmp_path: Path) -> None:
-    go = tmp_path / "go"
-    proc = driver(tmp_path, child(tmp_path, STUBBORN_CHILD), stop_when=str(go), options={"kill_timeout": 1})
+    proc = driver(tmp_path, child(tmp_path, STUBBORN_CHILD), options={"kill_timeout": 1})
     wait_for((tmp_path / "ready").exists, what="child ready")
     asked = time.monotonic()
-    go.touch()
+    proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 128 + signal.SIGKILL
     assert time.monotonic() - asked >= 0.9  # it did wait for kill_timeout first
     grandchild = int((tmp_path / "grandchild").read_text())
     wait_for(lambda: gone(grandchild), what="grandchild killed")
 
 
-MASK_OPTIONS = {"mask_values": [SECRET, "true"]}
+MASK = [SECRET, "true"]
 
 
 @pytest.mark.parametrize(
@@ -236,7 +270,7 @@ MASK_OPTIONS = {"mask_values": [SECRET, "true"]}
     ],
 )
 def test_masking(tmp_path: Path, code: str, expected: tuple[bytes, bytes]) -> None:
-    proc = driver(tmp_path, child(tmp_path, "import sys, time\n" + code), options=MASK_OPTIONS)
+    proc = driver(tmp_path, child(tmp_path, "import sys, time\n" + code), mask=MASK)
     assert proc.communicate(timeout=10) == expected
     assert proc.returncode == 0
 
@@ -251,7 +285,7 @@ print("{SECRET} bye")
 
 
 def test_a_flushed_line_appears_at_once(tmp_path: Path) -> None:
-    proc = driver(tmp_path, child(tmp_path, PROMPT_CHILD), options=MASK_OPTIONS)
+    proc = driver(tmp_path, child(tmp_path, PROMPT_CHILD), mask=MASK)
     assert proc.stdout is not None
     ready, _, _ = select.select([proc.stdout], [], [], 5)
     assert ready, "the flushed line did not come through"
@@ -270,7 +304,7 @@ for i in range(10):
 
 
 def test_ten_megabytes_without_deadlock(tmp_path: Path) -> None:
-    proc = driver(tmp_path, child(tmp_path, FLOOD_CHILD), options=MASK_OPTIONS)
+    proc = driver(tmp_path, child(tmp_path, FLOOD_CHILD), mask=MASK)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0
     assert len(err) == 2_002_000
@@ -282,17 +316,17 @@ def test_ten_megabytes_without_deadlock(tmp_path: Path) -> None:
 def test_all_output_is_copied_before_the_driver_exits(tmp_path: Path) -> None:
     # More than the two pipes hold: when the child exits, the copy is still blocked on our slow reading.
     code = "import sys; sys.stdout.buffer.write(b'y' * 120_000); open(sys.argv[1] + '/done', 'w').close()"
-    proc = driver(tmp_path, child(tmp_path, code), options=MASK_OPTIONS)
+    proc = driver(tmp_path, child(tmp_path, code), mask=MASK)
     wait_for((tmp_path / "done").exists, what="child done")
     time.sleep(0.3)
     out, _ = proc.communicate(timeout=10)
     assert out == b"y" * 120_000
 
 
-@pytest.mark.parametrize("options", [{}, MASK_OPTIONS], ids=["direct", "masked"])
-def test_stdin_stays_connected(tmp_path: Path, options: dict[str, Any]) -> None:
+@pytest.mark.parametrize("mask", [None, MASK], ids=["direct", "masked"])
+def test_stdin_stays_connected(tmp_path: Path, mask: list[str] | None) -> None:
     code = "import sys; data = sys.stdin.read(); print(len(data), data.upper(), end='')"
-    proc = driver(tmp_path, child(tmp_path, code), options=options, popen={"stdin": subprocess.PIPE})
+    proc = driver(tmp_path, child(tmp_path, code), mask=mask, popen={"stdin": subprocess.PIPE})
     out, _ = proc.communicate(b"piped in\n", timeout=10)
     assert out == b"9 PIPED IN\n"
 
@@ -303,6 +337,35 @@ with open(sys.argv[1] + "/seen", "a") as f:
     f.write(f"{os.environ['VERSION']} {os.getpid()}\\n")
 time.sleep(60)
 """
+
+
+READER_CHILD = """
+import sys, time
+while True:
+    value = open(sys.argv[1] + "/secret").read()
+    print(len(value), value, flush=True)
+    time.sleep(0.02)
+"""
+
+
+def test_values_added_by_a_poll_are_hidden_in_the_running_childs_output(tmp_path: Path) -> None:
+    watch, added, secret = tmp_path / "env.json", tmp_path / "added", tmp_path / "secret"
+    watch.write_text("{}")
+    secret.write_text(SECRET)
+    proc = driver(tmp_path, child(tmp_path, READER_CHILD), watch=str(watch), mask=MASK, add_mask=str(added))
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"12 *****\n"
+    put(watch, '{"NEW": "rotated-s3cr3t"}')
+    wait_for(added.exists, what="the new value added")
+    put(secret, "rotated-s3cr3t")  # the same child reads it: no restart
+    lines = [proc.stdout.readline()]
+    while lines[-1] != b"14 *****\n":
+        assert len(lines) < 500 and lines[-1] == b"12 *****\n", lines[-1]
+        lines.append(proc.stdout.readline())
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=10)
+    assert b"s3cr3t" not in out
+    assert proc.returncode == 128 + signal.SIGTERM
 
 
 def test_restart_when_poll_returns_a_new_environment(tmp_path: Path) -> None:

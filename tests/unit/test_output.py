@@ -1,0 +1,59 @@
+"""MaskedOutput in this process: pipes stand in for a child's stdout and stderr, pytest's capfd for ours."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+import pytest
+
+from envinject.resident.output import MaskedOutput
+
+
+def attached(output: MaskedOutput) -> tuple[int, int, Callable[[], None]]:
+    """The write ends of a fake child's stdout and stderr, and the drain."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    drain = output.attach(os.fdopen(out_r, "rb", buffering=0), os.fdopen(err_r, "rb", buffering=0))
+    return out_w, err_w, drain
+
+
+def test_values_are_masked_on_both_streams(capfd: pytest.CaptureFixture[str]) -> None:
+    output = MaskedOutput(["s3cr3t-value", "true"])
+    assert output.active
+    out, err, drain = attached(output)
+    os.write(out, b"token=s3cr3t-value true\n")
+    os.write(err, b"err s3cr")
+    os.write(err, b"3t-value\n")
+    os.close(out)
+    os.close(err)
+    drain()
+    assert capfd.readouterr() == ("token=***** true\n", "err *****\n")
+
+
+def test_only_short_values_need_no_filter() -> None:
+    assert not MaskedOutput(["true", "5432"]).active
+    output = MaskedOutput([])
+    output.add_values(["rotated-value"])
+    assert output.active  # the next child started goes through it
+
+
+def test_values_added_reach_a_running_stream(capfd: pytest.CaptureFixture[str]) -> None:
+    output = MaskedOutput(["s3cr3t-value"])
+    out, err, drain = attached(output)
+    os.write(out, b"before rotated-value s3cr")
+    deadline = time.monotonic() + 5
+    seen = ""
+    while "before rotated-value " not in seen:  # copied, so the new value came too late for it
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.01)
+        seen += capfd.readouterr().out
+    output.add_values(["rotated-value", "s3cr-rotated"])
+    # The pump held "s3cr" back under the old values; the new ones decide what it is.
+    os.write(out, b"-rotated after rotated-value s3cr3t-value\n")
+    os.close(out)
+    os.close(err)
+    drain()
+    seen += capfd.readouterr().out
+    assert seen == "before rotated-value ***** after ***** *****\n"
