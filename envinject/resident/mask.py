@@ -46,16 +46,6 @@ class Masker:
     any split gives exactly what masking it in one piece gives. Bytes that cannot be the start of a value
     are returned at once; only a tail that could still become a value (at most the longest value's length
     minus one) is held back until more input or ``flush()`` decides it.
-
-    How it stays fast with many values (a sampled q-gram filter, in the spirit of Wu-Manber): every value
-    is at least ``m`` bytes long, so a gram of ``q`` bytes read every ``h <= m - q + 1`` bytes of the input
-    lands inside the first ``q + h - 1`` bytes of every occurrence. The index maps each gram found at
-    offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
-    contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
-    when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
-    few hits are checked in Python, against the sorted values with a binary search. (A single value is
-    simply found with find().) Memory: the sorted values, their first bytes, and at most
-    ``max(_INDEX_BUDGET, number of values)`` index entries, all linear in the values' total length.
     """
 
     def __init__(self, values: Iterable[str], min_length: int = DEFAULT_MIN_LENGTH) -> None:
@@ -63,38 +53,7 @@ class Masker:
         minimum = max(min_length, 1)
         self._values = sorted({_encode(v) for v in values if len(v) >= minimum})
         self._max_len = max(map(len, self._values), default=0)
-        shortest = min(map(len, self._values), default=1)
-        self._gram = min(_GRAM, shortest)
-        budget = max(1, _INDEX_BUDGET // max(1, len(self._values)))
-        self._stride = max(1, min(shortest - self._gram + 1, budget, _MAX_STRIDE))
-        # Four-byte grams are read as machine words when the stride is a whole number of words: a strided
-        # memoryview gives them without making a bytes object for each, about twice as fast as findall.
-        self._words = self._gram == 4 and self._stride >= 4 and _WORD_SIZE == 4
-        if self._words:
-            self._stride -= self._stride % 4
-        self._head = self._gram + self._stride - 1  # bytes of each value the grams come from
-        self._heads = frozenset(v[: self._head] for v in self._values)
-        self._firsts = frozenset(v[: self._gram] for v in self._values)
-        self._index: dict[bytes | int, tuple[int, ...]] = {}  # gram -> the offsets where a value has it
-        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
-        for v in self._values:
-            for offset in range(self._stride):
-                piece = v[offset : offset + self._gram]
-                gram = int.from_bytes(piece, sys.byteorder) if self._words else piece
-                offsets = self._index.get(gram, ())
-                if offset not in offsets:
-                    offsets += (offset,)
-                    self._index[gram] = shared.setdefault(offsets, offsets)
-        # Zero-width lookahead reads a gram, then the stride is consumed: findall yields the gram at
-        # 0, h, 2h, ... and stops where fewer than q bytes are left.
-        self._sampler = re.compile(b"(?s)(?=(.{%d})).{1,%d}" % (self._gram, self._stride))
-        # An occurrence lies inside a run of bytes that values contain, at least as long as the shortest
-        # value: in ordinary output (words, numbers, punctuation) such runs are rare, and the sampling
-        # need only read them. translate() marks those bytes 1 and the others 0; find() of `shortest` ones
-        # then skips through the output at C speed. None when values use every byte.
-        alphabet = set(b"".join(self._values))
-        self._marks = bytes(int(c in alphabet) for c in range(256)) if len(alphabet) < 256 else None
-        self._run = b"\1" * shortest
+        self._candidates = _Candidates(self._values)
         self._tail = b""
 
     @property
@@ -143,9 +102,9 @@ class Masker:
         Before it, every value either fits entirely in ``buf`` or already differs, so the match there is
         known; from it on, more input could still complete a value.
         """
-        size, gram = len(buf), self._gram
+        size, gram = len(buf), self._candidates.gram
         for i in range(max(0, size - self._max_len + 1), size):
-            if size - i >= gram and buf[i : i + gram] not in self._firsts:
+            if size - i >= gram and buf[i : i + gram] not in self._candidates.firsts:
                 continue  # the cheap test first: no value starts with these bytes
             rest = buf[i:]
             j = bisect.bisect_right(self._values, rest)  # the first value greater than rest, if any
@@ -171,7 +130,81 @@ class Masker:
             window = window[:same]
         return 0
 
-    def _matches(self, buf: bytes) -> list[int]:
+    def _scan(self, buf: bytes, end: int) -> tuple[bytes, int]:
+        """Mask matches that start before ``end``; return the output and how much of ``buf`` it used.
+
+        A match may run past ``end``; then the output covers it entirely.
+        """
+        parts: list[bytes] = []
+        pos = 0
+        for start in self._candidates.starts(buf) if self._values else ():
+            if start >= end:
+                break
+            if start < pos:
+                continue
+            length = self._longest_at(buf, start)
+            if length:
+                parts += (buf[pos:start], MASK)
+                pos = start + length
+        if pos < end:
+            parts.append(buf[pos:end])
+            pos = end
+        return b"".join(parts), pos
+
+
+class _Candidates:
+    """Where values may start in a buffer: a superset of the true starts, found fast with many values.
+
+    How it stays fast with many values (a sampled q-gram filter, in the spirit of Wu-Manber): every value
+    is at least ``m`` bytes long, so a gram of ``q`` bytes read every ``h <= m - q + 1`` bytes of the input
+    lands inside the first ``q + h - 1`` bytes of every occurrence. The index maps each gram found at
+    offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
+    contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
+    when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
+    few hits are checked in Python, against the sorted values with a binary search. (A single value is
+    simply found with find().) Memory: the sorted values, their first bytes, and at most
+    ``max(_INDEX_BUDGET, number of values)`` index entries, all linear in the values' total length.
+    """
+
+    def __init__(self, values: Sequence[bytes]) -> None:
+        """Index ``values``: distinct, sorted, non-empty byte strings."""
+        self._values = values
+        shortest = min(map(len, values), default=1)
+        self._gram = min(_GRAM, shortest)
+        budget = max(1, _INDEX_BUDGET // max(1, len(values)))
+        self._stride = max(1, min(shortest - self._gram + 1, budget, _MAX_STRIDE))
+        # Four-byte grams are read as machine words when the stride is a whole number of words: a strided
+        # memoryview gives them without making a bytes object for each, about twice as fast as findall.
+        self._words = self._gram == 4 and self._stride >= 4 and _WORD_SIZE == 4
+        if self._words:
+            self._stride -= self._stride % 4
+        self._head = self._gram + self._stride - 1  # bytes of each value the grams come from
+        self._heads = frozenset(v[: self._head] for v in values)
+        #: The first gram of every value: a cheap test that no value starts somewhere.
+        self.firsts = frozenset(v[: self._gram] for v in values)
+        self.gram = self._gram
+        self._index: dict[bytes | int, tuple[int, ...]] = {}  # gram -> the offsets where a value has it
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
+        for v in values:
+            for offset in range(self._stride):
+                piece = v[offset : offset + self._gram]
+                gram = int.from_bytes(piece, sys.byteorder) if self._words else piece
+                offsets = self._index.get(gram, ())
+                if offset not in offsets:
+                    offsets += (offset,)
+                    self._index[gram] = shared.setdefault(offsets, offsets)
+        # Zero-width lookahead reads a gram, then the stride is consumed: findall yields the gram at
+        # 0, h, 2h, ... and stops where fewer than q bytes are left.
+        self._sampler = re.compile(b"(?s)(?=(.{%d})).{1,%d}" % (self._gram, self._stride))
+        # An occurrence lies inside a run of bytes that values contain, at least as long as the shortest
+        # value: in ordinary output (words, numbers, punctuation) such runs are rare, and the sampling
+        # need only read them. translate() marks those bytes 1 and the others 0; find() of `shortest` ones
+        # then skips through the output at C speed. None when values use every byte.
+        alphabet = set(b"".join(values))
+        self._marks = bytes(int(c in alphabet) for c in range(256)) if len(alphabet) < 256 else None
+        self._run = b"\1" * shortest
+
+    def starts(self, buf: bytes) -> list[int]:
         """Every position of ``buf`` where a value may start, ascending (a superset; checked later)."""
         if len(self._values) == 1:  # find() beats any sampling at one value
             value, found = self._values[0], []
@@ -220,24 +253,3 @@ class Masker:
                 joined = 0
             lo = marked.find(run, hi)
         return regions
-
-    def _scan(self, buf: bytes, end: int) -> tuple[bytes, int]:
-        """Mask matches that start before ``end``; return the output and how much of ``buf`` it used.
-
-        A match may run past ``end``; then the output covers it entirely.
-        """
-        parts: list[bytes] = []
-        pos = 0
-        for start in self._matches(buf) if self._values else ():
-            if start >= end:
-                break
-            if start < pos:
-                continue
-            length = self._longest_at(buf, start)
-            if length:
-                parts += (buf[pos:start], MASK)
-                pos = start + length
-        if pos < end:
-            parts.append(buf[pos:end])
-            pos = end
-        return b"".join(parts), pos

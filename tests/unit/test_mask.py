@@ -192,7 +192,7 @@ def test_memory_is_linear_in_the_total_length_of_the_values() -> None:
 @given(st.lists(st.text(ALPHABET, min_size=8, max_size=40), min_size=1, max_size=30), st.randoms())
 def test_long_values_in_any_split(values: list[str], rnd: Any) -> None:
     # Values of 8 bytes or more are sampled a machine word at a time; the result is the same.
-    assert Masker(values)._words
+    assert Masker(values)._candidates._words
     data = b"".join(rnd.choice(values).encode() if rnd.random() < 0.3 else rnd.randbytes(5) for _ in range(40))
     expected = reference(data, values, DEFAULT_MIN_LENGTH)
     cuts = [rnd.randrange(len(data) + 1) for _ in range(5)]
