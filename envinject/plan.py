@@ -14,8 +14,9 @@ from .rules.environment import Binding, merge, missing
 from .rules.refs import Locator, Ref, parse_file_ref, split_assignment
 from .rules.template import format_for, parse_template
 from .settings import Settings
-from .sources import ENDPOINT_VARIABLES, SERVICES, Payload, Sources, backend_source
+from .sources import SERVICES, Payload, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
+from .sources.endpoints import endpoint
 
 
 @dataclass
@@ -208,12 +209,4 @@ def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
     except EnvinjectError:
         services = ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"
-    found = [
-        dict(settings.service_endpoints).get(service)
-        or settings.endpoint_url
-        or environ.get(ENDPOINT_VARIABLES[service])
-        or environ.get("AWS_ENDPOINT_URL")
-        or f"https://{service}.{region}.amazonaws.com"
-        for service in services
-    ]
-    return " and ".join(dict.fromkeys(found))
+    return " and ".join(dict.fromkeys(endpoint(service, region, settings, environ).url for service in services))

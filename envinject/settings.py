@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .rules.naming import NAME_CASES
+from .sources.endpoints import EVERY_SERVICE_VARIABLE, SERVICE_VARIABLES, variables_ignored
 
 CONFIG_FILE = "envinject.toml"
 
@@ -105,15 +106,7 @@ def normalize_case(values: dict[str, Any], origin: str) -> dict[str, Any]:
 ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
     "profile": ("AWS_PROFILE",),
-    "endpoint_url": ("AWS_ENDPOINT_URL",),
-}
-#: One service's endpoint, for the services envinject talks to (botocore's names): beats AWS_ENDPOINT_URL and the
-#: config file's endpoint-url for that service.
-SERVICE_ENDPOINTS = {
-    "secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-    "ssm": "AWS_ENDPOINT_URL_SSM",
-    "sts": "AWS_ENDPOINT_URL_STS",
-    "kms": "AWS_ENDPOINT_URL_KMS",
+    "endpoint_url": (EVERY_SERVICE_VARIABLE,),
 }
 
 
@@ -270,7 +263,7 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])
-    endpoints_ignored = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true"
+    endpoints_ignored = variables_ignored(environ)
     for key, names in ENVIRONMENT.items():
         found = [n for n in names if environ.get(n) and not (endpoints_ignored and key == "endpoint_url")]
         if found and key == "profile":
@@ -289,7 +282,7 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
             values[key] = value
             origins.pop(key, None)
     if cli.get("endpoint_url") is None and not endpoints_ignored:
-        values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_ENDPOINTS.items() if environ.get(v))
+        values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_VARIABLES.items() if environ.get(v))
     return Settings(**values, origins=origins)
 
 
@@ -333,7 +326,7 @@ def check_options(
         )
     reload_signal_number(on_change, watch=watch, accept_stale_env=accept_stale_env)
     endpoints = [(where("endpoint_url"), settings.endpoint_url)] if settings.endpoint_url is not None else []
-    endpoints += [(SERVICE_ENDPOINTS.get(s, s), url) for s, url in settings.service_endpoints]
+    endpoints += [(SERVICE_VARIABLES.get(s, s), url) for s, url in settings.service_endpoints]
     for name, url in endpoints:
         if not _is_endpoint(url):
             raise ConfigError(

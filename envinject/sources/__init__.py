@@ -155,8 +155,6 @@ class Sources:
 
 #: Each backend's AWS service name, as clients and kms:ViaService name it.
 SERVICES = {"sm": "secretsmanager", "ssm": "ssm"}
-#: The variable that sets each service's endpoint alone, before AWS_ENDPOINT_URL.
-ENDPOINT_VARIABLES = {"secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER", "ssm": "AWS_ENDPOINT_URL_SSM"}
 ClientFor = Callable[[str | None], Any]
 
 

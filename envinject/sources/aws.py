@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError, EnvinjectError, FetchError
+from .endpoints import endpoint
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,10 @@ class ClientFactory:
             )
             if self.credentials_seconds is None:
                 self._find_credentials()
-            endpoint = dict(self.settings.service_endpoints).get(service, self.settings.endpoint_url)
+            found = endpoint(service, region, self.settings, self._environ)
             try:
                 client = self._get_session().create_client(
-                    service, region_name=region, endpoint_url=endpoint, config=config
+                    service, region_name=region, endpoint_url=found.url if found.configured else None, config=config
                 )
             except ProfileNotFound:
                 raise self._profile_missing() from None

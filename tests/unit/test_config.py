@@ -9,7 +9,6 @@ from envinject.plan import client_factory
 from envinject.settings import (
     ENVIRONMENT,
     KEYS,
-    SERVICE_ENDPOINTS,
     ConfigFile,
     Settings,
     check_options,
@@ -20,6 +19,7 @@ from envinject.settings import (
     stop_signal_number,
     validate,
 )
+from envinject.sources.endpoints import SERVICE_VARIABLES, endpoint
 
 WARNINGS: list[str] = []
 
@@ -171,7 +171,8 @@ def _effective(settings: Settings, what: str) -> Any:
     clients, for "profile" the profile of its botocore session (which reads AWS_PROFILE itself)."""
     factory = client_factory(settings)
     if what.startswith("endpoint_url:"):
-        return dict(factory.settings.service_endpoints).get(what.split(":")[1], factory.settings.endpoint_url)
+        found = endpoint(what.split(":")[1], "us-east-1", factory.settings, os.environ)
+        return found.url if found.configured else None
     if what == "profile":
         return factory._get_session().profile
     return getattr(settings, what)
@@ -195,7 +196,7 @@ def test_command_line_then_environment_then_config_file_then_defaults(
         *ENVIRONMENT["region"],
         *ENVIRONMENT["profile"],
         *ENVIRONMENT["endpoint_url"],
-        *SERVICE_ENDPOINTS.values(),
+        *SERVICE_VARIABLES.values(),
     ):
         monkeypatch.delenv(name, raising=False)
     assert _effective(resolve_settings({}, {}), what) == wins[0]
