@@ -9,7 +9,7 @@ import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import ClickException, NoSuchOption, UsageError  # typer vendors click; no public names
@@ -18,9 +18,6 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from . import __version__
 from .errors import EXIT_FAILURE
-
-if TYPE_CHECKING:
-    pass
 
 _COMPLETION = ("--install-completion", "--show-completion")
 _GROUP_WORDS = {"-h", "--help", "--version", *_COMPLETION}
@@ -129,7 +126,6 @@ MaxAttempts = Annotated[
                  "[default: 20].", show_default=False),
 ]  # fmt: skip
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say what envinject does on stderr (never values).")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would happen (names only); change nothing.")]
 
 
 def _opt(*flags: str, help: str, metavar: str | None = None) -> Any:

@@ -61,11 +61,6 @@ class Settings:
     #: or ``"AWS_REGION"``, for messages.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def keep_case(self) -> bool:
-        """--keep-case, the older spelling of --name-case keep."""
-        return self.name_case == "keep"
-
 
 _LISTS = {"secrets", "files", "env_files", "require", "allow"}
 _TYPES: dict[str, type | tuple[type, ...]] = {

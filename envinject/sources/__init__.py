@@ -76,11 +76,6 @@ class Source(Protocol):
     """A backend."""
 
     @property
-    def service(self) -> str:
-        """The AWS service name (for kms:ViaService): "secretsmanager", "ssm"."""
-        ...
-
-    @property
     def requests(self) -> dict[str, int]:
         """Requests sent, by operation name (for -v and the benchmarks)."""
         ...
@@ -101,8 +96,6 @@ class Source(Protocol):
 class Sources:
     """Sends each locator to the source of its backend, made on first use, so a run that reads only
     Secrets Manager never builds a Parameter Store client."""
-
-    service = "multiple"
 
     def __init__(self, make: Callable[[str], Source]) -> None:
         self._make = make
@@ -150,7 +143,7 @@ class Sources:
         return self.of(locator.backend).kms_keys_of(locator)
 
     def service_of(self, locator: Locator) -> str:
-        return self.of(locator.backend).service
+        return SERVICES[locator.backend]
 
 
 #: Each backend's AWS service name, as clients and kms:ViaService name it.

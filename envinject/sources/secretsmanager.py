@@ -29,8 +29,6 @@ class SecretsManagerSource:
     ``secretsmanager:GetSecretValue`` works, and a fleet that exhausts the batch quota still starts.
     """
 
-    service = "secretsmanager"
-
     def __init__(
         self,
         client_for: ClientFor,
@@ -312,6 +310,7 @@ def _payload(resp: Mapping[str, Any], secret: str, client: Any) -> Payload:
     )
 
 
+#: The six random characters AWS appends to a secret's name in its ARN.
 _ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}\Z")
 
 
@@ -323,15 +322,12 @@ def _matches(secret_id: str, value: Mapping[str, Any]) -> bool:
     return secret_id == value.get("Name")
 
 
-_FULL_ARN = re.compile(r"-[A-Za-z0-9]{6}\Z")
-
-
 def secret_resource(loc: Locator, where: Account) -> str:
     """The ARN pattern for one secret: a full ARN as given; a name or partial ARN with ``-??????``, the six
     random characters AWS appends to every secret's ARN."""
     if loc.secret_id.startswith("arn:"):
         name = loc.secret_id.split(":", 6)[6]
-        return loc.secret_id if _FULL_ARN.search(name) else loc.secret_id + "-??????"
+        return loc.secret_id if _ARN_SUFFIX.search(name) else loc.secret_id + "-??????"
     return _arn(where, loc.secret_id + "-??????")
 
 

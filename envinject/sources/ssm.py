@@ -55,8 +55,6 @@ class ParameterStoreSource:
     """Fetches parameters and parameter paths. Unpinned parameters go 10 to a GetParameters call; if that is
     denied (a policy that allows only ssm:GetParameter), each is read with GetParameter instead."""
 
-    service = "ssm"
-
     def __init__(self, client_for: ClientFor, *, note: Callable[[str], None] | None = None) -> None:
         self._client_for = client_for
         self._note = note or (lambda _msg: None)

@@ -138,7 +138,7 @@ CLI_ENV_CONFIG: list[tuple[str, Any, dict[str, str], Any, tuple[Any, Any, Any, A
     ("require", ["C"], {}, ["F"], ((), ("F",), ("F",), ("F", "C"))),
     ("allow", ["C"], {}, ["F"], ((), ("F",), ("F",), ("F", "C"))),
     ("prefix", "C_", {}, "F_", ("", "F_", "F_", "C_")),
-    ("keep_case", False, {}, True, (False, True, True, False)),
+    ("keep_case", False, {}, True, ("upper", "keep", "keep", "upper")),
     ("name_case", "lower", {}, "keep", ("upper", "keep", "keep", "lower")),
     ("files", ["C=c"], {}, ["F=f"], ((), ("F=f",), ("F=f",), ("F=f", "C=c"))),
     ("resolve_env", True, {}, False, (True, False, False, True)),
@@ -168,13 +168,16 @@ CLI_ENV_CONFIG: list[tuple[str, Any, dict[str, str], Any, tuple[Any, Any, Any, A
 
 def _effective(settings: Settings, what: str) -> Any:
     """The setting as the client factory uses it: for "endpoint_url:SERVICE" the endpoint of that service's
-    clients, for "profile" the profile of its botocore session (which reads AWS_PROFILE itself)."""
+    clients, for "profile" the profile of its botocore session (which reads AWS_PROFILE itself), for "keep_case"
+    the name_case it sets."""
     factory = client_factory(settings)
     if what.startswith("endpoint_url:"):
         found = endpoint(what.split(":")[1], "us-east-1", factory.settings, os.environ)
         return found.url if found.configured else None
     if what == "profile":
         return factory._get_session().profile
+    if what == "keep_case":
+        return settings.name_case
     return getattr(settings, what)
 
 
