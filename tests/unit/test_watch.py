@@ -4,51 +4,28 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from envinject.errors import EnvinjectError
 from envinject.plan import Injection
 from envinject.resident.watch import Watcher
 from envinject.rules.bindings import Options, resolve_full
-from envinject.rules.refs import Locator
 from envinject.settings import Settings
-from envinject.sources import Payload
+from envinject.sources import Sources
+from envinject.sources.memory import MemorySource
 
 CANARY = "canary-7f3a"
 ARG_MAX = os.sysconf("SC_ARG_MAX")
 
 
-class Rotating:
-    """A source whose one secret, "app", is rotated by the test."""
-
-    def __init__(self, text: str) -> None:
-        self.version = 0
-        self.text = text
-        self.rotate(text)
-
-    def rotate(self, text: str) -> None:
-        self.version += 1
-        self.text = text
-
-    def payload(self) -> Payload:
-        return Payload(text=self.text, version_id=f"v{self.version}")
-
-    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
-        return {loc: self.payload() for loc in locators}
-
-    def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
-        return {loc: self.payload() for loc in locators}
-
-
-def watcher(command: Sequence[str] = ("true",)) -> tuple[Watcher, Rotating, list[str]]:
-    source = Rotating(json.dumps({"token": "first-value"}))
-    bindings, layered, payloads = resolve_full(["app"], source, Options())  # type: ignore[arg-type]
-    injection = Injection(bindings, source, layered, payloads, Options())  # type: ignore[arg-type]
+def watcher(command: Sequence[str] = ("true",)) -> tuple[Watcher, MemorySource, list[str]]:
+    source = MemorySource({"app": json.dumps({"token": "first-value"})})
+    bindings, layered, payloads = resolve_full(["app"], source, Options())
+    injection = Injection(bindings, Sources(lambda _backend: source), layered, payloads, Options())
     log: list[str] = []
-    w = Watcher(Settings(secrets=("app",)), injection, {}, 60.0, log.append, source=source, command=command)  # type: ignore[arg-type]
+    w = Watcher(Settings(secrets=("app",)), injection, {}, 60.0, log.append, source=source, command=command)
     return w, source, log
 
 
@@ -69,7 +46,7 @@ UNUSABLE: dict[str, tuple[str, str]] = {
 def test_an_unusable_rotation_keeps_the_command_and_is_said_once(case: str) -> None:
     w, source, log = watcher()
     text, word = UNUSABLE[case]
-    source.rotate(text)
+    source.rotate("app", text)
     assert w.poll() is None
     assert len(log) == 1
     assert "secret 'app' changed but cannot be injected: " in log[0]
@@ -79,7 +56,7 @@ def test_an_unusable_rotation_keeps_the_command_and_is_said_once(case: str) -> N
     for _ in range(3):  # the same rejected version on every poll: not said again
         assert w.poll() is None
     assert len(log) == 1
-    source.rotate(json.dumps({"token": "second-value"}))
+    source.rotate("app", json.dumps({"token": "second-value"}))
     env = w.poll()
     assert env is not None and env["TOKEN"] == "second-value"
     assert log[-1] == "watch: secret 'app' changed; restarting the command"
@@ -87,11 +64,11 @@ def test_an_unusable_rotation_keeps_the_command_and_is_said_once(case: str) -> N
 
 def test_a_different_rejection_is_said_again() -> None:
     w, source, log = watcher()
-    source.rotate(UNUSABLE["lone surrogate"][0])
+    source.rotate("app", UNUSABLE["lone surrogate"][0])
     assert w.poll() is None
-    source.rotate(UNUSABLE["lone surrogate"][0])  # a new version, unusable again
+    source.rotate("app", UNUSABLE["lone surrogate"][0])  # a new version, unusable again
     assert w.poll() is None
-    source.rotate(UNUSABLE["not JSON"][0])
+    source.rotate("app", UNUSABLE["not JSON"][0])
     assert w.poll() is None
     assert w.poll() is None
     assert len(log) == 3
@@ -101,9 +78,9 @@ def test_the_command_counts_towards_the_limit() -> None:
     # Values that fit alone, 300 kB short of the limit, do not fit with 500 kB of arguments.
     big: Any = {f"k{i}": "x" * 100_000 for i in range((ARG_MAX - 300_000) // 100_010)}
     w, source, log = watcher(command=["true", *["y" * 100_000] * 5])
-    source.rotate(json.dumps(big))
+    source.rotate("app", json.dumps(big))
     assert w.poll() is None
     assert "ARG_MAX" in log[0]
     w, source, log = watcher()
-    source.rotate(json.dumps(big))
+    source.rotate("app", json.dumps(big))
     assert w.poll() is not None
