@@ -16,7 +16,7 @@ from typer._click.utils import PacifyFlushWrapper
 from typer.core import TyperCommand, TyperGroup, TyperOption
 
 from . import __version__
-from .errors import EXIT_FAILURE, EnvinjectError
+from .errors import EXIT_FAILURE
 
 _COMPLETION = ("--install-completion", "--show-completion")
 _GROUP_WORDS = {"-h", "--help", "--version", *_COMPLETION}
@@ -253,19 +253,15 @@ def _root(
     """Inject AWS Secrets Manager secrets and SSM parameters into a command's environment, then exec it."""
 
 
-def _fail(err: EnvinjectError) -> NoReturn:
-    from .system.stdio import write_stderr
-
-    write_stderr(str(err))
-    raise typer.Exit(err.exit_code) from None
-
-
 def _call(body: Callable[[], int]) -> NoReturn:
-    """Run a command's function; its exit status ends the process, its EnvinjectError is one line."""
+    """Run a command's function; its exit status ends the process. A failure ends it through exit_status, as on
+    the fast path, before typer can end Ctrl-C or EOF its own way."""
+    from .exits import exit_status
+
     try:
         status = body()
-    except EnvinjectError as err:
-        _fail(err)
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - exit_status names only the type of an unexpected one
+        status = exit_status(e)
     raise typer.Exit(status)
 
 
@@ -509,7 +505,8 @@ def _usage_message(e: ClickException, ctx: Any) -> str:
 
 def main() -> None:
     """Console entry point. Usage errors are one line and end with 125, as GNU env's own failures do."""
-    from .system.stdio import die_of_sigpipe, open_closed, write_failure, write_stderr, write_stdout
+    from .exits import EXIT_INTERRUPTED, exit_status
+    from .system.stdio import die_of_sigpipe, open_closed, write_stderr, write_stdout
 
     open_closed()
     try:
@@ -521,19 +518,12 @@ def main() -> None:
         write_stderr(f"{_usage_message(e, ctx)}; see {where} --help")
         raise SystemExit(EXIT_FAILURE) from None
     except typer.Abort:
-        raise SystemExit(130) from None
-    except EnvinjectError as err:
-        write_stderr(str(err))
-        raise SystemExit(err.exit_code) from None
-    except BrokenPipeError:
-        die_of_sigpipe()
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except SystemExit:
         # typer meets EPIPE printing the help by wrapping the streams and exiting 1; end as coreutils does.
         if isinstance(sys.stdout, PacifyFlushWrapper):
             die_of_sigpipe()
         raise
-    except Exception as e:  # noqa: BLE001 - the message may quote a value, so only the type is shown
-        failed = write_failure(e)
-        write_stderr(str(failed) if failed else f"internal error ({type(e).__name__}); please report it")
-        raise SystemExit(EXIT_FAILURE) from None
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - exit_status names only the type of an unexpected one
+        raise SystemExit(exit_status(e)) from None
     raise SystemExit(code if isinstance(code, int) else 0)

@@ -52,28 +52,18 @@ def main() -> None:
 
 
 def _run(refs: list[str], command: list[str]) -> int:
-    """What the typer ``run`` command does with these options, and what the CLI's ``main`` does with the
-    failures a run can raise (the usage errors it also handles cannot happen on this grammar)."""
+    """What the typer ``run`` command does with these options; a failure ends it as it ends the CLI, through
+    :func:`~envinject.exits.exit_status` (the usage errors the CLI also handles cannot happen on this grammar)."""
     from . import commands
     from .commands import run
-    from .errors import EXIT_FAILURE, EnvinjectError
+    from .exits import exit_status
     from .options import RunOptions
-    from .system.stdio import die_of_sigpipe, open_closed, write_failure, write_stderr
+    from .system.stdio import open_closed
 
     open_closed()
     log = commands.Log()
     try:
         settings = commands.load_settings({"secrets": refs or None}, log)
         return run.run(settings, RunOptions(command=command), log)
-    except EnvinjectError as err:
-        write_stderr(str(err))
-        return err.exit_code
-    except BrokenPipeError:
-        die_of_sigpipe()
-    except KeyboardInterrupt:
-        sys.stderr.write("\n")  # as click does before its Abort
-        return 130
-    except Exception as e:  # noqa: BLE001 - the message may quote a value, so only the type is shown
-        failed = write_failure(e)
-        write_stderr(str(failed) if failed else f"internal error ({type(e).__name__}); please report it")
-        return EXIT_FAILURE
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - exit_status names only the type of an unexpected one
+        return exit_status(e)

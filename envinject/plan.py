@@ -41,6 +41,7 @@ from .rules.template import format_for, parse_template
 from .settings import Settings
 from .sources import SERVICES, Source, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
+from .sources.endpoints import endpoint
 
 T = TypeVar("T")
 
@@ -287,23 +288,13 @@ def caller_identity(
     return None
 
 
-def endpoint_of(settings: Settings, environ: Mapping[str, str]) -> str:
-    """The endpoint(s) a run talks to, for messages (best effort, no botocore)."""
-    from .sources import ENDPOINT_VARIABLES
-
+def run_endpoints(settings: Settings, environ: Mapping[str, str]) -> str:
+    """The endpoint(s) a run talks to, for messages (best effort, no botocore): the same answer
+    :func:`~envinject.sources.endpoints.endpoint` gives the clients."""
     try:
-        services = sorted({SERVICES[loc.backend] for loc in make_plan(settings, environ).locators}) or [
-            "secretsmanager"
-        ]
+        backends = {loc.backend for loc in make_plan(settings, environ).locators}
     except EnvinjectError:
-        services = ["secretsmanager"]
+        backends = set()
+    services = sorted(SERVICES[b] for b in backends) or ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"
-    found = [
-        dict(settings.service_endpoints).get(service)
-        or settings.endpoint_url
-        or environ.get(ENDPOINT_VARIABLES[service])
-        or environ.get("AWS_ENDPOINT_URL")
-        or f"https://{service}.{region}.amazonaws.com"
-        for service in services
-    ]
-    return " and ".join(dict.fromkeys(found))
+    return " and ".join(dict.fromkeys(endpoint(service, region, settings, environ).url for service in services))

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .sources.endpoints import EVERY_SERVICE_VARIABLE, SERVICE_VARIABLES, variables_ignored
+
 if TYPE_CHECKING:
     from .configfile import ConfigFile
 
@@ -53,11 +55,6 @@ class Settings:
     #: or ``"AWS_REGION"``, for messages.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
-    def keep_case(self) -> bool:
-        """--keep-case, the older spelling of --name-case keep."""
-        return self.name_case == "keep"
-
 
 _LISTS = {"secrets", "files", "env_files", "require", "allow"}
 #: Settings' names, and keep_case, the older spelling of name_case ("keep" or "upper").
@@ -68,15 +65,7 @@ KEYS = (frozenset(f.name for f in fields(Settings)) - {"service_endpoints", "ori
 ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
     "profile": ("AWS_PROFILE",),
-    "endpoint_url": ("AWS_ENDPOINT_URL",),
-}
-#: One service's endpoint, for the services envinject talks to (botocore's names): beats AWS_ENDPOINT_URL and the
-#: config file's endpoint-url for that service.
-SERVICE_ENDPOINTS = {
-    "secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-    "ssm": "AWS_ENDPOINT_URL_SSM",
-    "sts": "AWS_ENDPOINT_URL_STS",
-    "kms": "AWS_ENDPOINT_URL_KMS",
+    "endpoint_url": (EVERY_SERVICE_VARIABLE,),
 }
 
 
@@ -115,7 +104,7 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])
-    endpoints_ignored = environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true"
+    endpoints_ignored = variables_ignored(environ)
     for key, names in ENVIRONMENT.items():
         found = [n for n in names if environ.get(n) and not (endpoints_ignored and key == "endpoint_url")]
         if found and key == "profile":
@@ -133,5 +122,5 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
             values[key] = value
             origins.pop(key, None)
     if cli.get("endpoint_url") is None and not endpoints_ignored:
-        values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_ENDPOINTS.items() if environ.get(v))
+        values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_VARIABLES.items() if environ.get(v))
     return Settings(**values, origins=origins)

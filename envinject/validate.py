@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 from .errors import ConfigError, EnvinjectError
 from .options import CommandOptions, ExportOptions, PushOptions, RenderOptions, RunOptions
 from .rules.naming import NAME_CASES, is_valid_name
-from .settings import _LISTS, KEYS, SERVICE_ENDPOINTS, Settings
+from .settings import _LISTS, KEYS, Settings
+from .sources.endpoints import SERVICE_VARIABLES
 
 #: The type of each scalar setting, as a config file, the command line or the API gives it.
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -130,7 +131,7 @@ def _check_settings(settings: Settings) -> None:
     _check_number(where("timeout"), settings.timeout, 0.1, DAY, "a number of seconds")
     _check_number(where("max_attempts"), settings.max_attempts, 1, 100, "a whole number", whole=True)
     endpoints = [(where("endpoint_url"), settings.endpoint_url)] if settings.endpoint_url is not None else []
-    endpoints += [(SERVICE_ENDPOINTS.get(s, s), url) for s, url in settings.service_endpoints]
+    endpoints += [(SERVICE_VARIABLES.get(s, s), url) for s, url in settings.service_endpoints]
     for name, url in endpoints:
         if not _is_endpoint(url):
             raise ConfigError(

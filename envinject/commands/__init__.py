@@ -85,7 +85,7 @@ def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractConte
     """What every command that talks to AWS runs its requests in: --timeout bounds them all, retries
     included, then exit 125 with one line naming the endpoint, ``what`` was read (the secrets by default)
     and the last failure; SIGINT and SIGTERM end them at once (130, 143)."""
-    from ..plan import endpoint_of
+    from ..plan import run_endpoints
     from ..sources.aws import LAST_FAILURES, NetworkFailure
     from ..system.deadline import deadline
 
@@ -100,7 +100,7 @@ def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractConte
             return f"{' and '.join(unreachable)}, retried for {settings.timeout:g}s to read {wanted}; {hint}"
         last = f" (last try: {'; '.join(str(f) for f in failures)})" if failures else ""
         return (
-            f"timed out after {settings.timeout:g}s waiting for {endpoint_of(settings, os.environ)} to give "
+            f"timed out after {settings.timeout:g}s waiting for {run_endpoints(settings, os.environ)} to give "
             f"{wanted}{last}; {hint}"
         )
 

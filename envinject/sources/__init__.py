@@ -52,11 +52,6 @@ class Source(Protocol):
     """A backend."""
 
     @property
-    def service(self) -> str:
-        """The AWS service name (for kms:ViaService): "secretsmanager", "ssm"."""
-        ...
-
-    @property
     def requests(self) -> dict[str, int]:
         """Requests sent, by operation name (for -v and the benchmarks)."""
         ...
@@ -77,8 +72,6 @@ class Source(Protocol):
 class Sources:
     """Sends each locator to the source of its backend, made on first use, so a run that reads only
     Secrets Manager never builds a Parameter Store client."""
-
-    service = "multiple"
 
     def __init__(self, make: Callable[[str], Source]) -> None:
         self._make = make
@@ -126,13 +119,11 @@ class Sources:
         return self.of(locator.backend).kms_keys_of(locator)
 
     def service_of(self, locator: Locator) -> str:
-        return self.of(locator.backend).service
+        return SERVICES[locator.backend]
 
 
 #: Each backend's AWS service name, as clients and kms:ViaService name it.
 SERVICES = {"sm": "secretsmanager", "ssm": "ssm"}
-#: The variable that sets each service's endpoint alone, before AWS_ENDPOINT_URL.
-ENDPOINT_VARIABLES = {"secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER", "ssm": "AWS_ENDPOINT_URL_SSM"}
 ClientFor = Callable[[str | None], Any]
 
 

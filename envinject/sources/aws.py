@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError, EnvinjectError, FetchError
+from .endpoints import endpoint
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,10 @@ class ClientFactory:
             )
             if self.credentials_seconds is None:
                 self._find_credentials()
-            endpoint = dict(self.settings.service_endpoints).get(service, self.settings.endpoint_url)
+            found = endpoint(service, region, self.settings, self._environ)
             try:
                 client = self._get_session().create_client(
-                    service, region_name=region, endpoint_url=endpoint, config=config
+                    service, region_name=region, endpoint_url=found.url if found.configured else None, config=config
                 )
             except ProfileNotFound:
                 raise self._profile_missing() from None
@@ -298,7 +299,7 @@ class _LastFailures:
 LAST_FAILURES = _LastFailures()
 
 
-def endpoint_of(client: Any) -> str:
+def client_endpoint(client: Any) -> str:
     try:
         return str(client.meta.endpoint_url)
     except AttributeError:
@@ -326,7 +327,7 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
         code, msg = known or (str((exc.response.get("Error") or {}).get("Code") or ""), "")
         if known is None and code not in _DENIED:
             return FetchError(
-                f"{endpoint_of(client)} answered the request for {s} with something that is not an AWS error "
+                f"{client_endpoint(client)} answered the request for {s} with something that is not an AWS error "
                 f"({raw_answer(exc)})",
                 hint="check --endpoint-url and any proxy in between",
                 code=code,
@@ -377,11 +378,11 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
         return FetchError("no AWS region is set", hint="pass --region or set AWS_REGION", code="NoRegion")
     if isinstance(exc, bx.ReadTimeoutError):
         return FetchError(
-            f"timed out talking to {endpoint_of(client)} for {s}",
+            f"timed out talking to {client_endpoint(client)} for {s}",
             hint="check the network, VPC endpoint or --endpoint-url; --timeout sets the limit",
             code="Timeout",
         )
-    failure = network_failure(exc, endpoint_of(client))
+    failure = network_failure(exc, client_endpoint(client))
     if failure is not None:
         return FetchError(
             f"{failure} to read {s}",
@@ -400,7 +401,7 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
     if isinstance(exc, ResponseParserError):
         # Its text quotes the raw body, which may hold a value: never show it.
         return FetchError(
-            f"{endpoint_of(client)} sent a response for {s} that could not be read",
+            f"{client_endpoint(client)} sent a response for {s} that could not be read",
             hint="check --endpoint-url and any proxy in between",
             code="BadResponse",
         )

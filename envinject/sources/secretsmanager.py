@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import EnvinjectError, FetchError
 from ..rules.refs import Locator, is_secret_name
 from . import Account, Payload, RequestCount, all_or_nothing
-from .aws import client_error, endpoint_of, failure_kind, translate
+from .aws import client_endpoint, client_error, failure_kind, translate
 
 GET = "secretsmanager:GetSecretValue"
 BATCH = "secretsmanager:BatchGetSecretValue"
@@ -28,8 +28,6 @@ class SecretsManagerSource:
     A denied or throttled batch falls back to concurrent GetSecretValue calls, so a policy that allows only
     ``secretsmanager:GetSecretValue`` works, and a fleet that exhausts the batch quota still starts.
     """
-
-    service = "secretsmanager"
 
     def __init__(
         self,
@@ -276,7 +274,7 @@ def _checked_name(answer: Mapping[str, Any], loc: Locator, client: Any) -> str:
     name = answer.get("Name")
     if not isinstance(name, str) or not is_secret_name(name):
         raise FetchError(
-            f"{endpoint_of(client)} answered for {loc.describe()} with a name that no secret can have",
+            f"{client_endpoint(client)} answered for {loc.describe()} with a name that no secret can have",
             hint="check --endpoint-url and any proxy in between",
             code="BadResponse",
         )
@@ -300,7 +298,7 @@ def _payload(resp: Mapping[str, Any], secret: str, client: Any) -> Payload:
     so an answer that holds neither SecretString nor SecretBinary is an error, never an empty value."""
     if resp.get("SecretString") is None and resp.get("SecretBinary") is None:
         raise FetchError(
-            f"{endpoint_of(client)} answered for secret {secret!r} without a value (a garbled or cut-off response)",
+            f"{client_endpoint(client)} answered for secret {secret!r} without a value (a garbled or cut-off response)",
             hint="try again; check --endpoint-url and any proxy in between",
             code="BadResponse",
         )
@@ -312,6 +310,7 @@ def _payload(resp: Mapping[str, Any], secret: str, client: Any) -> Payload:
     )
 
 
+#: The six random characters AWS appends to a secret's name in its ARN.
 _ARN_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}\Z")
 
 
@@ -323,15 +322,12 @@ def _matches(secret_id: str, value: Mapping[str, Any]) -> bool:
     return secret_id == value.get("Name")
 
 
-_FULL_ARN = re.compile(r"-[A-Za-z0-9]{6}\Z")
-
-
 def secret_resource(loc: Locator, where: Account) -> str:
     """The ARN pattern for one secret: a full ARN as given; a name or partial ARN with ``-??????``, the six
     random characters AWS appends to every secret's ARN."""
     if loc.secret_id.startswith("arn:"):
         name = loc.secret_id.split(":", 6)[6]
-        return loc.secret_id if _FULL_ARN.search(name) else loc.secret_id + "-??????"
+        return loc.secret_id if _ARN_SUFFIX.search(name) else loc.secret_id + "-??????"
     return _arn(where, loc.secret_id + "-??????")
 
 

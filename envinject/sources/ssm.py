@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import EnvinjectError, FetchError
 from ..rules.refs import SSM_SCHEME, Locator
 from . import Account, Item, Payload, RequestCount, all_or_nothing
-from .aws import client_error, endpoint_of, failure_kind, translate
+from .aws import client_endpoint, client_error, failure_kind, translate
 
 GET_ONE = "ssm:GetParameter"
 GET_MANY = "ssm:GetParameters"
@@ -54,8 +54,6 @@ def _region_of(client: Any) -> str:
 class ParameterStoreSource:
     """Fetches parameters and parameter paths. Unpinned parameters go 10 to a GetParameters call; if that is
     denied (a policy that allows only ssm:GetParameter), each is read with GetParameter instead."""
-
-    service = "ssm"
 
     def __init__(self, client_for: ClientFor, *, note: Callable[[str], None] | None = None) -> None:
         self._client_for = client_for
@@ -247,7 +245,7 @@ def _payload(param: Mapping[str, Any], loc: Locator, client: Any) -> Payload:
 def _bad_response(loc: Locator, client: Any) -> FetchError:
     """botocore turns a garbled or cut-off body into an answer without the value: an error, never empty."""
     return FetchError(
-        f"{endpoint_of(client)} answered for {_what(loc)} without a value (a garbled or cut-off response)",
+        f"{client_endpoint(client)} answered for {_what(loc)} without a value (a garbled or cut-off response)",
         hint="try again; check --endpoint-url and any proxy in between",
         code="BadResponse",
     )

@@ -4,7 +4,9 @@ on SIGINT or SIGTERM, whatever it is waiting for."""
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,6 +60,48 @@ def test_every_command_keeps_the_deadline(
     assert "'good'" in line and "--timeout" in line
     # A correctness bound on the 3 s deadline (start-up included), not a speed measurement.
     assert elapsed < 20
+
+
+@pytest.fixture
+def silent_proxy() -> Iterator[tuple[str, list[str]]]:
+    """An HTTP proxy on loopback that never answers, and the first line of each request sent through it:
+    ``CONNECT host:443 HTTP/1.1`` for https, ``POST http://host/ HTTP/1.1`` for http."""
+    asked: list[str] = []
+    held: list[socket.socket] = []
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            held.append(conn)
+            conn.settimeout(5)
+            data = b""
+            try:
+                while b"\r\n" not in data and (chunk := conn.recv(4096)):
+                    data += chunk
+            except OSError:
+                pass
+            asked.append(data.split(b"\r\n")[0].decode("ascii", "replace"))
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", asked
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def test_an_ignored_endpoint_is_neither_asked_nor_named(run: Run, silent_proxy: tuple[str, list[str]]) -> None:
+    proxy, asked = silent_proxy
+    ignored = {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true", "AWS_ENDPOINT_URL": "http://127.0.0.9:1"}
+    # Every request goes through the proxy, which tells where it was meant to go and then lets it time out.
+    r = run("-s", "good", "--timeout", "2", "--", "true", env={**ignored, "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy})
+    line = one_line(r)
+    assert "127.0.0.9" not in line
+    assert "secretsmanager.us-east-1.amazonaws.com" in line
+    assert asked and all(a.startswith("CONNECT secretsmanager.us-east-1.amazonaws.com:443 ") for a in asked), asked
 
 
 @pytest.fixture

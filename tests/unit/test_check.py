@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,12 @@ from envinject.commands.check import STATUSES, RefStatus, Report
 from envinject.commands.check import render_report as render
 from envinject.commands.check import report_of as check
 from envinject.errors import EnvinjectError, FetchError
-from envinject.rules.refs import Locator
 from envinject.settings import Settings
 from envinject.sources import Payload
+from envinject.sources.memory import MemorySource
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
-
-
-class Each:
-    """A source for check: each locator's payload or error, from a dict by secret id."""
-
-    def __init__(self, secrets: dict[str, Payload | EnvinjectError]) -> None:
-        self.secrets = secrets
-
-    def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
-        return {loc: self.secrets[loc.secret_id] for loc in locators}
 
 
 def kinds_in_the_code() -> set[str]:
@@ -52,7 +41,9 @@ def test_every_status_the_code_can_give_is_printed_as_one_the_readme_lists() -> 
 
 
 def test_an_unknown_kind_is_reported_as_error() -> None:
-    report = check(Settings(secrets=("APIKEYS",)), Each({"APIKEYS": EnvinjectError("odd", kind="odd")}), {}, None)  # type: ignore[arg-type]
+    report = check(
+        Settings(secrets=("APIKEYS",)), MemorySource({"APIKEYS": EnvinjectError("odd", kind="odd")}), {}, None
+    )
     assert [r.status for r in report.refs] == ["error"]
     assert "\nERROR        APIKEYS: odd" in render(report)
 
@@ -61,8 +52,8 @@ def test_an_unknown_kind_is_reported_as_error() -> None:
                                                             (False, True, [])])  # fmt: skip
 def test_check_shows_an_inherited_value_kept_as_dry_run_does(override: bool, pristine: bool, kept: list[str]) -> None:
     settings = Settings(secrets=("APIKEYS",), override=override, pristine=pristine)
-    source = Each({"APIKEYS": Payload(text='{"openai": "sk-1", "anthropic": "sk-2"}')})
-    report = check(settings, source, {"OPENAI": "mine"}, None)  # type: ignore[arg-type]
+    source = MemorySource({"APIKEYS": Payload(text='{"openai": "sk-1", "anthropic": "sk-2"}')})
+    report = check(settings, source, {"OPENAI": "mine"}, None)
     assert report.kept == kept
     assert report.to_json()["kept"] == kept
     text = render(report)
@@ -72,5 +63,5 @@ def test_check_shows_an_inherited_value_kept_as_dry_run_does(override: bool, pri
 
 def test_a_denied_fetch_keeps_its_action() -> None:
     denied = FetchError("no", denied_action="secretsmanager:GetSecretValue")
-    report = check(Settings(secrets=("APIKEYS",)), Each({"APIKEYS": denied}), {}, None)  # type: ignore[arg-type]
+    report = check(Settings(secrets=("APIKEYS",)), MemorySource({"APIKEYS": denied}), {}, None)
     assert [(r.status, r.action) for r in report.refs] == [("denied", "secretsmanager:GetSecretValue")]

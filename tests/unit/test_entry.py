@@ -177,3 +177,64 @@ def test_resident_modes_turn_the_gc_back_on_before_supervising(
     with pytest.raises(Started):
         injection = Injection(make_plan(Settings(), {}), source=None, payloads={}, bindings=[])  # type: ignore[arg-type]
         run_module.supervise({}, Settings(), injection, options, Checked())
+
+
+CANARY = "canary-exit-value"
+
+
+def _raisable() -> list[BaseException]:
+    """An instance of every built-in exception a command could raise (those made without arguments, most with a
+    message that stands for a value), and of envinject's own with their exit statuses."""
+    import builtins
+    import errno
+
+    from envinject.errors import CommandError, ConfigError, EnvinjectError, FetchError
+
+    found: list[BaseException] = []
+    for cls in vars(builtins).values():
+        if not isinstance(cls, type) or not (issubclass(cls, Exception) or cls is KeyboardInterrupt):
+            continue
+        for args in ((CANARY,), ()):
+            try:
+                found.append(cls(*args))
+                break
+            except TypeError:
+                continue
+    return [
+        *found,
+        OSError(errno.ENOSPC, "No space left on device"),
+        EnvinjectError("plain", hint="a hint"),
+        ConfigError("bad option"),
+        FetchError("denied", denied_action="secretsmanager:GetSecretValue"),
+        CommandError("no such command", exit_code=127),
+        CommandError("cannot run", exit_code=126),
+    ]
+
+
+@pytest.mark.parametrize("exc", _raisable(), ids=lambda e: f"{type(e).__name__}:{getattr(e, 'exit_code', '')}")
+def test_both_paths_end_a_failure_alike(
+    exc: BaseException, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import envinject.exits
+    import envinject.system.stdio
+    from envinject.errors import EnvinjectError
+
+    def fail(*_: Any) -> int:
+        raise exc
+
+    def sigpipe() -> None:
+        raise SystemExit("killed by SIGPIPE")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_module, "run", fail)
+    monkeypatch.setattr(envinject.exits, "die_of_sigpipe", sigpipe)
+    monkeypatch.setattr(envinject.system.stdio, "_drop_stdout", lambda: None)  # pytest's stdout stays
+    monkeypatch.setattr(sys, "argv", ["envinject", "-s", "X", "--", "true"])
+    endings = []
+    for main in (entry.main, cli.main):
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        endings.append((exit_.value.code, capsys.readouterr().err))
+    assert endings[0] == endings[1]
+    if not isinstance(exc, EnvinjectError):
+        assert CANARY not in endings[0][1]

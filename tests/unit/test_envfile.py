@@ -1,4 +1,3 @@
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from envinject.plan import read_envfile
 from envinject.rules.envfile import Literal, parse_envfile
 from envinject.rules.formats import dotenv
 from envinject.rules.refs import Locator, Ref
-from envinject.sources import Payload
+from envinject.sources.memory import MemorySource
 from tests.resolve import resolve
 
 TEMPLATE = """\
@@ -110,13 +109,10 @@ def test_exported_dotenv_reads_back_exactly(env: dict[str, str]) -> None:
     """Any env, written by `export` (dotenv), then read back as an env file, gives the same env, fetching nothing."""
     entries = list(parse_envfile(dotenv.render(env), "out.env"))
     assert all(isinstance(e, Literal) for _, e in entries)
-    bindings = resolve([], NoSource(), env_files=[entries])
+    source = MemorySource()
+    bindings = resolve([], source, env_files=[entries])
     assert {b.name: b.value for b in bindings} == env
-
-
-class NoSource:
-    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
-        raise AssertionError(f"fetched {locators}")
+    assert source.calls == []
 
 
 def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> None:

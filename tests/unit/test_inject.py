@@ -1,5 +1,4 @@
 import json
-from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -8,21 +7,10 @@ from envinject.rules.bindings import Naming, Options
 from envinject.rules.envfile import Literal
 from envinject.rules.refs import Locator, Ref
 from envinject.sources import Payload
+from envinject.sources.memory import MemorySource
 from tests.resolve import resolve
 
 CANARY = "canary-Zx81-value"
-
-
-class FakeSource:
-    """A source over a dict, recording what was asked."""
-
-    def __init__(self, secrets: dict[str, Payload]) -> None:
-        self.secrets = secrets
-        self.calls: list[list[Locator]] = []
-
-    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
-        self.calls.append(list(locators))
-        return {loc: self.secrets[loc.secret_id] for loc in locators}
 
 
 def text(value: str) -> Payload:
@@ -30,7 +18,7 @@ def text(value: str) -> Payload:
 
 
 def env(refs: list[str], secrets: dict[str, Payload], **naming: object) -> dict[str, str]:
-    bindings = resolve(refs, FakeSource(secrets), Options(naming=Naming(**naming)))  # type: ignore[arg-type]
+    bindings = resolve(refs, MemorySource(secrets), Options(naming=Naming(**naming)))  # type: ignore[arg-type]
     out: dict[str, str] = {}
     for b in bindings:
         out[b.name] = b.value
@@ -71,7 +59,7 @@ def test_later_reference_wins() -> None:
 
 
 def test_a_secret_named_twice_is_fetched_once() -> None:
-    source = FakeSource(SEED)
+    source = MemorySource(SEED)
     resolve(["APIKEYS", "X=APIKEYS#openai", "sm://APIKEYS"], source)
     assert source.calls == [[Locator("APIKEYS")]]
 
@@ -83,7 +71,7 @@ def test_binary_secret_that_is_utf8_follows_the_text_rules() -> None:
 
 def raises(refs: list[str], secrets: dict[str, Payload], kind: type[EnvinjectError], *words: str) -> str:
     with pytest.raises(kind) as info:
-        resolve(refs, FakeSource(secrets))
+        resolve(refs, MemorySource(secrets))
     message = str(info.value)
     assert CANARY not in message
     assert info.value.exit_code == 125
@@ -167,7 +155,7 @@ def test_failure_in_one_reference_fails_all() -> None:
     # all-or-nothing: resolve returns nothing when any reference is bad
     secrets = {"good": text('{"a": "1"}'), "bad": text("plain")}
     with pytest.raises(SecretFormatError):
-        resolve(["good", "bad"], FakeSource(secrets))
+        resolve(["good", "bad"], MemorySource(secrets))
 
 
 @pytest.mark.parametrize("name", ["PATH", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONPATH",
@@ -178,7 +166,7 @@ def test_protected_names_need_allow(name: str) -> None:
     msg = raises(["evil"], secrets, NamingError, name, "'evil'", f"--allow {name}")
     assert CANARY not in msg
     raises([f"{name}=evil"], secrets, NamingError, name)
-    allowed = resolve(["evil"], FakeSource(secrets), Options(allow=frozenset({name})))
+    allowed = resolve(["evil"], MemorySource(secrets), Options(allow=frozenset({name})))
     assert [(b.name, b.value) for b in allowed] == [(name, CANARY)]
 
 
@@ -189,7 +177,7 @@ def test_prefixed_names_are_not_protected() -> None:
 def test_precedence_env_files_then_secrets_then_assignments() -> None:
     secrets = {"a": text('{"token": "from-a"}'), "b": text('{"token": "from-b"}'), "t": text("from-var")}
     env_file = [("f:1", Literal("TOKEN", "from-file", "f:1")), ("f:2", Literal("OTHER", "lit", "f:2"))]
-    source = FakeSource(secrets)
+    source = MemorySource(secrets)
     order = [(b.name, b.value) for b in resolve(["TOKEN=t", "b", "a"], source, env_files=[env_file])]
     assert order == [("TOKEN", "from-file"), ("OTHER", "lit"), ("TOKEN", "from-b"), ("TOKEN", "from-a"),
                      ("TOKEN", "from-var")]  # fmt: skip
@@ -198,7 +186,7 @@ def test_precedence_env_files_then_secrets_then_assignments() -> None:
 def test_env_file_reference_errors_name_the_line() -> None:
     entries = [("app.env:7", Ref("X=sm://p#nope", Locator("p"), ("nope",), "X"))]
     with pytest.raises(SecretFormatError) as info:
-        resolve([], FakeSource({"p": text('{"k": "v"}')}), env_files=[entries])
+        resolve([], MemorySource({"p": text('{"k": "v"}')}), env_files=[entries])
     assert str(info.value).startswith("app.env:7: secret 'p' has no key 'nope'")
 
 
@@ -230,7 +218,7 @@ RDS = {
 
 def warned(refs: list[str], secrets: dict[str, Payload], **options: object) -> tuple[dict[str, str], list[str]]:
     lines: list[str] = []
-    bindings = resolve(refs, FakeSource(secrets), Options(**options), warn=lines.append)  # type: ignore[arg-type]
+    bindings = resolve(refs, MemorySource(secrets), Options(**options), warn=lines.append)  # type: ignore[arg-type]
     return {b.name: b.value for b in bindings}, lines
 
 
@@ -261,7 +249,7 @@ def test_the_same_key_of_the_same_secret_twice_is_no_override() -> None:
 def test_an_env_file_literal_replaced_by_a_secret_is_no_warning() -> None:
     lines: list[str] = []
     env_file = [("f:1", Literal("USERNAME", "default", "f:1"))]
-    resolve(["prod/db1"], FakeSource(RDS), Options(), env_files=[env_file], warn=lines.append)
+    resolve(["prod/db1"], MemorySource(RDS), Options(), env_files=[env_file], warn=lines.append)
     assert lines == []
 
 
@@ -318,7 +306,7 @@ def test_a_prefix_names_the_parameters_of_a_path() -> None:
     from envinject.sources import Item
 
     items = (Item(("db", "host"), "h", "ssm:///app/db/host"), Item(("url",), "u", "ssm:///app/url"))
-    source = FakeSource({"/app/": Payload(items=items)})
+    source = MemorySource({"/app/": Payload(items=items)})
     bindings = resolve(["P_*=ssm:///app/"], source, Options(Naming(prefix="IGNORED_")))
     assert {b.name: b.value for b in bindings} == {"P_DB_HOST": "h", "P_URL": "u"}
 
@@ -330,5 +318,5 @@ def test_a_top_level_empty_object_sets_no_variable_and_says_so() -> None:
     assert env(["NESTED"], empty) == {"A": "{}"}  # an empty object below the top stays `{}`
     assert env(["V=EMPTY"], empty) == {"V": "{}"}  # the text whole, as written
     notes: list[str] = []
-    resolve(["EMPTY", "NESTED"], FakeSource(empty), Options(), note=notes.append)  # type: ignore[arg-type]
+    resolve(["EMPTY", "NESTED"], MemorySource(empty), Options(), note=notes.append)
     assert notes == ["EMPTY: secret 'EMPTY' is an empty JSON object, so it sets no variable"]

@@ -8,7 +8,8 @@ from envinject.configfile import ConfigFile, find_config, load_config
 from envinject.errors import ConfigError
 from envinject.options import RunOptions
 from envinject.plan import client_factory
-from envinject.settings import ENVIRONMENT, KEYS, SERVICE_ENDPOINTS, Settings, resolve_settings, split_secrets
+from envinject.settings import ENVIRONMENT, KEYS, Settings, resolve_settings, split_secrets
+from envinject.sources.endpoints import SERVICE_VARIABLES, endpoint
 from envinject.validate import settings_values as validate
 from envinject.validate import signal_number as stop_signal_number
 from envinject.validate import validate as validate_command
@@ -136,7 +137,7 @@ CLI_ENV_CONFIG: list[tuple[str, Any, dict[str, str], Any, tuple[Any, Any, Any, A
     ("require", ["C"], {}, ["F"], ((), ("F",), ("F",), ("F", "C"))),
     ("allow", ["C"], {}, ["F"], ((), ("F",), ("F",), ("F", "C"))),
     ("prefix", "C_", {}, "F_", ("", "F_", "F_", "C_")),
-    ("keep_case", False, {}, True, (False, True, True, False)),
+    ("keep_case", False, {}, True, ("upper", "keep", "keep", "upper")),
     ("name_case", "lower", {}, "keep", ("upper", "keep", "keep", "lower")),
     ("files", ["C=c"], {}, ["F=f"], ((), ("F=f",), ("F=f",), ("F=f", "C=c"))),
     ("resolve_env", True, {}, False, (True, False, False, True)),
@@ -166,12 +167,16 @@ CLI_ENV_CONFIG: list[tuple[str, Any, dict[str, str], Any, tuple[Any, Any, Any, A
 
 def _effective(settings: Settings, what: str) -> Any:
     """The setting as the client factory uses it: for "endpoint_url:SERVICE" the endpoint of that service's
-    clients, for "profile" the profile of its botocore session (which reads AWS_PROFILE itself)."""
+    clients, for "profile" the profile of its botocore session (which reads AWS_PROFILE itself), for "keep_case"
+    the name_case it sets."""
     factory = client_factory(settings)
     if what.startswith("endpoint_url:"):
-        return dict(factory.settings.service_endpoints).get(what.split(":")[1], factory.settings.endpoint_url)
+        found = endpoint(what.split(":")[1], "us-east-1", factory.settings, os.environ)
+        return found.url if found.configured else None
     if what == "profile":
         return factory._get_session().profile
+    if what == "keep_case":
+        return settings.name_case
     return getattr(settings, what)
 
 
@@ -193,7 +198,7 @@ def test_command_line_then_environment_then_config_file_then_defaults(
         *ENVIRONMENT["region"],
         *ENVIRONMENT["profile"],
         *ENVIRONMENT["endpoint_url"],
-        *SERVICE_ENDPOINTS.values(),
+        *SERVICE_VARIABLES.values(),
     ):
         monkeypatch.delenv(name, raising=False)
     assert _effective(resolve_settings({}, {}), what) == wins[0]

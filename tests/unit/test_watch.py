@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -12,48 +12,25 @@ import pytest
 from envinject.errors import EnvinjectError
 from envinject.plan import Injection, make_plan
 from envinject.resident.watch import Watcher, WatchTarget
-from envinject.rules.refs import Locator
 from envinject.rules.retry import poll_policy
 from envinject.settings import Settings
-from envinject.sources import Payload
+from envinject.sources import Sources
+from envinject.sources.memory import MemorySource
 
 CANARY = "canary-7f3a"
 ARG_MAX = os.sysconf("SC_ARG_MAX")
 
 
-class Rotating:
-    """A source whose one secret, "app", is rotated by the test."""
-
-    def __init__(self, text: str) -> None:
-        self.version = 0
-        self.text = text
-        self.down = False
-        self.rotate(text)
-
-    def rotate(self, text: str) -> None:
-        self.version += 1
-        self.text = text
-
-    def payload(self) -> Payload:
-        return Payload(text=self.text, version_id=f"v{self.version}")
-
-    def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:
-        return {loc: self.payload() for loc in locators}
-
-    def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
-        if self.down:
-            return {loc: EnvinjectError("endpoint unreachable") for loc in locators}
-        return {loc: self.payload() for loc in locators}
+FIRST = json.dumps({"token": "first-value"})
 
 
-def watcher(command: Sequence[str] = ("true",)) -> tuple[Watcher, Rotating, list[str]]:
-    source = Rotating(json.dumps({"token": "first-value"}))
+def watcher(command: Sequence[str] = ("true",)) -> tuple[Watcher, MemorySource, list[str]]:
+    source = MemorySource({"app": FIRST})
     plan = make_plan(Settings(secrets=("app",)), {})
     payloads = plan.fetch(source)
-    injection = Injection(plan, source, payloads, plan.bind(payloads))  # type: ignore[arg-type]
+    injection = Injection(plan, Sources(lambda _backend: source), payloads, plan.bind(payloads))
     log: list[str] = []
-    target = WatchTarget(command=command)
-    w = Watcher(injection, target, policy=poll_policy(60), log=log.append, source=source)  # type: ignore[arg-type]
+    w = Watcher(injection, WatchTarget(command=command), policy=poll_policy(60), log=log.append, source=source)
     return w, source, log
 
 
@@ -74,7 +51,7 @@ UNUSABLE: dict[str, tuple[str, str]] = {
 def test_an_unusable_rotation_keeps_the_command_and_is_said_once(case: str) -> None:
     w, source, log = watcher()
     text, word = UNUSABLE[case]
-    source.rotate(text)
+    source.rotate("app", text)
     assert w.poll() is None
     assert len(log) == 1
     assert "secret 'app' changed but cannot be injected: " in log[0]
@@ -84,7 +61,7 @@ def test_an_unusable_rotation_keeps_the_command_and_is_said_once(case: str) -> N
     for _ in range(3):  # the same rejected version on every poll: not said again
         assert w.poll() is None
     assert len(log) == 1
-    source.rotate(json.dumps({"token": "second-value"}))
+    source.rotate("app", json.dumps({"token": "second-value"}))
     env = w.poll()
     assert env is not None and env["TOKEN"] == "second-value"
     assert log[-1] == "watch: secret 'app' changed; restarting the command"
@@ -92,11 +69,11 @@ def test_an_unusable_rotation_keeps_the_command_and_is_said_once(case: str) -> N
 
 def test_a_different_rejection_is_said_again() -> None:
     w, source, log = watcher()
-    source.rotate(UNUSABLE["lone surrogate"][0])
+    source.rotate("app", UNUSABLE["lone surrogate"][0])
     assert w.poll() is None
-    source.rotate(UNUSABLE["lone surrogate"][0])  # a new version, unusable again
+    source.rotate("app", UNUSABLE["lone surrogate"][0])  # a new version, unusable again
     assert w.poll() is None
-    source.rotate(UNUSABLE["not JSON"][0])
+    source.rotate("app", UNUSABLE["not JSON"][0])
     assert w.poll() is None
     assert w.poll() is None
     assert len(log) == 3
@@ -106,23 +83,23 @@ def test_the_command_counts_towards_the_limit() -> None:
     # Values that fit alone, 300 kB short of the limit, do not fit with 500 kB of arguments.
     big: Any = {f"k{i}": "x" * 100_000 for i in range((ARG_MAX - 300_000) // 100_010)}
     w, source, log = watcher(command=["true", *["y" * 100_000] * 5])
-    source.rotate(json.dumps(big))
+    source.rotate("app", json.dumps(big))
     assert w.poll() is None
     assert "ARG_MAX" in log[0]
     w, source, log = watcher()
-    source.rotate(json.dumps(big))
+    source.rotate("app", json.dumps(big))
     assert w.poll() is not None
 
 
 def test_failed_polls_back_off_as_the_poll_policy_says() -> None:
     w, source, log = watcher()
-    source.down = True
+    source.put("app", EnvinjectError("endpoint unreachable"))
     for _ in range(5):
         assert w.poll() is None
     assert w.failures == 5  # the loop waits policy.delay(failures) before the next poll
     waits = [line.rsplit("next try in about ", 1)[1] for line in log]
     assert waits == ["120s", "240s", "480s", "480s", "480s"]  # --watch 60: doubling, up to 8 times
     assert log[0].startswith("watch: poll failed, the command keeps running (endpoint unreachable)")
-    source.down = False
+    source.put("app", FIRST)  # the same version as before: no change, the poll simply works again
     assert w.poll() is None
     assert w.failures == 0 and log[-1] == "watch: poll succeeded again"
