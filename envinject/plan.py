@@ -37,6 +37,7 @@ from .rules.environment import Binding, kept, merge, missing
 from .rules.envrefs import environment_entries, is_environment_reference
 from .rules.payload import Payload
 from .rules.refs import Locator, Ref, file_template, parse_file_ref, parse_ref
+from .rules.retry import RetryPolicy
 from .rules.template import format_for, parse_template
 from .settings import Settings
 from .sources import SERVICES, Source, Sources, backend_source
@@ -230,7 +231,7 @@ def client_factory(settings: Settings) -> ClientFactory:
             endpoint_url=settings.endpoint_url,
             service_endpoints=settings.service_endpoints,
             timeout=settings.timeout,
-            max_attempts=settings.max_attempts,
+            retry=RetryPolicy(attempts=settings.max_attempts),
         )
     )
 

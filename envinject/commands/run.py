@@ -105,7 +105,7 @@ def supervise(
     from ..resident.output import MaskedOutput
     from ..resident.watch import Reload, Watcher, WatchTarget
     from ..rules.environment import secret_texts
-    from ..rules.retry import POLL_ATTEMPTS, poll_policy
+    from ..rules.retry import poll_policy
 
     gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
@@ -125,6 +125,6 @@ def supervise(
     masks = output.add_values if output is not None else None
     target = WatchTarget(command=options.command, env=env, files=files, reload=reload, on_values=masks)
     # A poll that fails is logged and tried again at the next, backed-off interval, not retried for long.
-    poll_source = make_source(dataclasses.replace(settings, max_attempts=POLL_ATTEMPTS))
+    poll_source = make_source(dataclasses.replace(settings, max_attempts=resident.poll.attempts))
     watcher = Watcher(injection, target, policy=resident.poll, log=Log().warn, source=poll_source)
     return Loop(child, resident).run(env, watcher)

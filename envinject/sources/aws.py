@@ -8,11 +8,12 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError, EnvinjectError, FetchError
+from ..rules.retry import RetryPolicy
 from .endpoints import endpoint
 
 
@@ -27,7 +28,8 @@ class AwsSettings:
     service_endpoints: tuple[tuple[str, str], ...] = ()
     #: The whole fetch's deadline; each connection and read gets a share of it.
     timeout: float = 30.0
-    max_attempts: int = 20
+    #: Tries per request (throttling and 5xx only; botocore's standard mode waits between them).
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class ClientFactory:
@@ -114,7 +116,7 @@ class ClientFactory:
                 connect_timeout=min(self.settings.timeout, 3.0),
                 read_timeout=min(self.settings.timeout, 10.0),
                 # total_max_attempts counts the first try; botocore's max_attempts would count retries only.
-                retries={"mode": "standard", "total_max_attempts": self.settings.max_attempts if retries else 1},
+                retries={"mode": "standard", "total_max_attempts": self.settings.retry.attempts if retries else 1},
                 user_agent_extra=f"envinject/{__version__}",
             )
             if self.credentials_seconds is None:
