@@ -167,8 +167,33 @@ class NarrowLoader(Loader):  # type: ignore[misc]  # botocore has no type hints
                 return cached, location
         data = transform(self.file_loader.load_file(location))
         written = path is not None and _write(path, {"identity": identity, "data": data})
+        if written and path is not None:
+            _prune(path, stem)
         self.served[name] = "rebuilt" if written else "uncached"
         return data, location
+
+
+def _prune(kept: Path, stem: str) -> None:
+    """Remove the cached copies of ``stem`` that no botocore on this machine can use any more: made from a data
+    file that is gone or has changed (an uninstalled venv, an upgraded botocore), or in an older format. A copy
+    another live install still uses (another venv, an ``AWS_DATA_PATH``) stays, so two installs never take
+    turns rebuilding. Runs only when a copy was rebuilt, never on a cached start."""
+    for other in kept.parent.glob(f"{stem}-*.json"):
+        if other == kept:
+            continue
+        try:
+            with open(other, "rb") as f:
+                if os.fstat(f.fileno()).st_uid != os.getuid():
+                    continue
+                identity = json.loads(f.read())["identity"]
+            made_as, _version, source, size, mtime = identity
+            st = os.stat(source)
+            if made_as == _FORMAT and (st.st_size, st.st_mtime_ns) == (size, mtime):
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # unreadable, damaged, or its data file is gone: no one can use it
+        with contextlib.suppress(OSError):
+            other.unlink()
 
 
 def _read(path: Path, identity: list[Any], valid: Callable[[Any], bool]) -> dict[str, Any] | None:

@@ -193,8 +193,8 @@ def loader_for(tmp_path: Path) -> Iterator[Any]:
     yield make
 
 
-def _cached(tmp_path: Path) -> Path:
-    (found,) = (tmp_path / "envinject").glob("endpoints-*.json")
+def _cached(tmp_path: Path, exclude: str = "") -> Path:
+    (found,) = (p for p in (tmp_path / "envinject").glob("endpoints-*.json") if p.name != exclude)
     return found
 
 
@@ -334,3 +334,37 @@ def test_the_kept_operations_are_the_ones_envinject_calls() -> None:
     source = (Path(__file__).parents[2] / "envinject" / "sources" / "ssm.py").read_text()
     called = set(re.findall(r"client\.([a-z_]+)\(", source))
     assert called == {botocore.xform_name(op) for op in OPERATIONS["ssm"]}
+
+
+def test_a_rebuild_prunes_the_copies_no_install_can_use(loader_for: Any, tmp_path: Path) -> None:
+    """Copies made from a data file that is gone (an uninstalled venv) or changed (an upgrade), and damaged
+    ones, are removed when a copy is rebuilt; a copy another live install uses stays; a cached start removes
+    nothing."""
+    from envinject.sources.loader import _FORMAT
+
+    folder = tmp_path / "envinject"
+    folder.mkdir(mode=0o700)
+    source = tmp_path / "other-venv-endpoints.json"  # another install's data file, still there
+    source.write_text("{}")
+    size, mtime = source.stat().st_size, source.stat().st_mtime_ns
+    identities = {
+        "gone": [_FORMAT, "1.0.0", str(tmp_path / "uninstalled" / "endpoints.json"), size, mtime],
+        "changed": [_FORMAT, "1.0.0", str(source), size + 1, mtime],
+        "old-format": [_FORMAT - 1, "1.0.0", str(source), size, mtime],
+        "live": [_FORMAT, "1.0.0", str(source), size, mtime],
+    }
+    for label, identity in identities.items():
+        (folder / f"endpoints-{label}.json").write_text(json.dumps({"identity": identity, "data": {}}))
+    (folder / "endpoints-damaged.json").write_text("{")
+    for path in folder.iterdir():
+        path.chmod(0o600)
+    first = loader_for()
+    first.load_data("endpoints")
+    assert first.endpoints_from == "rebuilt"
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted([_cached(tmp_path, exclude="endpoints-live.json").name, "endpoints-live.json"])
+    (folder / "endpoints-damaged.json").write_text("{")
+    again = loader_for()
+    again.load_data("endpoints")
+    assert again.endpoints_from == "cache"
+    assert (folder / "endpoints-damaged.json").exists()
