@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from . import __version__
 from .errors import EXIT_FAILURE
 
 _COMPLETION = ("--install-completion", "--show-completion")
+#: Set by the completion scripts when the shell asks for completions (click: _{PROG}_COMPLETE).
+_COMPLETE_VAR = "_ENVINJECT_COMPLETE"
 _GROUP_WORDS = {"-h", "--help", "--version", *_COMPLETION}
 
 
@@ -137,8 +140,27 @@ ConfigPath = Annotated[
 NoConfig = Annotated[bool | None, typer.Option("--no-config", show_default=False, help="Read no config file.")]
 
 
-def _opt(*flags: str, help: str, metavar: str | None = None) -> Any:
-    return typer.Option(*flags, help=help, metavar=metavar, show_default=False)
+def _opt(*flags: str, help: str, metavar: str | None = None, complete: Callable[[str], list[str]] | None = None) -> Any:
+    """An option as every command writes it; ``complete`` gives the shell's completions for its value."""
+    return typer.Option(*flags, help=help, metavar=metavar, show_default=False, autocompletion=complete)
+
+
+def _export_formats(incomplete: str) -> list[str]:
+    from .rules.formats import FORMATS
+
+    return [name for name in FORMATS if name.startswith(incomplete)]
+
+
+def _template_formats(incomplete: str) -> list[str]:
+    from .rules.template import ESCAPERS
+
+    return [name for name in ESCAPERS if name.startswith(incomplete)]
+
+
+def _name_cases(incomplete: str) -> list[str]:
+    from .rules.naming import NAME_CASES
+
+    return [name for name in NAME_CASES if name.startswith(incomplete)]
 
 
 #: The options every command that reads secrets shares (run, export, check, policy), added to each by
@@ -158,7 +180,7 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Put PREFIX in front of every name made from a key."))]),
     ("keep_case", Annotated[bool | None, _opt("--keep-case/--upper-case", help="Keep the keys' case "
                                               "[default: uppercase].")]),
-    ("name_case", Annotated[str | None, _opt("--name-case", metavar="CASE", help=(
+    ("name_case", Annotated[str | None, _opt("--name-case", metavar="CASE", complete=_name_cases, help=(
         "upper, lower or keep: the case of names made from keys [default: upper]."))]),
     ("layered", Annotated[bool | None, _opt("--layered/--no-layered", help=(
         "The secrets are layers: a later one replaces an earlier one's variables without a warning "
@@ -228,9 +250,11 @@ def _completion(install: bool) -> Callable[[typer.Context, Any, str | None], Non
 
 
 def _completion_option(flag: str, install: bool, help: str) -> Any:
+    # SHELL is optional: _RunByDefault.parse_args writes a bare flag as FLAG= (the detected shell), so the option
+    # takes a value like any other and needs none of click's optional-value flags.
     return typer.Option(
-        flag, metavar="[SHELL]", is_flag=False, flag_value="", callback=_completion(install), expose_value=False,
-        is_eager=True, help=help, show_default=False,
+        flag, metavar="[SHELL]", callback=_completion(install), expose_value=False, is_eager=True, help=help,
+        show_default=False,
     )  # fmt: skip
 
 
@@ -339,7 +363,14 @@ def run(
 @_source_options
 def export(
     fmt: Annotated[
-        str, _opt("--format", "-f", metavar="FORMAT", help="dotenv (default), shell, json, docker or github.")
+        str,
+        _opt(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="dotenv (default), shell, json, docker or github.",
+            complete=_export_formats,
+        ),
     ] = "dotenv",
     output: Annotated[
         str | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600); - is stdout [default: -].")
@@ -378,6 +409,7 @@ def render(
             help=(
                 "Escape values as raw, json, yaml, shell, url or dotenv [default: from the template's name, else raw]."
             ),
+            complete=_template_formats,
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing FILE.")] = False,
@@ -509,6 +541,12 @@ def main() -> None:
     from .system.stdio import die_of_sigpipe, open_closed, write_stderr, write_stdout
 
     open_closed()
+    if os.environ.get(_COMPLETE_VAR):
+        # A shell asks for completions. add_completion=False (our own --install-completion takes an optional
+        # SHELL) means typer never registers its shells' completion classes, so register them here.
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         code = app(standalone_mode=False)
         write_stdout("")  # what typer printed (--help): a failure to write it is reported here, not at exit
