@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: demo test lint types unit bench clean dotenv-oldest
+.PHONY: demo test check lint types unit bench clean dotenv-oldest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,16 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# Workers for pytest: most end-to-end tests wait on a subprocess, a deadline or a child, so more workers than
+# cores pays (PYTEST_WORKERS=0 runs in one process).
+PYTEST_WORKERS ?= 4
+
 test: lint types dotenv-oldest
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+# The edit-test loop: lint, types, and the unit and in-process tests (no installed CLI, no emulator process).
+check: lint types
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q tests/unit tests/integration
 
 # The tests that read dotenv text, again with the oldest python-dotenv that pyproject.toml allows (the main
 # venv has the newest). A small venv of its own: pytest, hypothesis and that python-dotenv, nothing else.
