@@ -6,6 +6,7 @@ import difflib
 import functools
 import inspect
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -35,13 +36,56 @@ class _RunByDefault(TyperGroup):
             raise typer.Exit(2)
         if args and args[0] in _COMPLETION and (len(args) == 1 or args[1].startswith("-")):
             args = [f"{args[0]}=", *args[1:]]  # no SHELL given: the detected one
+        if args and args[0] == "help":  # envinject help [COMMAND], as git and pip read it
+            args = [args[1], "--help"] if len(args) > 1 and args[1] in self.commands else ["--help"]
         if args and args[0] not in self.commands and args[0].split("=", 1)[0] not in _GROUP_WORDS:
+            if not args[0].startswith("-"):
+                self._refuse_mistyped(args[0], ctx)
             args = ["run", *args]
+        if args and args[0] == "run":
+            self._refuse_misplaced(args[1:], ctx)
         if args and args[0] in self.commands:
             missing = _missing_value(self.commands[args[0]], args[1:])
             if missing is not None:
                 raise UsageError(f"{missing} needs a value", ctx=ctx)
         return super().parse_args(ctx, args)
+
+    def _refuse_mistyped(self, word: str, ctx: Any) -> None:
+        """``envinject exprot ...``: a word close to a command's name, and no program of that name, is a typo
+        (a program on PATH runs as it always has)."""
+        near = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.6)
+        if near and shutil.which(word) is None:
+            raise _WordError(f"unknown command {word[:40]!r} (did you mean {near[0]}?)", ctx=ctx)
+
+    def _refuse_misplaced(self, args: list[str], ctx: Any) -> None:
+        """``envinject --timeout 2 export ...`` or ``envinject -o x.env export ...``: run's options, then another
+        command's name where the program would be, or an option run does not take and that command does; unless
+        a program of that name is on PATH."""
+        words = args[: args.index("--")] if "--" in args else args
+        named = next((w for w in words if w in self.commands and w != "run" and shutil.which(w) is None), None)
+        if named is None:
+            return
+        run = [p for p in self.commands["run"].params if isinstance(p, TyperOption)]
+        takes_value = {o for p in run if not p.is_flag and not p.count for o in p.opts}
+        known = {o for p in run for o in (*p.opts, *p.secondary_opts)} | {"-h", "--help"}
+        i = 0
+        while i < len(words):
+            word = words[i].split("=", 1)[0]
+            if not word.startswith("-"):
+                misplaced = word == named
+                break
+            if word not in known and not _short_flags_known(word, known, takes_value):
+                misplaced = True  # an option run does not take: the other command's, written before its name
+                break
+            # An option's value (--timeout 2, -vs NAME) is not the program.
+            last = word if word.startswith("--") else f"-{word[-1]}"
+            i += 2 if last in takes_value and "=" not in words[i] else 1
+        else:
+            misplaced = False
+        if misplaced:
+            raise _WordError(
+                f"options of {named} go after the word {named}: envinject {named} [OPTIONS]", ctx=ctx, see=named
+            )
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         formatter.write_usage(ctx.command_path, "[OPTIONS] -- COMMAND [ARGS]...")
@@ -55,6 +99,22 @@ class _RunByDefault(TyperGroup):
         with formatter.section("Run options (envinject [OPTIONS] -- COMMAND is envinject run)"):
             formatter.write_dl(rows)
         super().format_options(ctx, formatter)
+
+
+def _short_flags_known(word: str, known: set[str], takes_value: set[str]) -> bool:
+    """Whether ``-vs`` (short flags run together) are all options run takes."""
+    return not word.startswith("--") and len(word) > 2 and all(f"-{c}" in known for c in word[1:])
+
+
+class _WordError(UsageError):
+    """A mistyped or misplaced command name: a usage error that ends with 2, as a shell's does."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, ctx: Any, see: str | None = None) -> None:
+        super().__init__(message, ctx=ctx)
+        #: The command whose help to point at, when it is not the one being parsed.
+        self.see = see
 
 
 class _PlainUsage(TyperCommand):
@@ -553,8 +613,10 @@ def main() -> None:
     except ClickException as e:
         ctx = getattr(e, "ctx", None)
         where = ctx.command_path if ctx else "envinject"
+        if isinstance(e, _WordError) and e.see:
+            where = f"envinject {e.see}"
         write_stderr(f"{_usage_message(e, ctx)}; see {where} --help")
-        raise SystemExit(EXIT_FAILURE) from None
+        raise SystemExit(2 if isinstance(e, _WordError) else EXIT_FAILURE) from None
     except typer.Abort:
         raise SystemExit(EXIT_INTERRUPTED) from None
     except SystemExit:

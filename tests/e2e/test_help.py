@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -99,3 +100,46 @@ def test_help_texts_say_what_the_options_do() -> None:
     timeout = push.split("--timeout")[1].split("--")[0]
     assert "fetch" not in timeout and "push" in timeout
     assert "Usage: envinject push [OPTIONS] FILE" in push
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["exprot", "-s", "APIKEYS"], "unknown command 'exprot' (did you mean export?); see envinject --help"),
+        (["polcy", "-s", "APIKEYS"], "unknown command 'polcy' (did you mean policy?); see envinject --help"),
+        (["rendr", "t.json"], "unknown command 'rendr' (did you mean render?); see envinject --help"),
+        (["--timeout", "2", "export", "-s", "APIKEYS"],
+         "options of export go after the word export: envinject export [OPTIONS]; see envinject export --help"),
+        (["-o", "x.env", "export", "-s", "APIKEYS"],
+         "options of export go after the word export: envinject export [OPTIONS]; see envinject export --help"),
+        (["-vs", "APIKEYS", "check"],
+         "options of check go after the word check: envinject check [OPTIONS]; see envinject check --help"),
+        (["--kms-key", "k", "policy", "-s", "APIKEYS"],
+         "options of policy go after the word policy: envinject policy [OPTIONS]; see envinject policy --help"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_or_misplaced_command_is_one_line_and_2(args: list[str], line: str, tmp_path: Any) -> None:
+    r = subprocess.run([ENVINJECT, *args], capture_output=True, text=True, timeout=30, cwd=tmp_path,
+                       env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)})  # fmt: skip
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"envinject: {line}\n")
+
+
+def test_help_as_a_word_is_the_help(tmp_path: Any) -> None:
+    assert envinject("help").stdout == envinject("--help").stdout
+    assert envinject("help", "export").stdout == envinject("export", "--help").stdout
+    assert envinject("help").returncode == 0
+
+
+@pytest.mark.parametrize("name", ["check", "export", "exporter"])
+def test_a_program_named_like_a_command_still_runs(name: str, tmp_path: Any) -> None:
+    """A program on PATH is run as it always was, even when its name is, or is close to, a command's (a command's
+    own name first is that command, as always)."""
+    program = tmp_path / "bin" / name
+    program.parent.mkdir()
+    program.write_text('#!/bin/sh\necho ran "$0" "$@"\n')
+    program.chmod(0o755)
+    env = {"PATH": f"{program.parent}:{os.environ['PATH']}", "HOME": str(tmp_path)}
+    bare = [] if name in ("check", "export") else [[name, "a"]]
+    for args in [*bare, ["--no-resolve-env", name, "a"], ["--", name, "a"]]:
+        r = subprocess.run([ENVINJECT, *args], capture_output=True, text=True, timeout=30, env=env, cwd=tmp_path)
+        assert (r.returncode, r.stdout) == (0, f"ran {program} a\n"), r.stderr
