@@ -164,8 +164,8 @@ app = typer.Typer(
 
 Region = Annotated[
     str | None,
-    typer.Option(metavar="REGION", help="AWS region [default: AWS_REGION, then AWS_DEFAULT_REGION, then the "
-                 "profile's].", show_default=False),
+    typer.Option(metavar="REGION", help="AWS region [default: AWS_REGION, then AWS_DEFAULT_REGION, then region "
+                 "in the config file, then the profile's].", show_default=False),
 ]  # fmt: skip
 Profile = Annotated[
     str | None, typer.Option(metavar="PROFILE", help="AWS profile [default: AWS_PROFILE].", show_default=False)
@@ -268,12 +268,19 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
 ]  # fmt: skip
 
 
-def _source_options(fn: Callable[..., None]) -> Callable[..., None]:
-    """Give a command the shared source options: ``fn(own params..., **source)`` receives them as ``source``."""
+def _source_options(*, without: tuple[str, ...] = ()) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared source options, less those it ``without`` takes: ``fn(own params..., **source)``
+    receives them as ``source``. Its help then lists exactly what it accepts."""
+    return functools.partial(_with_source_options, without=without)
+
+
+def _with_source_options(fn: Callable[..., None], without: tuple[str, ...]) -> Callable[..., None]:
     sig = inspect.signature(fn, eval_str=True)
     own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     shared = [
-        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=a) for n, a in _SOURCE_OPTIONS
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=a)
+        for n, a in _SOURCE_OPTIONS
+        if n not in without
     ]
 
     @functools.wraps(fn)
@@ -352,8 +359,9 @@ def _call(body: Callable[[], int]) -> NoReturn:
 @app.command(
     context_settings={"allow_interspersed_args": False},
     help="Fetch the secrets and exec COMMAND with them in its environment (the default command).",
+    short_help="Fetch the secrets and exec a command with them.",
 )
-@_source_options
+@_source_options()
 def run(
     command: Annotated[
         list[str] | None,
@@ -419,8 +427,11 @@ def run(
     _call(lambda: run_command(load_settings(source, log), options, log))
 
 
-@app.command(help="Write the injected variables (never the inherited ones) as dotenv, shell, json, docker or github.")
-@_source_options
+@app.command(
+    help="Write the injected variables (never the inherited ones) as dotenv, shell, json, docker or github.",
+    short_help="Write the injected variables to a file or stdout.",
+)
+@_source_options(without=("files",))  # file secrets exist only while a command runs
 def export(
     fmt: Annotated[
         str,
@@ -452,11 +463,13 @@ def export(
 
 
 @app.command(
-    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's format."
+    cls=_PlainUsage,
+    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's format.",
+    short_help="Render a config file from a template of references.",
 )
-@_source_options
+@_source_options(without=("files",))
 def render(
-    template: Annotated[Path, typer.Argument(help="The template file.", show_default=False)],
+    template: Annotated[Path, typer.Argument(metavar="TEMPLATE", help="The template file.", show_default=False)],
     output: Annotated[
         str | None, _opt("--output", "-o", metavar="FILE", help="Write to FILE (mode 0600); - is stdout [default: -].")
     ] = None,
@@ -485,8 +498,11 @@ def render(
     _call(lambda: render_command(load_settings(source, log), options, log))
 
 
-@app.command(help="Report, per reference, whether a run would work; set nothing and print no value.")
-@_source_options
+@app.command(
+    help="Report, per reference, whether a run would work; set nothing and print no value.",
+    short_help="Report, per reference, whether a run would work.",
+)
+@_source_options()
 def check(
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
     verbose: Verbose = False,
@@ -499,8 +515,11 @@ def check(
     _call(lambda: check_command(load_settings(source, log), log, json_output=json_output))
 
 
-@app.command(help="Print the IAM policy (JSON) that a run of these secrets needs, and no more.")
-@_source_options
+@app.command(
+    help="Print the IAM policy (JSON) that a run of these secrets needs, and no more.",
+    short_help="Print the IAM policy a run needs, and no more.",
+)
+@_source_options()
 def policy(
     kms_key: Annotated[
         list[str] | None,
@@ -527,7 +546,9 @@ def policy(
 
 
 @app.command(
-    cls=_PlainUsage, help="Store a .env FILE in Secrets Manager as one JSON secret (created, or a new version added)."
+    cls=_PlainUsage,
+    help="Store a .env FILE in Secrets Manager as one JSON secret (created, or a new version added).",
+    short_help="Store a .env file in Secrets Manager as one secret.",
 )
 def push(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The .env file to store.", show_default=False)],

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import ENVINJECT
 
-COMMANDS = ["run", "export", "check", "policy", "push"]
+COMMANDS = ["run", "export", "render", "check", "policy", "push"]
 
 
 def envinject(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -143,3 +143,40 @@ def test_a_program_named_like_a_command_still_runs(name: str, tmp_path: Any) -> 
     for args in [*bare, ["--no-resolve-env", name, "a"], ["--", name, "a"]]:
         r = subprocess.run([ENVINJECT, *args], capture_output=True, text=True, timeout=30, env=env, cwd=tmp_path)
         assert (r.returncode, r.stdout) == (0, f"ran {program} a\n"), r.stderr
+
+
+def _listed_options(help_text: str) -> set[str]:
+    """The options an --help lists: each row of its option sections, long and short names and --no- forms."""
+    rows = re.findall(r"^  (-[^\n]*?)(?:  |\n)", help_text.split("Options:")[-1], re.M)
+    return {name for row in rows for name in re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", row.split("  ")[0])}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_lists_exactly_the_options_it_accepts(command: str) -> None:
+    from typer.main import get_command
+
+    from envinject.cli import app
+
+    accepted = {
+        name
+        for param in get_command(app).commands[command].params  # type: ignore[attr-defined]
+        for name in (*param.opts, *param.secondary_opts)
+        if name.startswith("-")
+    } | {"-h", "--help"}  # click adds the help option itself
+    assert _listed_options(envinject(command, "--help").stdout) == accepted
+
+
+@pytest.mark.parametrize("command", ["export", "render"])
+def test_export_and_render_take_no_file_secrets(command: str, tmp_path: Any) -> None:
+    """File secrets exist only while a command runs: neither lists --file, and both refuse it."""
+    r = envinject(command, *(["t.json"] if command == "render" else []), "--file", "X=APIKEYS")
+    assert r.returncode == 125 and "No such option: --file" in r.stderr
+
+
+def test_the_command_summaries_are_whole_sentences() -> None:
+    commands = envinject("--help").stdout.split("Commands:")[1]
+    summaries = re.findall(r"^  (\w+)\s+(.+)$", commands, re.M)
+    assert {name for name, _ in summaries} == set(COMMANDS)
+    for name, summary in summaries:
+        assert summary.endswith(".") and not summary.endswith("..."), (name, summary)
+        assert summary[0].isupper(), (name, summary)
