@@ -223,6 +223,11 @@ def _name_cases(incomplete: str) -> list[str]:
     return [name for name in NAME_CASES if name.startswith(incomplete)]
 
 
+Prefix = Annotated[str | None, _opt("--prefix", metavar="PREFIX", help=(
+    "Put PREFIX in front of every name made from a key."))]  # fmt: skip
+NameCase = Annotated[str | None, _opt("--name-case", metavar="CASE", complete=_name_cases, help=(
+    "upper, lower or keep: the case of names made from keys [default: upper]."))]  # fmt: skip
+
 #: The options every command that reads secrets shares (run, export, check, policy), added to each by
 #: @_source_options. Their names are Settings' field names, plus config and no_config.
 _SOURCE_OPTIONS: list[tuple[str, Any]] = [
@@ -236,12 +241,10 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Repeatable."))]),
     ("env_files", Annotated[list[str] | None, _opt("--env-file", "-e", metavar="FILE", help=(
         "A .env template: sm:// and ssm:// values are fetched, others pass through. Repeatable."))]),
-    ("prefix", Annotated[str | None, _opt("--prefix", metavar="PREFIX", help=(
-        "Put PREFIX in front of every name made from a key."))]),
+    ("prefix", Prefix),
     ("keep_case", Annotated[bool | None, _opt("--keep-case/--upper-case", help="Keep the keys' case "
                                               "[default: uppercase].")]),
-    ("name_case", Annotated[str | None, _opt("--name-case", metavar="CASE", complete=_name_cases, help=(
-        "upper, lower or keep: the case of names made from keys [default: upper]."))]),
+    ("name_case", NameCase),
     ("layered", Annotated[bool | None, _opt("--layered/--no-layered", help=(
         "The secrets are layers: a later one replaces an earlier one's variables without a warning "
         "[default: warn]."))]),
@@ -572,6 +575,26 @@ def push(
     max_attempts: MaxAttempts = None,
     config: ConfigPath = None,
     no_config: NoConfig = None,
+    prefix: Annotated[
+        str | None,
+        _opt(
+            "--prefix",
+            metavar="PREFIX",
+            help=("The prefix a run puts before the secret's keys: FILE's PREFIX_KEY updates KEY."),
+        ),
+    ] = None,
+    name_case: Annotated[
+        str | None,
+        _opt(
+            "--name-case",
+            metavar="CASE",
+            complete=_name_cases,
+            help=(
+                "How a run spells names made from keys (upper, lower, keep): FILE's names are read back by it "
+                "[default: upper]."
+            ),
+        ),
+    ] = None,
     verbose: Verbose = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the key names that would be added, changed and removed.")
@@ -592,7 +615,8 @@ def push(
     log = Log(verbose)
     # The same settings as every other command: the command line, then the environment, then the config file.
     given = {"region": region, "profile": profile, "endpoint_url": endpoint_url, "timeout": timeout,
-             "max_attempts": max_attempts, "config": config, "no_config": no_config}  # fmt: skip
+             "max_attempts": max_attempts, "config": config, "no_config": no_config, "prefix": prefix,
+             "name_case": name_case}  # fmt: skip
     options = PushOptions(
         file=file,
         secret=secret,

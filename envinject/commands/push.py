@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigError, FetchError, SecretFormatError, one_line
 from ..options import PushOptions
 from ..rules import flatten
+from ..rules.bindings import Naming
+from ..rules.naming import env_name
 from ..sources.aws import translate
 from ..sources.secretsmanager import GET
 from ..system.stdio import write_stdout
@@ -43,7 +45,8 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
         )
     with fetch_deadline(settings, repr(secret)):
         client = client_factory(settings).client("secretsmanager")
-        plan = plan_push(current_content(client, secret), pairs, merge=options.merge)
+        naming = Naming(settings.prefix, settings.name_case)
+        plan = plan_push(current_content(client, secret), pairs, merge=options.merge, naming=naming)
         if plan.unchanged:  # a new version would restart every --watch on it for nothing
             would = "would be" if options.dry_run else "is"
             write_stdout(f"secret {secret!r} {would} unchanged: the file adds, changes and removes no key\n")
@@ -62,13 +65,14 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
 
 @dataclass(frozen=True)
 class PushPlan:
-    """What a push changes, by key name. ``content`` is the new secret; it never shows in a repr."""
+    """What a push changes, by the secret's key paths (``db.host``). ``content`` is the new secret; it never
+    shows in a repr."""
 
     exists: bool
     added: list[str]
     changed: list[str]
     removed: list[str]
-    content: dict[str, str] = field(repr=False)
+    content: dict[str, Any] = field(repr=False)
 
     @property
     def unchanged(self) -> bool:
@@ -76,31 +80,75 @@ class PushPlan:
         return self.exists and not (self.added or self.changed or self.removed)
 
 
-def plan_push(current: Mapping[str, str] | None, new: Mapping[str, str], *, merge: bool) -> PushPlan:
+def plan_push(
+    current: Mapping[str, Any] | None, new: Mapping[str, str], *, merge: bool, naming: Naming | None = None
+) -> PushPlan:
     """The secret's new content: the file's keys replace the secret's, or with ``merge`` keep the others. Pure.
 
-    Two keys that differ only in case are a ConfigError naming both: a run would refuse them as one variable.
+    A file key is the secret's key it names: the same key, or the key (or nested key path) that a run names that
+    variable after, by ``naming`` (the run's prefix and name case). So a file that ``export`` wrote from the
+    secret pushes back as the same secret: its keys keep their spelling, nesting and JSON types, and a value the
+    file leaves as it was is unchanged. Keys the file names for the first time are added as written. Two keys a
+    run would make one variable of are a ConfigError naming both.
     """
-    old = dict(current or {})
-    content = {**old, **new} if merge else dict(new)
+    naming = naming or Naming()
+    old = dict(flatten.flatten(dict(current))) if current else {}
+    named: dict[str, tuple[str, ...]] = {}
+    for path in old:
+        named.setdefault(env_name(path, prefix=naming.prefix, case=naming.case), path)
+    content: dict[str, Any] = copy.deepcopy(dict(current or {}))
+    added: list[str] = []
+    changed: list[str] = []
+    kept: set[tuple[str, ...]] = set()
+    for key, value in new.items():
+        path = (key,) if (key,) in old else named.get(key, (key,))
+        kept.add(path)
+        if path not in old:
+            added.append(key)
+            content[key] = value
+        elif old[path] != value:
+            changed.append(".".join(path))
+            _set(content, path, value)
+    gone = [] if merge else [path for path in old if path not in kept]
+    for path in gone:
+        _delete(content, path)
+    _refuse_one_variable(content, new, naming)
+    return PushPlan(current is not None, added, changed, [".".join(p) for p in gone], content)
+
+
+def _set(document: dict[str, Any], path: tuple[str, ...], value: str) -> None:
+    for key in path[:-1]:
+        document = document[key]
+    document[path[-1]] = value
+
+
+def _delete(document: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Remove the value at ``path``, and each object the removal leaves empty."""
+    parents = [document]
+    for key in path[:-1]:
+        parents.append(parents[-1][key])
+    for depth in range(len(path) - 1, -1, -1):
+        del parents[depth][path[depth]]
+        if parents[depth] or depth == 0:
+            break
+
+
+def _refuse_one_variable(content: Mapping[str, Any], new: Mapping[str, str], naming: Naming) -> None:
+    """Two keys of the new secret that a run would name the same variable: refused, as a run would refuse it."""
     seen: dict[str, str] = {}
-    for key in content:
-        other = seen.setdefault(key.upper(), key)
-        if other != key:
-            raise ConfigError(
-                f"keys {other!r} and {key!r} differ only in case, so a run would refuse them as one variable "
-                f"{key.upper()}",
-                hint="rename or remove one of them in the file"
-                if other in new and key in new
-                else "spell the file's key as the secret does, or push without --merge",
-            )
-    return PushPlan(
-        exists=current is not None,
-        added=[k for k in content if k not in old],
-        changed=[k for k in content if k in old and old[k] != content[k]],
-        removed=[k for k in old if k not in content],
-        content=content,
-    )
+    for path, _ in flatten.flatten(dict(content)) if content else ():
+        key = ".".join(path)
+        name = env_name(path, prefix=naming.prefix, case=naming.case)
+        other = seen.setdefault(name, key)
+        if other == key:
+            continue
+        why = "differ only in case" if other.upper() == key.upper() else f"both become {name}"
+        raise ConfigError(
+            f"keys {other!r} and {key!r} {why}, so a run would refuse them as one variable {name}",
+            hint="rename or remove one of them in the file"
+            if other in new and key in new
+            else "spell the file's key as the secret does, or push without --merge",
+        )
 
 
 def interpolate(pairs: Iterable[tuple[str, str]], environ: Mapping[str, str]) -> dict[str, str]:
@@ -115,7 +163,7 @@ def interpolate(pairs: Iterable[tuple[str, str]], environ: Mapping[str, str]) ->
     return out
 
 
-def current_content(client: Any, name: str) -> dict[str, str] | None:
+def current_content(client: Any, name: str) -> dict[str, Any] | None:
     """The secret's current JSON object, or None when there is no such secret."""
     try:
         resp = client.get_secret_value(SecretId=name)
@@ -139,14 +187,14 @@ def current_content(client: Any, name: str) -> dict[str, str] | None:
             f"secret {name!r} exists but is not a JSON object, so push cannot update its keys",
             hint="push to another secret name, or replace it with the AWS CLI",
         )
-    return {k: flatten.scalar_text(v) for k, v in doc.items()}
+    return doc
 
 
 def apply_push(
     client: Any, name: str, plan: PushPlan, *, description: str | None = None, kms_key_id: str | None = None
 ) -> str:
     """Create the secret or add a version; returns the new VersionId."""
-    body = json.dumps(plan.content, ensure_ascii=False)
+    body = flatten.to_json(plan.content)  # numbers written back exactly as they were
     try:
         if plan.exists:
             resp = client.put_secret_value(SecretId=name, SecretString=body)

@@ -156,3 +156,26 @@ def test_a_missing_file_is_named_without_options_push_does_not_take(run: Run, tm
     assert r.returncode == 125
     assert r.stderr.startswith(f"envinject: env file '{tmp_path / 'nope.env'}': No such file or directory;")
     assert "--env-file" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_an_exported_file_pushed_back_is_the_same_secret(sm: Any, run: Run, tmp_path: Path) -> None:
+    """export, then push of what it wrote: the secret is unchanged (no new version), its keys keep their case,
+    nesting and types; an edited value updates the key it came from."""
+    document = {"openai": f"sk-{CANARY}", "Anthropic": "sk-ant-1", "db": {"host": "h", "port": 5432}, "on": True}
+    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(document))
+    for args in ([], ["--prefix", "APP_"], ["--name-case", "lower"]):
+        out = tmp_path / f"app{''.join(args)}.env"
+        r = run("export", "-s", "APIKEYS", *args, "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        r = run("push", str(out), "--secret", "APIKEYS", *args)
+        assert (r.returncode, r.stdout) == (0, "secret 'APIKEYS' is unchanged: the file adds, changes and removes "
+                                               "no key\n"), r.stderr  # fmt: skip
+        r.assert_no(CANARY)
+    assert len(sm.list_secret_version_ids(SecretId="APIKEYS")["Versions"]) == 1
+    edited = tmp_path / "app.env"
+    lines = edited.read_text().splitlines()
+    edited.write_text("".join("DB_HOST=h2\n" if line.startswith("DB_HOST=") else line + "\n" for line in lines))
+    r = run("push", str(edited), "--secret", "APIKEYS")
+    assert r.returncode == 0 and "  ~ db.host\n" in r.stdout, r.stdout + r.stderr
+    stored = json.loads(sm.get_secret_value(SecretId="APIKEYS")["SecretString"])
+    assert stored == {**document, "db": {"host": "h2", "port": 5432}}
