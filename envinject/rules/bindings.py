@@ -97,7 +97,7 @@ def _keys_hint(value: object) -> str:
 
 def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]:
     """(key path, value, where) for each value a reference selects, before naming."""
-    sid = ref.locator.secret_id
+    sid = str(ref.locator)  # as written: ssm:// and a version or label included
     if payload.items is not None and ref.var is None and ref.key is None:
         return [(item.path, item.value, item.origin) for item in payload.items]  # already named by the backend
     text = _text(ref, payload)
@@ -157,7 +157,7 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
     out: list[Binding] = []
     if ref.as_file and ref.var is not None:
         _refuse_protected(ref.var, what, allow)
-        where = "file:" + (f"{ref.locator.secret_id}#{'.'.join(ref.key)}" if ref.key else ref.locator.secret_id)
+        where = "file:" + (f"{ref.locator}#{'.'.join(ref.key)}" if ref.key else str(ref.locator))
         return [Binding(ref.var, "", where, _file_content(ref, payload))]
     seen: dict[str, str] = {}
     for path, val, where in _pairs(ref, payload):

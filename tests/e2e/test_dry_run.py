@@ -63,3 +63,25 @@ def test_a_pristine_dry_run_searches_envinjects_own_path(apikeys: None, run: Run
     r = run("-s", "APIKEYS", "--pristine", "--dry-run", "--", "true")
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1].startswith("exec: true  (/")
+
+
+def test_dry_run_names_each_source_as_it_was_written(apikeys: None, run: Run, emulator: Any) -> None:
+    """ssm:// and a version stay in what --dry-run shows: the reference a variable comes from, whole."""
+    import boto3
+
+    from tests.emulator import FAKE_CREDENTIALS
+
+    ssm = boto3.client(
+        "ssm", endpoint_url=emulator.url, region_name="us-east-1",
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )  # fmt: skip
+    ssm.put_parameter(Name="/app/db", Value=CANARY, Type="SecureString")
+    r = run("-s", "APIKEYS?version-stage=AWSCURRENT", "-s", "DB=ssm:///app/db", "-s", "DB2=ssm:///app/db:1",
+            "--dry-run", "--", "true")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "OPENAI\t<- APIKEYS?version-stage=AWSCURRENT#openai" in lines
+    assert "DB\t<- ssm:///app/db" in lines
+    assert "DB2\t<- ssm:///app/db:1" in lines
+    r.assert_no(CANARY)

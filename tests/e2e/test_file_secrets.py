@@ -95,7 +95,10 @@ def test_dry_run_names_the_source_never_the_content(world: Any, run: Run) -> Non
 
 
 def test_export_refuses_file_secrets(world: Any, run: Run) -> None:
+    # export takes no --file (its help does not list one), and a file secret written as VAR=file:REF is refused.
     r = run("export", "--file", "TLS_KEY=tls#key")
+    assert r.returncode == 125 and "No such option: --file" in r.stderr
+    r = run("export", "-s", "TLS_KEY=file:tls#key")
     assert r.returncode == 125
     assert "TLS_KEY" in r.stderr and "file secret" in r.stderr
     r.assert_no(PEM)
