@@ -174,7 +174,8 @@ def read_envfile(
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError(f"env file {quote(str(path))}: {e.strerror}", hint=missing_hint) from None
+        hint = _unreadable_hint(path) if isinstance(e, PermissionError) else missing_hint
+        raise ConfigError(f"env file {quote(str(path))}: {e.strerror}", hint=hint) from None
     except UnicodeDecodeError:
         raise ConfigError(
             f"env file {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
@@ -188,8 +189,20 @@ def read_template(path: str, var: str, fmt: str | None = None) -> FileTemplate:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        raise ConfigError(f"template {path!r}: {reason}", hint="check the path") from None
+        hint = _unreadable_hint(path) if isinstance(e, PermissionError) else "check the path"
+        raise ConfigError(f"template {path!r}: {reason}", hint=hint) from None
     return FileTemplate(var, parse_template(text, path), fmt or format_for(path))
+
+
+def _unreadable_hint(path: str | Path) -> str:
+    """The path is right and the permissions are not: say whose file it is and who asked."""
+    import os
+
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return "check that you may read it and every folder above it"
+    return f"it belongs to uid {owner} and envinject runs as uid {os.geteuid()}: check its permissions"
 
 
 @dataclass
@@ -228,6 +241,7 @@ def client_factory(settings: Settings) -> ClientFactory:
         AwsSettings(
             region=settings.region,
             profile=settings.profile,
+            profile_origin=settings.origins.get("profile"),
             endpoint_url=settings.endpoint_url,
             service_endpoints=settings.service_endpoints,
             timeout=settings.timeout,

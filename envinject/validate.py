@@ -46,6 +46,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 DAY = 86400.0
 #: botocore's rule for a region name (anything else is an InvalidRegionError when a client is made).
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+#: How every AWS region is named (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1, with or without fips).
+_AWS_REGION = re.compile(r"(fips-)?[a-z]{2,}(-[a-z]+)+-\d{1,2}(-fips)?")
 #: botocore's rule for an endpoint's host name (is_valid_endpoint_url); an IP address is fine too.
 _HOST = re.compile(r"((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))\.?", re.IGNORECASE)
 
@@ -85,6 +87,8 @@ def _name_case(values: dict[str, Any], origin: str) -> dict[str, Any]:
                 f"{origin}: keep-case and name-case disagree", hint="give name-case alone: upper, lower or keep"
             )
         values["name_case"] = case
+    if isinstance(values.get("name_case"), str):  # Upper or UPPER, as the GitHub Action takes it
+        values["name_case"] = values["name_case"].lower()
     if values.get("name_case") not in (None, *NAME_CASES):
         raise ConfigError(f"{origin}: name-case must be upper, lower or keep", hint="for example --name-case lower")
     return values
@@ -112,7 +116,13 @@ def validate(settings: Settings, options: CommandOptions | None = None) -> Check
         from .rules.formats import FORMATS
 
         _check_format(options.fmt, FORMATS)
-        return Checked(output=output_path(options.output))
+        output = output_path(options.output)
+        if options.github_mask and output is None and options.fmt != "github":
+            raise ConfigError(
+                f"--github-mask prints ::add-mask:: lines on stdout, where they would mix with the {options.fmt} text",
+                hint='write the export to a file with -o FILE, or use -f github -o "$GITHUB_ENV"',
+            )
+        return Checked(output=output)
     if isinstance(options, RenderOptions):
         from .rules.template import ESCAPERS
 
@@ -139,6 +149,12 @@ def _check_settings(settings: Settings) -> None:
             )
     if settings.region is not None and not _REGION.fullmatch(settings.region):
         raise ConfigError(f"{where('region')} is not an AWS region name", hint="for example eu-west-1")
+    if settings.region is not None and not endpoints and not _AWS_REGION.fullmatch(settings.region):
+        # AWS's own endpoints exist only for its regions; a typo (us-east-1a) would be retried to the deadline.
+        raise ConfigError(
+            f"{where('region')} is not an AWS region name",
+            hint="for example eu-west-1; for a local emulator, set --endpoint-url too",
+        )
     if settings.prefix and not is_valid_name(settings.prefix):
         raise ConfigError(
             f"{where('prefix')} must start a variable name: letters, digits and _, not starting with a digit",
@@ -162,6 +178,8 @@ def _check_run(options: RunOptions) -> Checked:
     reload = _reload_signal(options)
     if not options.command:
         raise EnvinjectError("no command given", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
+    if not options.command[0]:
+        raise EnvinjectError("the command is an empty word", hint="write envinject --secret NAME -- COMMAND [ARGS...]")
     return Checked(stop_signal=stop, reload_signal=reload)
 
 

@@ -69,6 +69,8 @@ def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str]
     values = dict(given)
     environ = os.environ if environ is None else environ
     config_path, no_config = values.pop("config", None), values.pop("no_config", None)
+    if config_path is not None and no_config:
+        raise ConfigError("--config and --no-config contradict each other", hint="give one of them")
     config = None
     if config_path is not None:
         config = load_config(Path(config_path), warn=log.warn)
@@ -79,6 +81,14 @@ def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str]
     settings = resolve_settings(values, environ, config)
     log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
     return settings
+
+
+def warn_if_committable(path: Path, log: Log) -> None:
+    """A file of secrets that git would commit: say so (export and render write such files)."""
+    from ..system.output_files import git_unignored
+
+    if git_unignored(path):
+        log.warn(f"{path} is in a git work tree and not ignored: add it to .gitignore before it is committed")
 
 
 def fetch_deadline(settings: Settings, what: str | None = None) -> AbstractContextManager[None]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError
 from ..options import ExportOptions
 from ..system.stdio import write_stdout
-from . import Log, fetch_deadline, require_something
+from . import Log, fetch_deadline, require_something, warn_if_committable
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -23,7 +23,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..rules.formats import render
     from ..rules.formats.dotenv import interpolation_hazards
     from ..rules.formats.github import mask_commands
-    from ..system.output_files import check_target, git_unignored, write_private
+    from ..system.output_files import check_target, write_private
     from ..validate import validate
 
     output = validate(settings, options).output
@@ -52,8 +52,6 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     else:
         write_private(output, text, force=options.force)
         log.note(f"wrote {len(env)} variable(s) to {output}")
-        if git_unignored(output):
-            log.warn(f"{output} is in a git work tree and not ignored: add it to .gitignore before it is "
-                     "committed")  # fmt: skip
+        warn_if_committable(output, log)
     write_stdout(stdout)
     return 0

@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ..options import RenderOptions
-from . import Log, fetch_deadline
+from . import Log, fetch_deadline, warn_if_committable
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -37,4 +37,5 @@ def render(settings: Settings, options: RenderOptions, log: Log) -> int:
     else:
         write_private(output, content.decode("utf-8"), force=options.force)
         log.note(f"rendered {options.template} to {output}")
+        warn_if_committable(output, log)
     return 0

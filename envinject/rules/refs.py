@@ -296,6 +296,14 @@ def parse_file_ref(text: str) -> Ref:
 def parse_ref(text: str) -> Ref:
     """Parse one reference, raising RefError with a hint when it is malformed."""
     target, body = split_assignment(text.strip())
+    head, star, _ = text.strip().partition("*=")
+    if target is None and star and not text.startswith((SCHEME, SSM_SCHEME)):
+        # No secret's name holds '*': PREFIX*= was meant, with a prefix that cannot start a variable name.
+        raise RefError(
+            f"reference {quote(text)}: {quote(head)} cannot start a variable name (letters, digits and _, not "
+            "starting with a digit), so it is no prefix",
+            hint="for example DB1_*=prod/db1",
+        )
     if target is not None and is_prefix_target(target):
         return replace(_parse_body(None, body, text), prefix=target[:-1])
     if target is not None and body.startswith(FILE_PREFIX):

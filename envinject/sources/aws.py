@@ -28,6 +28,8 @@ class AwsSettings:
     service_endpoints: tuple[tuple[str, str], ...] = ()
     #: The whole fetch's deadline; each connection and read gets a share of it.
     timeout: float = 30.0
+    #: Where the profile was set when not by --profile or AWS_PROFILE (``profile in 'envinject.toml'``).
+    profile_origin: str | None = None
     #: Tries per request (throttling and 5xx only; botocore's standard mode waits between them).
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
@@ -78,7 +80,7 @@ class ClientFactory:
     def _profile_missing(self) -> ConfigError:
         return ConfigError(
             f"AWS profile {self.settings.profile or self._environ.get('AWS_PROFILE')!r} is not in your AWS config",
-            hint="check --profile / AWS_PROFILE against ~/.aws/config",
+            hint=f"check {self.settings.profile_origin or '--profile / AWS_PROFILE'} against ~/.aws/config",
         )
 
     def client(self, service: str, region: str | None = None, *, retries: bool = True) -> Any:
@@ -371,7 +373,7 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
         return FetchError(f"AWS refused to give {s}: {code}{': ' + _one_line(msg) if msg else ''}", code=code)
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         return FetchError(
-            f"no AWS credentials were found to read {s}",
+            f"no AWS credentials were found to {_verb(action)} {s}",
             hint="set AWS_PROFILE, run aws sso login / aws configure, or set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY",
             code="NoCredentials",
@@ -410,6 +412,15 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
     return FetchError(
         f"could not read {s}: unexpected {type(exc).__name__}", hint="report it if it persists", code=type(exc).__name__
     )
+
+
+def _verb(action: str) -> str:
+    """What a request does to what it names, by its IAM action: ``secretsmanager:DescribeSecret`` describes."""
+    operation = action.rpartition(":")[2]
+    for prefix, verb in (("Describe", "describe"), ("List", "list"), ("Put", "write"), ("Create", "create")):
+        if operation.startswith(prefix):
+            return verb
+    return "read"
 
 
 _PERFORM = re.compile(r"perform:? ([A-Za-z0-9-]+:[A-Za-z0-9]+)")
