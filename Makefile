@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: demo test check lint types unit bench clean dotenv-oldest
+.PHONY: demo try test check lint types unit bench clean dotenv-oldest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(DEMO_STAMP): pyproject.toml
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python examples/demo.py
+
+# A playground after the demo: the emulator with every example's secrets, and a shell with envinject on PATH.
+try: $(DEMO_STAMP)
+	$(BIN)/python examples/playground.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -34,6 +34,7 @@ def main() -> int:
             status = subprocess.run(cmd, env=env, check=False).returncode
             if status:
                 return status
+        print(f"demo: done. envinject is {envinject}; `make try` opens a playground with every example's secrets")
         return 0
 
 

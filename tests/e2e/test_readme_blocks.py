@@ -16,132 +16,37 @@ that need what no test has (a real AWS account, the AWS CLI, docker, PyPI) and `
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from tests.e2e.conftest import ENVINJECT, base_env
+from tests import world
+from tests.e2e.conftest import ENVINJECT
 from tests.emulator import Emulator
+from tests.world import AT_LEAST, INTERPRETERS, RUNNABLE, Block, doc_blocks, parse
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text()
 
-RUNNABLE = "<!-- runnable -->"
-FILE = re.compile(r"<!-- file: (\S+) -->")
-INTERPRETERS = {"sh": "bash", "bash": "bash", "console": "bash", "python": "python"}
-#: The README has at least this many runnable blocks; fewer means markers were lost.
-AT_LEAST = 8
-
-
-@dataclass(frozen=True)
-class Block:
-    id: str
-    language: str
-    code: str
-
-
-def parse(text: str) -> tuple[list[Block], dict[str, str]]:
-    """The runnable blocks, and the file blocks by name. A marker not followed by a fence is an error."""
-    lines = text.splitlines()
-    blocks: list[Block] = []
-    files: dict[str, str] = {}
-    heading = "top"
-    per_heading: dict[str, int] = {}
-    in_fence = False
-    for i, line in enumerate(lines):
-        if line.startswith("```"):
-            in_fence = not in_fence
-        if in_fence:
-            continue
-        if re.match(r"#{1,6} ", line):
-            heading = re.sub(r"[^a-z0-9]+", "-", line.lstrip("#").lower()).strip("-")
-        file = FILE.fullmatch(line.strip())
-        if line.strip() != RUNNABLE and not file:
-            continue
-        fence = re.fullmatch(r"```(\w+)", lines[i + 1] if i + 1 < len(lines) else "")
-        if not fence:
-            raise ValueError(f"README.md line {i + 1}: {line.strip()} is not directly followed by a ```LANG fence")
-        end = lines.index("```", i + 2)
-        body = lines[i + 2 : end]
-        if file:
-            files[file.group(1)] = "\n".join(body) + "\n"
-            continue
-        language = fence.group(1)
-        if language not in INTERPRETERS:
-            raise ValueError(f"README.md line {i + 1}: a runnable block in {language!r}, which no test can run")
-        if language == "console":
-            body = [b[2:] for b in body if b.startswith("$ ")]
-        per_heading[heading] = per_heading.get(heading, 0) + 1
-        blocks.append(Block(f"{heading}-{per_heading[heading]}", language, "\n".join(body) + "\n"))
-    return blocks, files
-
-
-BLOCKS, FILES = parse(README)
-
-#: The fake values the README's examples assume; none opens anything.
-APIKEYS = {"openai": "sk-readme-openai-1234", "anthropic": "sk-ant-readme-5678"}
-PROD_DB = {"password": "readme-db-password-9012"}
-PARAMETERS = {
-    "/myapp/prod/db_url": ("String", "postgres://db.internal:5432/app"),
-    "/myapp/prod/db/password": ("SecureString", "readme-ssm-password-3456"),
-}
-#: Files the blocks read, beside the README's own file blocks (`<!-- file: NAME -->`).
-INPUT_FILES = {
-    ".env": (ROOT / "examples" / "apikeys.env").read_text(),  # `envinject push .env ...`
-    "extra.env": "mistral=sk-readme-mistral-7890\n",  # `envinject push extra.env ... --merge`
-}
-#: The README's `python bot.py`: the shipped bot, which exits 1 unless OPENAI and ANTHROPIC are set.
-BOT = (ROOT / "examples" / "bot.py").read_text()
-
-
-def client(service: str, emulator: Emulator, region: str = "us-east-1") -> Any:
-    return boto3.client(service, endpoint_url=emulator.url, region_name=region,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+BLOCKS, FILES = doc_blocks()
 
 
 @pytest.fixture
 def readme_world(sm: Any, emulator: Emulator, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """What the README's blocks assume, on a freshly reset emulator: returns the folder to run in and the
-    environment to run with.
-
-    - secret APIKEYS = {"openai": ..., "anthropic": ...} in us-east-1, and in eu-west-1 for the Python API's
-      `region="eu-west-1"` example;
-    - secret prod/db = {"password": ...}, and tls = {"key": ...};
-    - parameters /myapp/prod/db_url (String) and /myapp/prod/db/password (SecureString);
-    - in the folder: the README's file blocks (app.env), .env and extra.env for `push`, and examples/bot.py
-      (a file a block writes itself with `-o FILE` is left out);
-    - PATH starting with the virtualenv's bin (the installed `envinject`, its `python`), AWS settings pointing
-      at the emulator only (no AWS_PROFILE, no ~/.aws), HOME in the test's folder, and GITHUB_ENV a file
-      there, as on a GitHub Actions runner.
-    """
-    sm.create_secret(Name="APIKEYS", SecretString=json.dumps(APIKEYS))
-    sm.create_secret(Name="prod/db", SecretString=json.dumps(PROD_DB))
-    sm.create_secret(Name="tls", SecretString=json.dumps({"key": "-----BEGIN PRIVATE KEY-----\nreadme\n"}))
-    client("secretsmanager", emulator, "eu-west-1").create_secret(Name="APIKEYS", SecretString=json.dumps(APIKEYS))
-    ssm = client("ssm", emulator)
-    for name, (kind, value) in PARAMETERS.items():
-        ssm.put_parameter(Name=name, Type=kind, Value=value)
-
+    """The playground (``make try``) on a freshly reset emulator: its secrets, parameters and files
+    (tests/world.py), and its environment. Returns the folder to run in and the environment to run with."""
+    world.seed(emulator.url)
     home = tmp_path / "home"
     home.mkdir()
-    env = base_env(emulator)
-    env.update(
-        PATH=f"{Path(ENVINJECT).parent}{os.pathsep}{env['PATH']}",
-        HOME=str(home),
-        GITHUB_ENV=str(tmp_path / "github_env"),
-    )
     cwd = tmp_path / "work"
     cwd.mkdir()
-    for name, text in {**FILES, **INPUT_FILES, "bot.py": BOT}.items():
-        (cwd / name).write_text(text)
+    world.write_files(cwd)
+    env = world.environment(emulator.env(), Path(ENVINJECT).parent, home, tmp_path / "github_env")
     return cwd, env
 
 
