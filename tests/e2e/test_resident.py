@@ -103,11 +103,14 @@ def test_poll_failure_keeps_the_child(token: Any, emulator: Emulator, tmp_path: 
         try:
             wait_for(lambda: bool(lines(log)))
             proxy.set_plan(FaultPlan(reset=1.0))
-            time.sleep(3)
+            failing = proxy.counts.total
+            wait_for(lambda: proxy.counts.total >= failing + 2, timeout=15)  # failed polls
             assert len([x for x in lines(log) if x.startswith("start")]) == 1
             assert p.poll() is None
             proxy.set_plan(FaultPlan())
-            time.sleep(5)
+            proxy.reset_counts()
+            # Two answered polls: the first was logged before the second was sent.
+            wait_for(lambda: proxy.counts.faults["ok"] >= 2, timeout=30)
         finally:
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=15)
@@ -221,18 +224,21 @@ def test_an_unusable_rotation_keeps_the_child_and_is_said_once(
     room = os.sysconf("SC_ARG_MAX") - sum(len(k) + len(v) + 10 for k, v in base_env(emulator).items()) - 30_000
     sizes = [100_000] * (room // 100_020) + [room % 100_020 - 20]
     filler = {f"FILLER_{i}": "f" * n for i, n in enumerate(sizes)} if case == "too large for exec" else {}
-    p = start(emulator, "-s", "app", "--watch", "1", "--", *CHILD, str(log), "trap", env=filler)
-    try:
-        wait_for(lambda: bool(lines(log)))
-        token.put_secret_value(SecretId="app", SecretString=secret)
-        time.sleep(3.5)  # three polls or more
-        assert [x.split()[0] for x in lines(log)] == ["start"]
-        assert p.poll() is None
-        token.put_secret_value(SecretId="app", SecretString=json.dumps({"token": "token-canary-two"}))
-        wait_for(lambda: any(x.endswith("token-canary-two") for x in lines(log)), timeout=15)
-    finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=15)
+    with FaultProxy(emulator.url) as proxy:  # passes everything on, and counts the polls
+        p = start(emulator, "-s", "app", "--watch", "1", "--endpoint-url", proxy.url, "--", *CHILD, str(log), "trap",
+                  env=filler)  # fmt: skip
+        try:
+            wait_for(lambda: bool(lines(log)))
+            token.put_secret_value(SecretId="app", SecretString=secret)
+            seen = proxy.counts.total
+            wait_for(lambda: proxy.counts.total >= seen + 3, timeout=20)  # three polls or more
+            assert [x.split()[0] for x in lines(log)] == ["start"]
+            assert p.poll() is None
+            token.put_secret_value(SecretId="app", SecretString=json.dumps({"token": "token-canary-two"}))
+            wait_for(lambda: any(x.endswith("token-canary-two") for x in lines(log)), timeout=15)
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=15)
     err = p.stderr.read().decode() if p.stderr else ""
     assert err.count("secret 'app' changed but cannot be injected: ") == 1, err
     assert "; the command keeps running" in err and reason in err
