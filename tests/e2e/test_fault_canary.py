@@ -40,8 +40,9 @@ def upstream(emulator: Emulator) -> Emulator:
     return emulator
 
 
-def run_through(proxy: FaultProxy, emulator: Emulator, command: str) -> str:
-    """All that one command prints, stdout and stderr, with the proxy as its endpoint."""
+def run_through(proxy: FaultProxy, emulator: Emulator, command: str, requests: int = 0) -> str:
+    """All that one command prints, stdout and stderr, with the proxy as its endpoint; a resident run is stopped
+    once the proxy has answered ``requests`` requests and one more (so the last answer was handled)."""
     env = {**base_env(emulator), "AWS_ENDPOINT_URL": proxy.url}
     if command == "run":
         args = [*REFS, *LIMITS, "--", "true"]
@@ -51,7 +52,9 @@ def run_through(proxy: FaultProxy, emulator: Emulator, command: str) -> str:
         args = [*REFS, *LIMITS, "--watch", "0.2", "--", "sleep", "30"]
     proc = subprocess.Popen([ENVINJECT, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if command == "watch":
-        time.sleep(3)  # the first fetch (two answers passed through), then several polls
+        deadline = time.monotonic() + 20
+        while proxy.counts.total <= requests and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
     try:
         out, err = proc.communicate(timeout=30)
@@ -70,6 +73,6 @@ def test_no_fault_puts_a_value_in_the_output(upstream: Emulator, command: str, f
     # --watch: the first fetch passes, so the faults meet the polls.
     script = (["ok", "ok"] if command == "watch" else []) + faults
     with FaultProxy(upstream.url, FaultPlan(script=script, delay_seconds=0.5)) as proxy:
-        output = run_through(proxy, upstream, command)
+        output = run_through(proxy, upstream, command, len(script))
     assert CANARY not in output, f"{command} with {faults} printed a value: {output}"
     assert "Traceback" not in output
