@@ -129,35 +129,6 @@ def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> 
     assert info.value.hint == "check the path given to --env-file"
 
 
-def test_environment_entries_take_only_scheme_references() -> None:
-    from envinject.rules.envrefs import environment_entries
-    from envinject.rules.refs import Ref
-
-    environ = {
-        "DB": "sm://prod/db#password",
-        "URL": "ssm:///app/url",
-        "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
-        "PLAIN": "hello",
-        "ENVINJECT_SECRETS": "sm://APIKEYS",
-        "bad-name": "sm://x",
-    }
-    found = dict(environment_entries(environ))
-    assert list(found) == ["$DB", "$URL"]
-    db = found["$DB"]
-    assert isinstance(db, Ref) and db.var == "DB" and db.key == ("password",)
-    assert db.locator.secret_id == "prod/db"
-
-
-def test_environment_entries_name_the_variable_of_a_bad_reference() -> None:
-    import pytest
-
-    from envinject.errors import ConfigError
-    from envinject.rules.envrefs import environment_entries
-
-    with pytest.raises(ConfigError, match="environment variable X holds a reference"):
-        environment_entries({"X": "ssm:///a/:1"})
-
-
 def test_file_form_in_an_env_file_is_a_reference_and_quoted_it_is_text() -> None:
     from envinject.rules.envfile import Literal, parse_envfile
     from envinject.rules.refs import Ref
