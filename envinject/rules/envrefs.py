@@ -130,8 +130,8 @@ class EnvRefRule:
 
     @classmethod
     def of(cls, resolve: bool | tuple[str, ...], environ: Mapping[str, str]) -> EnvRefRule:
-        """The rule for this setting in this environment."""
-        return cls(resolve, ci_system(environ))
+        """The rule for this setting in this environment (CI matters only when nothing is declared)."""
+        return cls(resolve, ci_system(environ) if resolve is True else None)
 
     def declares(self, name: str) -> bool:
         """Whether ``name`` is declared (``--resolve-env``)."""
