@@ -229,7 +229,7 @@ NameCase = Annotated[str | None, _opt("--name-case", metavar="CASE", complete=_n
     "upper, lower or keep: the case of names made from keys [default: upper]."))]  # fmt: skip
 
 #: The options every command that reads secrets shares (run, export, check, policy), added to each by
-#: @_source_options. Their names are Settings' field names, plus config and no_config.
+#: @_source_options. Their names are Settings' field names, plus config, no_config and no_resolve_env.
 _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("secrets", Annotated[list[str] | None, _opt("--secret", "-s", metavar="REF", help=(
         "Secret to inject: NAME, ARN, VAR=NAME, NAME#KEY, NAME?version-stage=S, P_*=NAME (P_ before each name), "
@@ -258,9 +258,11 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
         "Give the command only the injected variables [default: inherit]."))]),
     ("batch", Annotated[bool | None, _opt("--batch/--no-batch", help=(
         "Fetch several secrets with BatchGetSecretValue [default: batch]."))]),
-    ("resolve_env", Annotated[bool | None, _opt("--resolve-env/--no-resolve-env", help=(
-        "Replace inherited variables whose value is an sm:// or ssm:// reference by that value "
-        "[default: resolve]."))]),
+    ("resolve_env", Annotated[list[str] | None, _opt("--resolve-env", metavar="NAME", help=(
+        "Resolve the sm:// or ssm:// reference in inherited variable NAME, or in every PREFIX*; repeatable, and "
+        "then only these [default: $ENVINJECT_RESOLVE_ENV, else every variable, but none under CI]."))]),
+    ("no_resolve_env", Annotated[bool | None, _opt("--no-resolve-env", help=(
+        "Resolve no reference in inherited variables: pass them through as they are."))]),
     ("region", Region),
     ("profile", Profile),
     ("endpoint_url", Endpoint),

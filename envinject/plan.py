@@ -34,7 +34,7 @@ from .rules.bindings import (
 )
 from .rules.envfile import Entry, parse_envfile
 from .rules.environment import Binding, kept, merge, missing
-from .rules.envrefs import environment_entries, is_environment_reference
+from .rules.envrefs import EnvRefRule, environment_refs, is_environment_reference
 from .rules.payload import Payload
 from .rules.refs import Locator, Ref, file_template, parse_file_ref, parse_ref
 from .rules.retry import RetryPolicy
@@ -63,6 +63,8 @@ class Plan:
     options: Options
     #: What could not be parsed, when the plan was made with ``collect=True`` (for check).
     problems: list[str] = field(default_factory=list)
+    #: Which inherited variables are references to resolve (none when the environment is not read for them).
+    env_refs: EnvRefRule = field(default_factory=lambda: EnvRefRule(False))
 
     @property
     def locators(self) -> list[Locator]:
@@ -99,12 +101,10 @@ class Plan:
 
     def base(self) -> dict[str, str]:
         """What the command inherits before the bindings: nothing with --pristine, and never a variable that
-        held a reference (its value is the secret's, even with --no-override)."""
+        held a reference to resolve (its value is the secret's, even with --no-override)."""
         if self.settings.pristine:
             return {}
-        if not self.settings.resolve_env:
-            return dict(self.inherited)
-        return {k: v for k, v in self.inherited.items() if not is_environment_reference(k, v)}
+        return {k: v for k, v in self.inherited.items() if not is_environment_reference(k, v, self.env_refs)}
 
     def environment(self, bindings: Sequence[Binding]) -> dict[str, str]:
         """The command's environment: :meth:`base`, then the bindings; --require checked."""
@@ -126,6 +126,12 @@ class Plan:
         return kept(self.base(), bindings, override=self.settings.override)
 
 
+def environment_rule(settings: Settings, inherited: Mapping[str, str]) -> EnvRefRule:
+    """Which variables of ``inherited`` are references to resolve, by --resolve-env and the CI system (if any)
+    that set it up: the one rule for the plan and for "nothing to inject"."""
+    return EnvRefRule.of(settings.resolve_env, inherited)
+
+
 def make_plan(
     settings: Settings,
     inherited: Mapping[str, str],
@@ -133,11 +139,13 @@ def make_plan(
     rendered: Sequence[FileTemplate] = (),
     collect: bool = False,
     environment_references: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> Plan:
-    """Parse everything the settings name: references in the inherited environment (unless --no-resolve-env
-    or ``environment_references`` is off), env files, secrets, file secrets and their templates, then
-    ``rendered`` (render's own template). Reads files, sends nothing. With ``collect``, what cannot be parsed
-    is kept in ``problems`` and left out; otherwise it raises."""
+    """Parse everything the settings name: references in the inherited environment (by
+    :func:`environment_rule`, unless ``environment_references`` is off), env files, secrets, file secrets and
+    their templates, then ``rendered`` (render's own template). Reads files, sends nothing. With ``collect``,
+    what cannot be parsed is kept in ``problems`` and left out; otherwise it raises. ``warn`` hears of each
+    inherited variable written as a reference and left as it is."""
     problems: list[str] = []
 
     def attempt(parse: Callable[..., T], *args: Any) -> T | None:
@@ -149,9 +157,16 @@ def make_plan(
             problems.append(str(e))
             return None
 
-    env_files: list[list[tuple[str, Entry]]] = []
-    if environment_references and settings.resolve_env:
-        env_files.append(attempt(environment_entries, inherited) or [])
+    rule = environment_rule(settings, inherited) if environment_references else EnvRefRule(False)
+    found = environment_refs(inherited, rule)
+    if warn is not None:
+        for message in found.warnings:
+            warn(message)
+    for error in found.errors:
+        if not collect:
+            raise error
+        problems.append(str(error))
+    env_files: list[list[tuple[str, Entry]]] = [found.entries]
     env_files += [attempt(read_envfile, path) or [] for path in settings.env_files]
     parsed = [attempt(parse_ref, text) for text in settings.secrets]
     templates: list[FileTemplate | None] = []
@@ -163,7 +178,7 @@ def make_plan(
             templates.append(attempt(read_template, template[1], template[0]))
     options = Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow), settings.layered)
     layered = layered_entries([r for r in parsed if r is not None], env_files)
-    return Plan(settings, inherited, layered, [*(t for t in templates if t), *rendered], options, problems)
+    return Plan(settings, inherited, layered, [*(t for t in templates if t), *rendered], options, problems, rule)
 
 
 def read_envfile(
@@ -228,7 +243,9 @@ def inject(
 ) -> Injection:
     """Make the plan, fetch every secret and bind: everything a run, export or render needs before it acts.
     ``inherited`` None: the environment is neither read for references nor inherited (the Python API)."""
-    plan = make_plan(settings, inherited or {}, rendered=rendered, environment_references=inherited is not None)
+    plan = make_plan(
+        settings, inherited or {}, rendered=rendered, environment_references=inherited is not None, warn=warn
+    )
     factory = client_factory(settings) if client is None else None
     source = make_source(settings, client=client, note=note, factory=factory)
     payloads = plan.fetch(source)

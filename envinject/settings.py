@@ -2,9 +2,10 @@
 
 Precedence is resolved in one place, :func:`resolve_settings`: lists (secrets, env files, require, allow)
 are the config file's followed by the command line's (or the environment's); a scalar comes from the command
-line, then the environment, then the config file, then the default. Names and types are checked as values are
-read, and every value before a command uses it, in :mod:`envinject.validate`; config files are found and read by
-:mod:`envinject.configfile`.
+line, then the environment, then the config file, then the default. ``resolve_env`` is either: names add up as
+a list's items do, and true or false replaces what a lower level gave, as a scalar does. Names and types are
+checked as values are read, and every value before a command uses it, in :mod:`envinject.validate`; config files
+are found and read by :mod:`envinject.configfile`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .errors import ConfigError
 from .sources.endpoints import EVERY_SERVICE_VARIABLE, SERVICE_VARIABLES, variables_ignored
 
 if TYPE_CHECKING:
@@ -46,8 +48,10 @@ class Settings:
     override: bool = True
     pristine: bool = False
     batch: bool = True
-    #: Resolve references written in the inherited environment (``DB_PASSWORD=sm://prod/db#password``).
-    resolve_env: bool = True
+    #: Which inherited variables written as references (``DB_PASSWORD=sm://prod/db#password``) are resolved: the
+    #: names and ``PREFIX*`` given (--resolve-env), none (False, --no-resolve-env), or by default (True) every one
+    #: unless a CI system set up the environment (:mod:`envinject.rules.envrefs` has the rule).
+    resolve_env: bool | tuple[str, ...] = True
     #: Per-service endpoints from ``AWS_ENDPOINT_URL_<SERVICE>`` (botocore's service names), which beat
     #: ``endpoint_url`` when that came from the config file.
     service_endpoints: tuple[tuple[str, str], ...] = ()
@@ -78,15 +82,17 @@ def _relative_template(text: str, base: Path) -> str:
 
 
 def split_secrets(value: str) -> tuple[str, ...]:
-    """``ENVINJECT_SECRETS``: references separated by commas or whitespace."""
+    """``ENVINJECT_SECRETS`` (references) and ``ENVINJECT_RESOLVE_ENV`` (names): separated by commas or
+    whitespace."""
     return tuple(r for r in re.split(r"[,\s]+", value) if r)
 
 
 def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config: ConfigFile | None = None) -> Settings:
     """Combine command line > environment > config file > defaults into one Settings, for every setting.
 
-    ``cli`` holds only what the user gave (None or empty for the rest). ``ENVINJECT_SECRETS`` stands in
-    for ``--secret`` when no ``--secret`` is given. The variables in :data:`ENVIRONMENT` give their setting;
+    ``cli`` holds only what the user gave (None or empty for the rest); its ``no_resolve_env`` is
+    ``--no-resolve-env``. ``ENVINJECT_SECRETS`` stands in for ``--secret`` when no ``--secret`` is given, and
+    ``ENVINJECT_RESOLVE_ENV`` for ``--resolve-env`` likewise. The variables in :data:`ENVIRONMENT` give their setting;
     ``AWS_ENDPOINT_URL_<SERVICE>`` gives that service's endpoint unless ``--endpoint-url`` is given (so a
     config file's endpoint-url serves only the services the environment names no endpoint for). Config
     ``env_files`` are relative to the config file.
@@ -104,6 +110,10 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])
+    if cli.pop("no_resolve_env", None):
+        if cli.get("resolve_env"):
+            raise ConfigError("--resolve-env and --no-resolve-env disagree", hint="give one of them")
+        cli["resolve_env"] = False
     endpoints_ignored = variables_ignored(environ)
     for key, names in ENVIRONMENT.items():
         found = [n for n in names if environ.get(n) and not (endpoints_ignored and key == "endpoint_url")]
@@ -113,11 +123,18 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
             origins.pop(key, None)
         elif found:
             values[key], origins[key] = environ[found[0]], found[0]
-    from .validate import settings_values
+    from .validate import names_to_resolve, settings_values
 
-    for key, value in settings_values({k: v for k, v in cli.items() if v is not None}, "the command line").items():
+    given = settings_values({k: v for k, v in cli.items() if v is not None}, "the command line")
+    if "resolve_env" not in given and environ.get("ENVINJECT_RESOLVE_ENV"):
+        given["resolve_env"] = names_to_resolve(
+            split_secrets(environ["ENVINJECT_RESOLVE_ENV"]), "ENVINJECT_RESOLVE_ENV"
+        )
+    for key, value in given.items():
         if key in _LISTS:
             values[key] = tuple(values.get(key, ())) + tuple(value or ())
+        elif isinstance(value, tuple) and isinstance(values.get(key), tuple):  # resolve_env's names add up
+            values[key] = values[key] + value
         else:
             values[key] = value
             origins.pop(key, None)

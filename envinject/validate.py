@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, EnvinjectError
+from .errors import ConfigError, EnvinjectError, quote
 from .options import CommandOptions, ExportOptions, PushOptions, RenderOptions, RunOptions
 from .rules.naming import NAME_CASES, is_valid_name
 from .settings import _LISTS, KEYS, Settings
@@ -67,6 +67,8 @@ def settings_values(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
             if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
                 raise ConfigError(f"{origin}: {raw_key} must be a string or a list of strings")
             out[key] = tuple(items)
+        elif key == "resolve_env" and not isinstance(value, bool):
+            out[key] = names_to_resolve(value, f"{origin}: {raw_key.replace('_', '-')}")
         else:
             if not isinstance(value, _TYPES[key]) or (_TYPES[key] is not bool and isinstance(value, bool)):
                 expected = {"bool": "true or false", "str": "a string"}.get(
@@ -75,6 +77,23 @@ def settings_values(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
                 raise ConfigError(f"{origin}: {raw_key} must be {expected}")
             out[key] = value
     return _name_case(out, origin)
+
+
+def names_to_resolve(value: object, where: str) -> tuple[str, ...]:
+    """``resolve_env``'s names (``--resolve-env``, ``ENVINJECT_RESOLVE_ENV``, config ``resolve-env``): a name or a
+    list of names, each a variable name or a name's start followed by ``*``. A ConfigError names ``where``."""
+    from .rules.envrefs import is_declarable
+
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"{where} must be true, false, or a list of variable names")
+    bad = [p for p in items if not is_declarable(p)]
+    if bad:
+        raise ConfigError(
+            f"{where} takes variable names and NAME_* prefixes, and {quote(bad[0])} is neither",
+            hint="for example DB_PASSWORD or DB_*; a lone * is not taken, as under CI it would resolve commit messages",
+        )
+    return tuple(items)
 
 
 def _name_case(values: dict[str, Any], origin: str) -> dict[str, Any]:
@@ -160,6 +179,8 @@ def _check_settings(settings: Settings) -> None:
             f"{where('prefix')} must start a variable name: letters, digits and _, not starting with a digit",
             hint="for example APP_",
         )
+    if isinstance(settings.resolve_env, tuple):
+        names_to_resolve(settings.resolve_env, where("resolve_env"))
     if settings.name_case not in NAME_CASES:
         raise ConfigError(f"{where('name_case')} must be upper, lower or keep", hint="for example --name-case lower")
 

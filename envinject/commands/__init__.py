@@ -47,11 +47,13 @@ def elapsed(since: float = STARTED) -> str:
 def nothing_to_inject(settings: Settings, environ: Mapping[str, str]) -> bool:
     """Whether no source names anything to inject (flags, ENVINJECT_SECRETS, env files, file secrets, a config
     file, references written in ``environ``)."""
+    from ..plan import environment_rule
     from ..rules.envrefs import is_environment_reference
 
     if settings.secrets or settings.env_files or settings.files:
         return False
-    return not (settings.resolve_env and any(is_environment_reference(n, v) for n, v in environ.items()))
+    rule = environment_rule(settings, environ)
+    return not any(is_environment_reference(n, v, rule) for n, v in environ.items())
 
 
 def require_something(settings: Settings) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     require_something(settings)
     with fetch_deadline(settings):
         source = make_source(settings, note=log.note)
-        report = report_of(settings, source, os.environ, caller_identity(settings, log.note))
+        report = report_of(settings, source, os.environ, caller_identity(settings, log.note), warn=log.warn)
     write_stdout((json.dumps(report.to_json(), indent=2) if json_output else render_report(report)) + "\n")
     return 0 if report.ok else 1
 
@@ -75,9 +75,16 @@ class Report:
         return {"ok": self.ok, **asdict(self)}
 
 
-def report_of(settings: Settings, source: Source, inherited: Mapping[str, str], caller: str | None) -> Report:
-    """Fetch each secret once and report every reference; nothing stops at the first failure."""
-    plan = make_plan(settings, inherited, collect=True)
+def report_of(
+    settings: Settings,
+    source: Source,
+    inherited: Mapping[str, str],
+    caller: str | None,
+    warn: Callable[[str], None] | None = None,
+) -> Report:
+    """Fetch each secret once and report every reference; nothing stops at the first failure. ``warn`` hears of
+    each inherited variable written as a reference and left as it is, as a run's warnings do."""
+    plan = make_plan(settings, inherited, collect=True, warn=warn)
     results = source.fetch_each(plan.locators)
     statuses: list[RefStatus] = []
 

@@ -81,7 +81,7 @@ def iam_policy(
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
     is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
     factory = client_factory(settings)
-    wanted = make_plan(settings, inherited or {}, environment_references=inherited is not None).locators
+    wanted = make_plan(settings, inherited or {}, environment_references=inherited is not None, warn=warn).locators
     if account is None:
         arn = caller_arn(factory)
         partition, account = partition or arn.split(":")[1], arn.split(":")[4]

@@ -15,6 +15,8 @@ from ..errors import ConfigError, EnvinjectError, quote
 from .naming import is_valid_name
 from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, is_prefix_target, looks_like_ref, parse_ref
 
+#: ``PREFIX*``: a per-reference prefix, the one key that is no variable name and may be shown (it holds no value).
+_PREFIX_TARGET = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\*")
 # python-dotenv's `=` and the blanks after it (dotenv/parser.py `_equal_sign`); a quote next starts a quoted value.
 _QUOTED = re.compile(r"=[^\S\r\n]*['\"]")
 
@@ -43,7 +45,8 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
     always is (``export`` quotes every value, so its output reads back as it was written). An unquoted bare ARN
     of a secret or parameter is an error: it was a reference once, and reading it as text instead would change
     an old file's meaning without a word. With ``refs=False`` every value is a literal (``push``). Errors name
-    the file and line and never show a literal value; a bad reference is quoted, cut short.
+    the file and line and never show a literal value, nor the text of a line that is no ``NAME=`` (its length
+    instead); a bad reference is quoted, cut short.
     """
     from dotenv.parser import parse_stream  # here, not at start: ~15 ms that a run without env files skips
 
@@ -59,10 +62,25 @@ def parse_envfile(text: str, origin: str, *, refs: bool = True) -> Iterator[tupl
             refs and is_prefix_target(key) and value is not None and looks_like_ref(value)
             and not _quoted(binding.original.string)
         )  # fmt: skip
-        if not is_valid_name(key) and not prefixed:
-            raise ConfigError(f"{where}: {quote(key)} is not a valid variable name", hint="use letters, digits and _")
+        # A line that is no NAME=value is often a value that lost its quotes (the body of a PEM key, a token
+        # pasted alone): it is named by its place and length, never by its text.
+        length = len(binding.original.string.rstrip("\r\n"))
         if value is None:
-            raise ConfigError(f"{where}: {key} has no value", hint=f"write {key}= for an empty value")
+            raise ConfigError(
+                f"{where}: a line of {length} characters with no NAME= (its text is not shown)",
+                hint="write NAME=value, and quote a value that spans lines",
+            )
+        if not is_valid_name(key) and not prefixed and _PREFIX_TARGET.fullmatch(key):
+            raise ConfigError(
+                f"{where}: {quote(key)} is not a valid variable name",
+                hint=f"a prefix takes a reference: {key}=sm://NAME",
+            )
+        if not is_valid_name(key) and not prefixed:
+            raise ConfigError(
+                f"{where}: the text before '=' on a line of {length} characters is not a valid variable name (its "
+                "text is not shown)",
+                hint="use letters, digits and _, and quote a value that spans lines",
+            )
         if "\0" in value:
             raise ConfigError(f"{where}: the value of {key} contains a NUL byte, which no environment can hold",
                               hint="remove the NUL from it")  # fmt: skip

@@ -175,24 +175,41 @@ def _one_line(text: str) -> str:
     return flat if len(flat) <= 200 else flat[:197] + "..."
 
 
+#: An AWS error code: a name of letters, digits, ``_``, ``.`` and ``-`` with a letter in it
+#: (``AWS.SimpleQueueService.NonExistentQueue``), never the bare HTTP status botocore puts there for a body that
+#: named no code.
+_CODE = re.compile(r"(?=[0-9_.-]*[A-Za-z])[A-Za-z0-9_.-]{1,128}")
+
+
 def aws_error(exc: Any) -> tuple[str, str] | None:
     """The code and message of a botocore ClientError, or None when the answer was no AWS error document.
 
-    botocore fills in the HTTP status as the code, and the raw body as the message, when an answer does not
-    parse as an AWS error (a proxy's page, a cut-off body): that text may hold a value, so it is never used.
+    When a body does not parse as an AWS error (a proxy's page, a cut-off body), botocore puts the HTTP status in
+    as the code and the raw body as the message; and with an ``x-amzn-query-error`` header it takes the header's
+    code instead of the status, whatever the body was (keeping the body's own as ``QueryErrorCode``). That text
+    may hold a value, so it is used only when the body itself named a code, and every code looks like one: a
+    code that could move the cursor or end a line makes the answer no error document at all.
     """
     err = exc.response.get("Error") or {}
     code, msg = str(err.get("Code") or ""), str(err.get("Message") or "")
-    if not code or code.isdigit():
+    own = str(err.get("QueryErrorCode", code) or "")
+    if not (_CODE.fullmatch(own) and _CODE.fullmatch(code)):
         return None
     return code, msg
 
 
+def _http_status(exc: Any) -> str:
+    """The HTTP status of the answer behind a ClientError, as text; empty when it is not known."""
+    meta = exc.response.get("ResponseMetadata") or {}
+    status = str(meta.get("HTTPStatusCode") or (exc.response.get("Error") or {}).get("Code") or "")
+    return status if status.isdigit() else ""
+
+
 def raw_answer(exc: Any) -> str:
-    """What a non-2xx answer that is no AWS error was, without a byte of it: ``HTTP 500, 84 bytes`` (the
-    length as the answer announced it)."""
+    """What a non-2xx answer that is no AWS error was, without a byte of it and whatever its headers say:
+    ``HTTP 500, 84 bytes`` (the length as the answer announced it)."""
     meta = exc.response.get("ResponseMetadata", {})
-    status = meta.get("HTTPStatusCode") or (exc.response.get("Error") or {}).get("Code") or "?"
+    status = _http_status(exc) or "?"
     length = str((meta.get("HTTPHeaders") or {}).get("content-length", ""))
     return f"HTTP {status}, {length} bytes" if length.isdigit() else f"HTTP {status}"
 
@@ -328,7 +345,8 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
     s = what
     if isinstance(exc, bx.ClientError):
         known = aws_error(exc)
-        code, msg = known or (str((exc.response.get("Error") or {}).get("Code") or ""), "")
+        # No error document: only the status speaks (a 403 is a denial), never a code a header or body chose.
+        code, msg = known or (_http_status(exc), "")
         if known is None and code not in _DENIED:
             return FetchError(
                 f"{client_endpoint(client)} answered the request for {s} with something that is not an AWS error "

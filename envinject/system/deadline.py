@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import EXIT_FAILURE
+from .stdio import write_stderr
 
 
 @contextlib.contextmanager
@@ -25,8 +25,7 @@ def deadline(seconds: float, message: Callable[[], str]) -> Iterator[None]:
     """
 
     def expire() -> None:
-        sys.stderr.write(f"envinject: {message()}\n")
-        sys.stderr.flush()
+        write_stderr(message())  # escaped as every other line: the message names what an endpoint answered
         os._exit(EXIT_FAILURE)
 
     def stop(signum: int, _frame: object) -> None:

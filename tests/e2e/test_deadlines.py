@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.conftest import ENVINJECT, Result, base_env
 from tests.emulator import Emulator
-from tests.faults.proxy import FaultPlan, FaultProxy
+from tests.faults.proxy import FORGED_CODE, FaultPlan, FaultProxy
 
 Run = Callable[..., Result]
 REFUSED = "http://127.0.0.1:1"
@@ -199,3 +199,18 @@ def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.02)
+
+
+#: Error codes an endpoint can send in an AWS error document that would forge or hide a line on a terminal: the
+#: fault proxy's, a newline, an OSC title sequence, a right-to-left override, a lone carriage return.
+FORGED_CODES = [FORGED_CODE, "X\nenvinject fetched 1 secret", "\x1b]0;owned\x07X", "\u202eX", "X\renvinject fetched"]
+
+
+@pytest.mark.parametrize("code", FORGED_CODES)
+def test_the_deadline_message_forges_no_line(run: Run, canned: Callable[[int, dict[str, str]], str], code: str) -> None:
+    # A 500 is retried until the deadline, whose message names the last try's answer.
+    url = canned(500, {"__type": code, "message": "try again"})
+    r = run("-s", "good", "--timeout", "1.5", "--max-attempts", "100", "--", "true", env={"AWS_ENDPOINT_URL": url})
+    line = one_line(r)
+    assert "timed out after 1.5s" in line and "last try" in line, line
+    assert line.isprintable(), repr(line)

@@ -68,3 +68,31 @@ def test_a_hint_inside_an_env_file_says_what_to_write_there(
 def test_the_same_reference_on_the_command_line_keeps_its_own_hint(secrets: None, run: Run) -> None:
     assert "write VAR=PLAIN to put it whole into VAR" in one_line(run("-s", "PLAIN#openai", "--", "true"))
     assert "write A=PLAIN to put it whole into A" in one_line(run("-s", "A=PLAIN#openai", "--", "true"))
+
+
+# A line without NAME= is reported by file, line and length, never by its text: it is often a value that lost
+# its quotes, as the body of an unquoted PEM key or a token pasted alone.
+NOT_ASSIGNMENTS = [
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7pemCanary01",  # base64 letters and digits only
+    "u1/Zb+9xQ2kL0pW3vR8sT6yN4mE7cA5dF1gH3jK9lZ0xC2vB4nM6qW8eR1tY3uI5",  # with + and /
+    "AbCd+/EfPemCanary02==",  # the last body line, padded: text before '=' that is no name
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",  # a bare token that is a valid name
+    "sk-proj-PemCanary03.abc",  # a bare token that is not
+]
+
+
+@pytest.mark.parametrize("command", ["--env-file", "push"])
+@pytest.mark.parametrize("line", NOT_ASSIGNMENTS)
+def test_a_line_without_name_equals_is_never_echoed(run: Run, tmp_path: Path, command: str, line: str) -> None:
+    env_file = tmp_path / "app.env"
+    env_file.write_text(f"KEY=-----BEGIN PRIVATE KEY-----\n{line}\n-----END PRIVATE KEY-----\n")
+    r = (
+        run("--env-file", str(env_file), "--", "true")
+        if command == "--env-file"
+        else run("push", str(env_file), "-s", "x")
+    )
+    assert r.returncode == 125, r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert f"{env_file}:2" in r.stderr and f"{len(line)} characters" in r.stderr, r.stderr
+    for piece in (line, line.split("=")[0], line[:12], line[-12:].rstrip("=")):
+        r.assert_no(piece)

@@ -73,6 +73,24 @@ def test_github_actions_step(apikeys: None, emulator: Emulator, tmp_path: Path) 
     assert lines == {"OPENAI": KEYS["openai"], "ANTHROPIC": KEYS["anthropic"]}
 
 
+def test_github_actions_references_step(apikeys: None, emulator: Emulator, tmp_path: Path) -> None:
+    """The step that writes references in its env: runs under GitHub Actions' markers, as on a runner; without
+    its --resolve-env the same step resolves nothing there."""
+    import yaml
+
+    steps = yaml.safe_load((EXAMPLES / "github-actions.yml").read_text())["jobs"]["test"]["steps"]
+    step = next(s for s in steps if s.get("name") == "references")
+    env = {**env_with_envinject_on_path(emulator), "GITHUB_ACTIONS": "true", "CI": "true", **step["env"]}
+    (tmp_path / "bot.py").write_text((EXAMPLES / "bot.py").read_text())
+    command = step["run"].replace("python", sys.executable, 1)
+    assert_bot_ran(subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, cwd=tmp_path))
+    undeclared = re.sub(r"--resolve-env \w+ ", "", command)
+    p = subprocess.run(["bash", "-c", undeclared], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert "bot: OPENAI = sm:...ai" in p.stdout, p.stdout + p.stderr  # the reference itself, as written
+    assert "OPENAI is written as a reference and is left as it is" in p.stderr
+    assert KEYS["openai"] not in p.stdout + p.stderr
+
+
 def test_systemd_unit(apikeys: None, emulator: Emulator) -> None:
     text = (EXAMPLES / "envinject.service").read_text()
     exec_start = re.search(r"^ExecStart=(.*)$", text, re.M).group(1).split()  # type: ignore[union-attr]

@@ -69,6 +69,10 @@ def run_through(proxy: FaultProxy, emulator: Emulator, command: str, requests: i
 @example(command="run", faults=["error_cut"] * 4)
 @example(command="check", faults=["error_cut"] * 4)
 @example(command="watch", faults=["error_cut"] * 12)
+@example(command="run", faults=["query_error"] * 4)
+@example(command="check", faults=["pem_line"] * 4)
+@example(command="run", faults=["forged_code", "forged_code", "hang"])
+@example(command="watch", faults=["forged_code", "query_error", "pem_line"] * 4)
 def test_no_fault_puts_a_value_in_the_output(upstream: Emulator, command: str, faults: list[str]) -> None:
     # --watch: the first fetch passes, so the faults meet the polls.
     script = (["ok", "ok"] if command == "watch" else []) + faults
@@ -76,3 +80,6 @@ def test_no_fault_puts_a_value_in_the_output(upstream: Emulator, command: str, f
         output = run_through(proxy, upstream, command, len(script))
     assert CANARY not in output, f"{command} with {faults} printed a value: {output}"
     assert "Traceback" not in output
+    # No line is forged: whatever the endpoint's code holds, it reaches the terminal escaped.
+    assert "\x1b" not in output and "\r" not in output, f"{command} with {faults}: {output!r}"
+    assert not [line for line in output.splitlines() if line.startswith("envinject fetched")], output

@@ -73,6 +73,8 @@ SHARED: list[tuple[list[str], str | None, dict[str, str], str]] = [
     ([], "timeout = true", {}, f"{CONFIG}: timeout must be a number"),
     ([], 'unknown = "x"', {}, f"{CONFIG}: unknown setting 'unknown'"),
     ([], None, {"AWS_REGION": "eu_west_1"}, "AWS_REGION is not an AWS region name"),
+    ([], 'resolve-env = ["*"]', {}, f"{CONFIG}: resolve-env takes variable names and NAME_* prefixes, and '*'"),
+    ([], None, {"ENVINJECT_RESOLVE_ENV": "DB-*"}, "ENVINJECT_RESOLVE_ENV takes variable names and NAME_* prefixes"),
 ]  # fmt: skip
 #: Each command's own options.
 OWN: list[tuple[str, list[str], str]] = [
@@ -86,6 +88,8 @@ OWN: list[tuple[str, list[str], str]] = [
     ("run", ["--accept-stale-env"], "--accept-stale-env goes with --on-change signal:NAME"),
     ("run", ["--prefix", "1X_"], "--prefix must start a variable name"),
     ("run", ["--name-case", "title"], "the command line: name-case must be upper, lower or keep"),
+    ("run", ["--resolve-env", "*"], "the command line: resolve-env takes variable names and NAME_* prefixes"),
+    ("check", ["--resolve-env", "A", "--no-resolve-env"], "--resolve-env and --no-resolve-env disagree"),
     ("export", ["-f", "yaml"], "unknown format 'yaml'; use one of dotenv, shell, json, docker, github"),
     ("export", ["-o", ""], "-o was given an empty file name"),
     ("render", ["-f", "xml"], "unknown format 'xml'; use one of"),

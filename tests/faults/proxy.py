@@ -25,7 +25,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 #: Every kind of answer the proxy can give; "ok" is a plain pass-through.
-FAULTS = ("ok", "throttle", "error_503", "error_500", "delay", "hang", "reset", "truncate", "garble", "error_cut")
+FAULTS = (
+    "ok", "throttle", "error_503", "error_500", "delay", "hang", "reset", "truncate", "garble", "error_cut",
+    "query_error", "forged_code", "pem_line",
+)  # fmt: skip
 _RANDOM = FAULTS[1:]
 _ERRORS = {
     "throttle": (400, "ThrottlingException", "Rate exceeded"),
@@ -33,6 +36,9 @@ _ERRORS = {
     "error_500": (500, "InternalServiceError", "Internal service error"),
 }
 _JSON = "application/x-amz-json-1.1"
+#: An error code that forges a line of envinject's own: escape sequences that erase the line, a carriage return
+#: and a newline. A 500, so that it is retried and the deadline's "last try" may name it.
+FORGED_CODE = "\x1b[1A\x1b[2K\renvinject fetched 1 secret\r\nenvinject"
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailers", "transfer-encoding", "upgrade"}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -51,6 +57,14 @@ class FaultPlan:
     garble: float = 0.0
     #: A 500 whose body is the first half of the upstream's answer: a cut-off error body with a value in it.
     error_cut: float = 0.0
+    #: A 400 with an ``x-amzn-query-error`` header naming a code, and the first half of the upstream's answer as
+    #: its body: botocore takes the header's code, and the raw body as the message.
+    query_error: float = 0.0
+    #: A 500 AWS error document whose code is :data:`FORGED_CODE`.
+    forged_code: float = 0.0
+    #: A 400 whose body is the upstream's answer as the lines of a PEM key (no error document), with a
+    #: query-error header.
+    pem_line: float = 0.0
     delay_seconds: float = 0.0
     seed: int | None = None
     script: list[str] = field(default_factory=list)
@@ -98,6 +112,14 @@ def _operation(headers: Any, body: bytes) -> str:
         return str(target)
     action = parse_qs(body.decode("latin-1")).get("Action")
     return action[0] if action else "unknown"
+
+
+def _pem(payload: bytes) -> bytes:
+    """The upstream's answer (which holds the value) cut into the 64-character body lines of a PEM private key:
+    an endpoint that echoes what it holds as a key file would."""
+    text = payload.decode("utf-8", "replace")
+    lines = [text[i : i + 64] for i in range(0, len(text), 64)]
+    return "\n".join(["-----BEGIN PRIVATE KEY-----", *lines, "-----END PRIVATE KEY-----", ""]).encode()
 
 
 def _garble(payload: bytes) -> bytes:
@@ -172,6 +194,15 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload = 200, _garble(payload)
             elif kind == "error_cut":
                 status, payload = 500, payload[: len(payload) // 2]
+            elif kind == "query_error":
+                status, payload = 400, payload[: len(payload) // 2]
+                headers = [("Content-Type", _JSON), ("x-amzn-query-error", "InvalidParameterValue;Sender")]
+            elif kind == "pem_line":
+                status, payload = 400, _pem(payload)
+                headers = [("Content-Type", "text/plain"), ("x-amzn-query-error", "ValidationError;Sender")]
+            elif kind == "forged_code":
+                status, payload = 500, json.dumps({"__type": FORGED_CODE, "message": "try again"}).encode()
+                headers = [("Content-Type", _JSON)]
             self._send(status, headers, payload, truncate=kind == "truncate")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle

@@ -47,8 +47,8 @@ def test_template() -> None:
     ("text", "words"),
     [
         ("A=1\nB='unterminated\n", ["f.env:2", "cannot parse"]),
-        ("A=1\nNOVALUE\n", ["f.env:2", "NOVALUE has no value", "NOVALUE="]),
-        ("a.b=1\n", ["f.env:1", "'a.b' is not a valid variable name"]),
+        ("A=1\nNOVALUE\n", ["f.env:2", "a line of 7 characters with no NAME="]),
+        ("a.b=1\n", ["f.env:1", "on a line of 5 characters is not a valid variable name"]),
         ("A=sm://bad name\n", ["f.env:1", "not a valid secret name"]),
     ],
 )
@@ -129,35 +129,6 @@ def test_unreadable_file_hints_name_where_the_path_was_given(tmp_path: Path) -> 
     assert info.value.hint == "check the path given to --env-file"
 
 
-def test_environment_entries_take_only_scheme_references() -> None:
-    from envinject.rules.envrefs import environment_entries
-    from envinject.rules.refs import Ref
-
-    environ = {
-        "DB": "sm://prod/db#password",
-        "URL": "ssm:///app/url",
-        "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
-        "PLAIN": "hello",
-        "ENVINJECT_SECRETS": "sm://APIKEYS",
-        "bad-name": "sm://x",
-    }
-    found = dict(environment_entries(environ))
-    assert list(found) == ["$DB", "$URL"]
-    db = found["$DB"]
-    assert isinstance(db, Ref) and db.var == "DB" and db.key == ("password",)
-    assert db.locator.secret_id == "prod/db"
-
-
-def test_environment_entries_name_the_variable_of_a_bad_reference() -> None:
-    import pytest
-
-    from envinject.errors import ConfigError
-    from envinject.rules.envrefs import environment_entries
-
-    with pytest.raises(ConfigError, match="environment variable X holds a reference"):
-        environment_entries({"X": "ssm:///a/:1"})
-
-
 def test_file_form_in_an_env_file_is_a_reference_and_quoted_it_is_text() -> None:
     from envinject.rules.envfile import Literal, parse_envfile
     from envinject.rules.refs import Ref
@@ -203,3 +174,28 @@ def test_prefix_lines_need_a_reference(text: str, words: list[str]) -> None:
     with pytest.raises(ConfigError) as info:
         list(parse_envfile(text, "f.env"))
     assert all(w in str(info.value) for w in words), str(info.value)
+
+
+# A line that is no NAME=value is named by place and length, never by text: the body lines of a PEM key (base64:
+# letters, digits, + and /, = as padding) and tokens pasted alone (with - . _ ~), with or without '='.
+CANARY_PIECE = "Zq9Canary"
+TOKEN_CHARS = st.text(st.sampled_from("ABCxyz0189+/-._~"), max_size=30)
+NOT_A_NAME = st.builds(lambda a, b: a + b, TOKEN_CHARS, st.sampled_from("+/-.~")).filter(lambda k: k[:1] != "~")
+
+
+@given(
+    line=st.one_of(
+        st.builds(lambda a, b: a + CANARY_PIECE + b, TOKEN_CHARS, TOKEN_CHARS),  # no '=' at all
+        st.builds(lambda k, v: k + CANARY_PIECE + "-=" + v, NOT_A_NAME, TOKEN_CHARS),  # text before '=' is no name
+        st.builds(lambda a: "0" + a + CANARY_PIECE + "==", TOKEN_CHARS),  # padded, starting with a digit
+    ),
+    refs=st.booleans(),
+)
+@example(line="MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + CANARY_PIECE, refs=True)
+@example(line="ghp_16C7e42F292c6912E7710" + CANARY_PIECE, refs=False)
+def test_a_line_that_is_no_assignment_is_never_echoed(line: str, refs: bool) -> None:
+    with pytest.raises(ConfigError) as info:
+        list(parse_envfile(f"KEY=-----BEGIN PRIVATE KEY-----\n{line}\n-----END PRIVATE KEY-----\n", "k.env", refs=refs))
+    text = f"{info.value.message} {info.value.hint}"
+    assert "k.env:2:" in text and f"a line of {len(line)} characters" in text, text
+    assert CANARY_PIECE not in text, text

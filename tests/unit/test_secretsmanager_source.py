@@ -1,5 +1,6 @@
 """The Secrets Manager source against botocore's Stubber: no network, exact responses."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,10 +10,12 @@ import pytest
 from botocore import exceptions as bx
 from botocore.parsers import ResponseParserError
 from botocore.stub import Stubber
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from envinject.errors import FetchError
 from envinject.rules.refs import Locator
-from envinject.sources.aws import denied_action, translate
+from envinject.sources.aws import LAST_FAILURES, denied_action, translate
 from envinject.sources.secretsmanager import SecretsManagerSource
 
 CANARY = "canary-Q7-secret"
@@ -255,3 +258,68 @@ def test_a_raw_xml_error_body_is_never_shown(status: int, body: bytes) -> None:
     text = str(translate(exc, "the caller's identity", sts, "sts:GetCallerIdentity"))
     assert CANARY not in text
     assert "\n" not in text
+
+
+#: Bodies that are no AWS error document, each holding a value: cut off, not JSON, JSON without a code, a
+#: PEM key's lines.
+NOT_DOCUMENTS = [
+    b'{"ARN": "arn:x", "SecretString": "{\\"token\\": \\"' + CANARY.encode(),
+    b"upstream said: " + CANARY.encode(),
+    b'{"message": "' + CANARY.encode() + b'"}',
+    b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B" + CANARY.encode() + b"\n-----END PRIVATE KEY-----\n",
+]
+#: What an endpoint may put in x-amzn-query-error: a real code, one that asks for a retry or a denial, and text
+#: that forges a line.
+HEADER_CODES = st.one_of(
+    st.sampled_from(["AWS.SimpleQueueService.NonExistentQueue", "ThrottlingException", "AccessDenied", "Forged"]),
+    st.text(st.characters(codec="latin-1", exclude_characters=";\r\n"), min_size=1, max_size=40),
+)
+
+
+def _parsed(client: Any, status: int, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    parser = botocore.parsers.create_parser("json")
+    op = client.meta.service_model.operation_model("GetSecretValue")
+    response = {"status_code": status, "headers": {"content-length": str(len(body)), **headers}, "body": body}
+    return dict(parser.parse(response, op.output_shape))
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=HEADER_CODES, body=st.sampled_from(NOT_DOCUMENTS), status=st.sampled_from([400, 403, 404, 500, 503]))
+@example(code="InvalidParameterValue", body=NOT_DOCUMENTS[1], status=400)
+def test_a_query_error_header_never_vouches_for_a_body(client: Any, code: str, body: bytes, status: int) -> None:
+    # botocore takes the header's code, and the raw body as the message, when the body is no error document.
+    parsed = _parsed(client, status, body, {"x-amzn-query-error": f"{code};Sender"})
+    text = str(translate(bx.ClientError(parsed, "GetSecretValue"), "secret 'APIKEYS'", client, GET))
+    assert CANARY not in text and "\n" not in text
+    if status != 403:  # a 403 is a denial, by its status alone
+        assert f"not an AWS error (HTTP {status}, {len(body)} bytes)" in text, text
+    LAST_FAILURES.clear()
+    LAST_FAILURES.record(endpoint=None, response=(_Answer(status), parsed))
+    failures = [str(f) for f in LAST_FAILURES.get()]
+    assert failures == [f"the AWS endpoint answered HTTP {status}, {len(body)} bytes"], failures
+
+
+#: Characters no AWS error code holds: controls, escapes, separators, quotes, bidirectional overrides.
+NOT_IN_A_CODE = st.characters(exclude_categories=["Lu", "Ll", "Nd"], exclude_characters="_.-:#")
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=st.from_regex(r"[A-Za-z]{1,10}", fullmatch=True), odd=NOT_IN_A_CODE, status=st.sampled_from([400, 500]))
+@example(head="X", odd="\x1b", status=500)
+@example(head="X", odd="\r", status=500)
+def test_a_code_that_is_no_name_makes_no_document(client: Any, head: str, odd: str, status: int) -> None:
+    body = json.dumps({"__type": f"{head}{odd}envinject fetched", "message": "try again"}).encode()
+    parsed = _parsed(client, status, body, {})
+    text = str(translate(bx.ClientError(parsed, "GetSecretValue"), "secret 'APIKEYS'", client, GET))
+    assert f"not an AWS error (HTTP {status}, {len(body)} bytes)" in text, text
+    assert "envinject fetched" not in text
+    LAST_FAILURES.clear()
+    LAST_FAILURES.record(endpoint=None, response=(_Answer(status), parsed))
+    assert [str(f) for f in LAST_FAILURES.get()] == [f"the AWS endpoint answered HTTP {status}, {len(body)} bytes"]
+
+
+class _Answer:
+    """The HTTP response botocore's needs-retry event carries: only its status is read."""
+
+    def __init__(self, status: int) -> None:
+        self.status_code = status

@@ -141,6 +141,12 @@ CLI_ENV_CONFIG: list[tuple[str, Any, dict[str, str], Any, tuple[Any, Any, Any, A
     ("name_case", "lower", {}, "keep", ("upper", "keep", "keep", "lower")),
     ("files", ["C=c"], {}, ["F=f"], ((), ("F=f",), ("F=f",), ("F=f", "C=c"))),
     ("resolve_env", True, {}, False, (True, False, False, True)),
+    # Names add up as a list's items do (ENVINJECT_RESOLVE_ENV standing in for --resolve-env); true or false
+    # replaces what a lower level gave.
+    ("resolve_env", ["C"], {"ENVINJECT_RESOLVE_ENV": "E1,E2"}, ["F_*"],
+     (True, ("F_*",), ("F_*", "E1", "E2"), ("F_*", "C"))),
+    ("resolve_env", False, {"ENVINJECT_RESOLVE_ENV": "E"}, ["F"], (True, ("F",), ("F", "E"), False)),
+    ("resolve_env", ["C"], {"ENVINJECT_RESOLVE_ENV": "E"}, False, (True, False, ("E",), ("C",))),
     ("layered", False, {}, True, (False, True, True, False)),
     ("override", True, {}, False, (True, False, False, True)),
     ("pristine", False, {}, True, (False, True, True, False)),
@@ -352,6 +358,7 @@ def test_a_pyproject_whose_tool_is_not_a_table(tmp_path: Path, text: str, words:
         (Settings(endpoint_url="http://a\nb"), {}, "--endpoint-url is not an http:// or https:// URL"),
         (Settings(service_endpoints=(("ssm", "x"),)), {}, "AWS_ENDPOINT_URL_SSM is not an http:// or https:// URL"),
         (Settings(prefix="A-"), {}, "--prefix must start a variable name"),
+        (Settings(resolve_env=("*",)), {}, "--resolve-env takes variable names and NAME_* prefixes, and '*' is"),
         (
             Settings(timeout=-1, origins={"timeout": "timeout in 'x.toml'"}),
             {},
@@ -382,3 +389,28 @@ def test_check_options_accepts(settings: Settings, run: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("name", "number"), [("TERM", 15), ("sigint", 2), ("SIGHUP", 1), ("15", 15)])
 def test_stop_signal_names_and_numbers(name: str, number: int) -> None:
     assert stop_signal_number(name) == number
+
+
+@pytest.mark.parametrize(
+    ("cli", "environ", "config", "message"),
+    [
+        ({"resolve_env": ["*"]}, {}, {}, "the command line: resolve-env takes variable names and NAME_* prefixes"),
+        ({}, {"ENVINJECT_RESOLVE_ENV": "DB_* *"}, {}, "ENVINJECT_RESOLVE_ENV takes variable names"),
+        ({}, {}, {"resolve-env": ["A", "B-C"]}, "envinject.toml: resolve-env takes variable names"),
+        ({}, {}, {"resolve-env": 1}, "envinject.toml: resolve-env must be true, false, or a list of variable names"),
+        ({"resolve_env": ["A"], "no_resolve_env": True}, {}, {}, "--resolve-env and --no-resolve-env disagree"),
+    ],
+)
+def test_names_to_resolve_are_checked_where_they_are_read(
+    cli: dict[str, Any], environ: dict[str, str], config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        loaded = ConfigFile(Path("envinject.toml"), validate(config, "envinject.toml")) if config else None
+        resolve_settings(cli, environ, loaded)
+    assert str(info.value).startswith(message), str(info.value)
+    assert "a lone * is not taken" in str(info.value) or "disagree" in message or "must be" in message
+
+
+def test_no_resolve_env_on_the_command_line_is_false() -> None:
+    assert resolve_settings({"no_resolve_env": True}, {"ENVINJECT_RESOLVE_ENV": "A"}).resolve_env is False
+    assert resolve_settings({"no_resolve_env": None}, {}).resolve_env is True
