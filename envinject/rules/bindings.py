@@ -153,20 +153,26 @@ def refusal(name: str, origin: str, allow: frozenset[str], *, explicit: bool) ->
 _SHOWN = 20
 
 
-def _names(names: Sequence[str]) -> str:
-    shown = [n if len(n) <= QUOTE_LIMIT else quote(n) for n in names[:_SHOWN]]
+def _shown(name: str) -> str:
+    """A name as a message shows it: as it is (a valid name needs no escaping), or quoted and cut when long."""
+    return name if len(name) <= QUOTE_LIMIT else quote(name)
+
+
+def _names(names: Sequence[str], titles: Mapping[str, str] | None = None) -> str:
+    """Names for a message, each with its title in brackets when given, the first :data:`_SHOWN` of them."""
+    shown = [_shown(n) + (f" ({titles[n]})" if titles else "") for n in names[:_SHOWN]]
     return ", ".join(shown) + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
 
 
 def protected_error(refusals: Sequence[Refusal]) -> NamingError:
     """One error for every refused name of a run: each with its category, grouped by who would set it, and the
     --allow words that would let them all through."""
-    by_origin: dict[str, list[str]] = {}
+    by_origin: dict[str, dict[str, str]] = {}
     for r in refusals:
-        by_origin.setdefault(r.origin, []).append(f"{r.name} ({r.category.title})")
-    parts = [f"{origin} would set {_names(list(dict.fromkeys(named)))}" for origin, named in by_origin.items()]
+        by_origin.setdefault(r.origin, {})[r.name] = r.category.title
+    parts = [f"{origin} would set {_names(list(named), named)}" for origin, named in by_origin.items()]
     names = list(dict.fromkeys(r.name for r in refusals))
-    allow = " ".join(f"--allow {n}" for n in names[:_SHOWN]) + (
+    allow = " ".join(f"--allow {_shown(n)}" for n in names[:_SHOWN]) + (
         f" (and {len(names) - _SHOWN} more)" if len(names) > _SHOWN else ""
     )
     renamable = list(dict.fromkeys(r.name for r in refusals if not r.explicit and r.category.explicit))

@@ -446,6 +446,9 @@ def test_a_refusal_of_many_names_is_one_line_and_cut() -> None:
     assert CANARY not in message
     assert len(message) < 2000
     assert "and 981 more" in info.value.message and "(and 981 more)" in (info.value.hint or "")
+    with pytest.raises(NamingError) as info:  # one name of 5003 characters is cut as any quoted input is
+        resolve(["s"], MemorySource({"s": text(json.dumps({"LD_" + "A" * 5000: CANARY}))}))
+    assert "'... (5003 characters) (code loading)" in str(info.value) and len(str(info.value)) < 1000
 
 
 def test_check_reports_each_reference_with_its_own_refusals() -> None:
