@@ -28,9 +28,12 @@ from .rules.bindings import (
     Naming,
     Options,
     Outcome,
+    Refusal,
     bind_all,
     bind_templates,
     layered_entries,
+    protected_error,
+    template_refusals,
 )
 from .rules.envfile import Entry, parse_envfile
 from .rules.environment import Binding, kept, merge, missing
@@ -94,9 +97,16 @@ class Plan:
         note: Callable[[str], None] | None = None,
     ) -> list[Binding]:
         """The bindings, in precedence order, templates last. The first failure raises, unless ``outcome`` is
-        given: then each reference's bindings or error goes to it (check). ``warn`` hears of each variable a
+        given: then each reference's bindings or error goes to it (check), and a template's protected name is a
+        problem. Every protected name of the run is refused in one error. ``warn`` hears of each variable a
         later secret takes over; ``note`` of a secret that sets no variable."""
-        bindings = bind_all(self.layered, results, self.options, outcome, warn, note)
+        refused: list[Refusal] = template_refusals(self.templates, self.options.allow)
+        if refused and outcome is not None:
+            self.problems.append(str(protected_error(refused)))
+            refused = []
+        bindings = bind_all(self.layered, results, self.options, outcome, warn, note, refused)
+        if refused:
+            raise protected_error(refused)
         return bindings + bind_templates(self.templates, results, bindings, self.inherited, self.options, outcome)
 
     def base(self) -> dict[str, str]:

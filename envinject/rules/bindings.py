@@ -7,11 +7,11 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..errors import EnvinjectError, NamingError, SecretFormatError, quote
+from ..errors import QUOTE_LIMIT, EnvinjectError, NamingError, SecretFormatError, quote
 from . import flatten
 from .envfile import Entry, Literal
 from .environment import Binding, merge
-from .naming import env_name, is_protected, is_valid_name
+from .naming import Category, env_name, is_valid_name, protection
 from .payload import Payload
 from .refs import Locator, Ref, parse_ref
 from .template import Template, render_template
@@ -128,13 +128,60 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
     return [(path, val, f"{sid}#{'.'.join(path)}") for path, val in flatten.flatten(value, ref.key or ())]
 
 
-def _refuse_protected(name: str, what: str, allow: frozenset[str]) -> None:
-    if is_protected(name) and name not in allow:
-        raise NamingError(
-            f"{what} would set {name}, which changes how programs load code or find binaries",
-            hint=f"pass --allow {name} if that is really wanted",
-            kind="protected",
-        )
+@dataclass(frozen=True)
+class Refusal:
+    """A protected name that a reference or a template would set."""
+
+    name: str
+    category: Category
+    #: Who would set it, as a message says it: ``secret 'evil'``, ``app.env:3: secret 'evil'``, ``template 'x'``.
+    origin: str
+    #: The deployer wrote the name (``VAR=REF``, ``--file VAR=REF``, ``VAR=@TEMPLATE``); else a key made it.
+    explicit: bool
+
+
+def refusal(name: str, origin: str, allow: frozenset[str], *, explicit: bool) -> Refusal | None:
+    """Why ``name`` may not be set from ``origin``, or None when it may: names not protected, names in --allow,
+    and a name the deployer wrote in a category whose names a deployer may write (:attr:`Category.explicit`)."""
+    category = protection(name)
+    if category is None or name in allow or (explicit and category.explicit):
+        return None
+    return Refusal(name, category, origin, explicit)
+
+
+#: The most refused names one message lists; the rest are counted.
+_SHOWN = 20
+
+
+def _shown(name: str) -> str:
+    """A name as a message shows it: as it is (a valid name needs no escaping), or quoted and cut when long."""
+    return name if len(name) <= QUOTE_LIMIT else quote(name)
+
+
+def _names(names: Sequence[str], titles: Mapping[str, str] | None = None) -> str:
+    """Names for a message, each with its title in brackets when given, the first :data:`_SHOWN` of them."""
+    shown = [_shown(n) + (f" ({titles[n]})" if titles else "") for n in names[:_SHOWN]]
+    return ", ".join(shown) + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
+
+
+def protected_error(refusals: Sequence[Refusal]) -> NamingError:
+    """One error for every refused name of a run: each with its category, grouped by who would set it, and the
+    --allow words that would let them all through."""
+    by_origin: dict[str, dict[str, str]] = {}
+    for r in refusals:
+        by_origin.setdefault(r.origin, {})[r.name] = r.category.title
+    parts = [f"{origin} would set {_names(list(named), named)}" for origin, named in by_origin.items()]
+    names = list(dict.fromkeys(r.name for r in refusals))
+    allow = " ".join(f"--allow {_shown(n)}" for n in names[:_SHOWN]) + (
+        f" (and {len(names) - _SHOWN} more)" if len(names) > _SHOWN else ""
+    )
+    renamable = list(dict.fromkeys(r.name for r in refusals if not r.explicit and r.category.explicit))
+    rename = f", or name {_names(renamable)} yourself (NAME=REF#KEY)" if renamable else ""
+    return NamingError(
+        "; ".join(parts) + ": protected names, through which whoever writes a secret could take over the command",
+        hint=f"pass {allow} if that is really wanted{rename}",
+        kind="protected",
+    )
 
 
 def _file_content(ref: Ref, payload: Payload) -> bytes:
@@ -151,12 +198,12 @@ def _file_content(ref: Ref, payload: Payload) -> bytes:
         ) from None
 
 
-def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[str] = frozenset()) -> list[Binding]:
-    """The variables one reference sets, checked: valid names, no collisions, no NUL."""
+def bindings_for(ref: Ref, payload: Payload, naming: Naming) -> list[Binding]:
+    """The variables one reference sets, checked: valid names, no collisions, no NUL. Protected names are the
+    caller's to refuse (:func:`refusal`), so that a run names them all at once."""
     what = ref.locator.describe()
     out: list[Binding] = []
     if ref.as_file and ref.var is not None:
-        _refuse_protected(ref.var, what, allow)
         where = "file:" + (f"{ref.locator}#{'.'.join(ref.key)}" if ref.key else str(ref.locator))
         return [Binding(ref.var, "", where, _file_content(ref, payload))]
     seen: dict[str, str] = {}
@@ -175,7 +222,6 @@ def bindings_for(ref: Ref, payload: Payload, naming: Naming, allow: frozenset[st
                 hint=f"use --prefix or a prefix for this reference (P_*=REF), or VAR={where} to name it yourself",
                 kind="bad_name",
             )
-        _refuse_protected(name, what, allow)
         if name in seen:
             raise NamingError(
                 f"{quote(seen[name])} and {quote(where)} both become {name}",
@@ -246,23 +292,36 @@ def bind_all(
     outcome: Outcome | None = None,
     warn: Callable[[str], None] | None = None,
     note: Callable[[str], None] | None = None,
+    refused: list[Refusal] | None = None,
 ) -> list[Binding]:
     """Bindings for every entry, in precedence order. The first failure raises, unless ``outcome`` is given:
-    then each reference's bindings or error goes to it, and the failed ones are left out. ``warn`` hears of each
-    variable one secret sets and a later one replaces (unless ``options.layered``); ``note`` hears of a
+    then each reference's bindings or error goes to it, and the failed ones are left out. A protected name is
+    no first failure: every one of the run is gathered, into ``refused`` when given (the caller adds its own and
+    raises :func:`protected_error`), else raised together at the end. ``warn`` hears of each variable one secret
+    sets and a later one replaces (unless ``options.layered``, or the run is refused); ``note`` hears of a
     reference that sets no variable (an empty JSON object)."""
+    gathered: list[Refusal] = [] if refused is None else refused
     bindings: list[tuple[int, str | None, Binding]] = []
     for layer, where, entry in layered:
         if isinstance(entry, Literal):
             bindings.append((layer, None, Binding(entry.name, entry.value, where)))
             continue
         found: list[tuple[str, Binding]] = []
+        refusals: list[Refusal] = []
         try:
             result = results[entry.locator]
             if isinstance(result, EnvinjectError):
                 raise result
             for label, ref, payload in _members(where, entry, result):
-                found += [(label, b) for b in bindings_for(ref, payload, options.naming, options.allow)]
+                origin = ref.locator.describe()
+                if layer == ENV_FILE and outcome is None:  # say which line of which file asked for it
+                    origin = f"{where}: {origin}"
+                for b in bindings_for(ref, payload, options.naming):
+                    refused_b = refusal(b.name, origin, options.allow, explicit=ref.var is not None)
+                    if refused_b is None:
+                        found.append((label, b))
+                    else:
+                        refusals.append(refused_b)
         except EnvinjectError as e:
             if outcome is not None:
                 outcome(where, entry, e)
@@ -270,13 +329,21 @@ def bind_all(
             if layer == ENV_FILE:  # say which line of which file asked for it
                 raise type(e)(f"{where}: {e.message}", hint=e.hint, kind=e.kind) from None
             raise
+        if refusals:
+            if outcome is not None:
+                outcome(where, entry, protected_error(refusals))
+            else:
+                gathered.extend(refusals)
+            continue
         if outcome is not None:
             outcome(where, entry, [b for _, b in found])
         if not found and note is not None:
             note(f"{where}: {entry.locator.describe()} is an empty JSON object, so it sets no variable")
         bindings.extend((layer, label, b) for label, b in found)
+    if gathered and refused is None:
+        raise protected_error(gathered)
     ordered = sorted(bindings, key=lambda lb: lb[0])
-    if warn is not None and not options.layered:
+    if warn is not None and not options.layered and not gathered:
         for line in _overrides(ordered):
             warn(line)
     return [b for _, _, b in ordered]
@@ -291,6 +358,12 @@ class FileTemplate:
     fmt: str
 
 
+def template_refusals(templates: Sequence[FileTemplate], allow: frozenset[str]) -> list[Refusal]:
+    """The protected names that templates would set (each named by the deployer: ``VAR=@TEMPLATE``)."""
+    found = (refusal(t.var, f"template {quote(t.template.origin)}", allow, explicit=True) for t in templates)
+    return [r for r in found if r is not None]
+
+
 def bind_templates(
     templates: Sequence[FileTemplate],
     results: Mapping[Locator, Payload | EnvinjectError],
@@ -301,11 +374,11 @@ def bind_templates(
 ) -> list[Binding]:
     """A file binding per template, rendered with the values of its references and the run's variables
     (``inherited`` with ``bindings`` applied). The first failure raises, unless ``outcome`` is given: then each
-    tag's reference goes to it, and the templates are not rendered (a report needs their names only)."""
+    tag's reference goes to it, and the templates are not rendered (a report needs their names only). Their
+    names are checked before, by :func:`template_refusals`."""
     env = merge(inherited, bindings)
     out = []
     for t in templates:
-        _refuse_protected(t.var, f"template {t.template.origin!r}", options.allow)
         origin = f"template:{t.template.origin}"
         if outcome is not None:
             for tag in t.template.tags:

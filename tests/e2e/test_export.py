@@ -170,3 +170,19 @@ def test_masks_are_printed_only_once_the_file_is_written(secret: None, run: Run,
     # A target that cannot be written is found before any secret is fetched.
     r = run("export", "-s", "nosuchsecret", "-o", str(tmp_path / "env" / "x" / "y"))
     assert r.stderr == f"envinject: cannot write {tmp_path / 'env' / 'x' / 'y'}: No such file or directory\n"
+
+
+def test_shell_refuses_every_name_a_shell_acts_on(sm: Any, run: Run, tmp_path: Path) -> None:
+    # TMOUT would end the user's shell after a second idle, PS1 run its $(...) at every prompt (once allowed as a
+    # protected name), MAIL point the mail check elsewhere: eval'd, these change the shell, so all are refused.
+    keys = {"tmout": "1", "mail": "canary-mail-311", "ps1": "$(touch pwned)", "token": "t"}
+    sm.create_secret(Name="prompt", SecretString=json.dumps(keys))
+    out = tmp_path / "env.sh"
+    r = run("export", "--allow", "PS1", "-s", "prompt", "--format", "shell", "-o", str(out))
+    assert r.returncode == 125 and r.stdout == "" and not out.exists()
+    assert r.stderr.startswith("envinject: MAIL, PS1, TMOUT are variables that a shell acts on")
+    assert len(r.stderr.splitlines()) == 1
+    r.assert_no("canary-mail-311", "$(touch pwned)")
+    assert run("export", "--allow", "PS1", "-s", "prompt", "--format", "dotenv").returncode == 0
+    r = run("export", "--allow", "PS1", "-s", "prompt", "--prefix", "APP_", "--format", "shell")
+    assert r.returncode == 0 and "export APP_PS1='$(touch pwned)'" in r.stdout

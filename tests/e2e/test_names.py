@@ -2,10 +2,13 @@
 selections (with their policy, under IAM enforced by moto_server)."""
 
 import json
+import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.e2e.conftest import CHILD, Result
 from tests.e2e.test_resident import CHILD as RESIDENT_CHILD
@@ -167,3 +170,60 @@ def test_watch_restarts_when_a_secret_is_added_under_the_prefix_or_removed(
     err = p.stderr.read().decode() if p.stderr else ""
     assert err.count("secrets under 'w/' changed") == 2
     assert CANARY not in err
+
+
+def test_every_protected_name_of_a_run_is_refused_at_once_and_nothing_runs(sm: Any, run: Run, tmp_path: Path) -> None:
+    # The issue's report: ordinary keys of a secret set MAKEFLAGS, HOME, XDG_CONFIG_HOME, OPENSSL_CONF... One run
+    # names every one, in every category, on one line; the command does not run.
+    keys = {"makeflags": "--eval=$(shell touch marker)", "home": CANARY, "xdg_config_home": CANARY,
+            "openssl_conf": CANARY, "sslkeylogfile": CANARY, "aws_endpoint_url_secrets_manager": CANARY,
+            "npm_config_script_shell": CANARY, "ps1": CANARY, "ld_preload": CANARY, "token": "fine"}  # fmt: skip
+    sm.create_secret(Name="evil", SecretString=json.dumps(keys))
+    sm.create_secret(Name="proxy", SecretString=json.dumps({"http_proxy": CANARY}))
+    marker = tmp_path / "ran"
+    r = run("-s", "evil", "-s", "proxy", "--", "touch", str(marker))
+    assert r.returncode == 125 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("envinject: secret 'evil' would set ")
+    for name in [k.upper() for k in keys if k != "token"] + ["HTTP_PROXY"]:
+        assert f" {name} (" in r.stderr and f"--allow {name}" in r.stderr
+    for title in ("code loading", "shells and editors", "configuration and home", "build and package tools",
+                  "network and TLS"):  # fmt: skip
+        assert f"({title})" in r.stderr
+    assert "secret 'proxy' would set HTTP_PROXY (network and TLS)" in r.stderr
+    assert not marker.exists()
+    r.assert_no(CANARY)
+    # check reports each reference's refusal; --dry-run refuses as the run does; curl reads http_proxy in lower
+    # case, so --name-case keep does not get it through.
+    r = run("check", "-s", "evil", "-s", "proxy")
+    assert r.returncode == 1 and r.stdout.count("PROTECTED") == 2
+    r.assert_no(CANARY)
+    r = run("--dry-run", "--name-case", "keep", "-s", "proxy", "--", "true")
+    assert r.returncode == 125 and "http_proxy (network and TLS)" in r.stderr
+
+
+def test_a_name_you_write_is_one_word_for_network_but_not_for_code(sm: Any, run: Run) -> None:
+    sm.create_secret(Name="proxy", SecretString=json.dumps({"url": f"http://u:{CANARY}@proxy:3128"}))
+    r = run("-s", "HTTPS_PROXY=proxy#url", "-s", "https_proxy=proxy#url", "--", *CHILD)
+    assert r.returncode == 0, r.stderr
+    assert r.env["HTTPS_PROXY"] == r.env["https_proxy"] == f"http://u:{CANARY}@proxy:3128"
+    r = run("--", *CHILD, env={"PIP_INDEX_URL": "sm://proxy#url"})  # the environment's VAR=REF is as good
+    assert r.returncode == 0, r.stderr
+    r = run("-s", "NODE_OPTIONS=proxy#url", "--", "true")
+    assert r.returncode == 125 and "NODE_OPTIONS (code loading)" in r.stderr and "--allow NODE_OPTIONS" in r.stderr
+    assert "yourself" not in r.stderr
+    r.assert_no(CANARY)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not on PATH")
+def test_makeflags_from_a_key_would_run_a_command_under_make(sm: Any, run: Run, tmp_path: Path) -> None:
+    # Why MAKEFLAGS is protected: with --allow (the deployer's word) the same secret does run its command.
+    marker = tmp_path / "pwned"
+    sm.create_secret(Name="build", SecretString=json.dumps({"makeflags": f"--eval=$(shell touch {marker})"}))
+    (tmp_path / "Makefile").write_text("all:\n\t@true\n")
+    shell = {"SHELL": "/bin/sh"}  # as in a login session: make evaluates MAKEFLAGS before its own SHELL is set
+    r = run("-s", "build", "--", "make", "-C", str(tmp_path), env=shell)
+    assert r.returncode == 125 and "MAKEFLAGS (build and package tools)" in r.stderr
+    assert not marker.exists()
+    r = run("--allow", "MAKEFLAGS", "-s", "build", "--", "make", "-C", str(tmp_path), env=shell)
+    assert r.returncode == 0, r.stderr
+    assert marker.exists(), (r.stdout, r.stderr)

@@ -255,8 +255,8 @@ def test_shell_refuses_the_names_bash_and_dash_own() -> None:
     for name in shell.SHELL_OWNED:
         with pytest.raises(UnrepresentableError, match=rf"^{re.escape(name)} is a variable that bash"):
             shell.render({"FINE": "x", name: "secret-canary"})
-    # Everything else a shell knows goes through: the test above proves it keeps the value.
-    assert shell.render({n: "v" for n in names if n not in shell.SHELL_OWNED})
+    # Everything else a shell knows, and does not act on, goes through: the test above proves it keeps the value.
+    assert shell.render({n: "v" for n in names if n not in shell.SHELL_OWNED and not shell.acted_on(n)})
 
 
 @pytest.mark.parametrize("sh", ["bash", "dash"])
@@ -270,6 +270,120 @@ def test_shell_refusal_is_needed_for_uid(sh: str) -> None:
     assert (out != "1234") == (sh == "bash")
     with pytest.raises(UnrepresentableError, match=r"^UID "):
         shell.render({"UID": "1234"})
+
+
+#: Variables a clean bash or dash sets that it never acts on: it sets them for scripts to read.
+INFORMATIONAL = {"BASH", "HOSTNAME", "HOSTTYPE", "MACHTYPE", "OSTYPE", "OPTARG", "REPLY"}
+
+
+def test_every_variable_a_shell_has_is_owned_acted_on_or_only_informational() -> None:
+    """The class, from the shells themselves: whatever a clean bash (also interactive) or dash has set is refused
+    by the shell format, or is one of the few it only sets for scripts to read."""
+    seen: set[str] = set(DOCUMENTED_SPECIALS)
+    for sh in [s for s in SHELLS.values() if s]:
+        for command in shell_commands(sh):
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent", "LC_ALL": "C"}
+            listing = subprocess.run([*command, "set"], capture_output=True, text=True, timeout=60, env=env).stdout
+            seen |= {line.split("=", 1)[0] for line in listing.splitlines() if re.match(r"[A-Za-z_]\w*=", line)}
+    unclassified = {n for n in seen if n not in shell.SHELL_OWNED and not shell.acted_on(n)} - INFORMATIONAL
+    assert not unclassified, f"variables a shell sets that the shell format writes: {sorted(unclassified)}"
+    for name in INFORMATIONAL:
+        assert shell.render({name: "v"}) == f"export {name}='v'\n"
+
+
+#: What a shell does with each variable, shown by running it: (shell, name, value, a harmless value, the script
+#: after the export line). The file "ran" appears when the shell acts on the value, and not with the harmless one.
+#: {d} is the test's folder; {path} the PATH the shell starts with.
+ACTED_ON = [
+    ("bash -i", "PS1", "$(touch ran)", "$ ", ":"),  # every prompt
+    ("bash -i", "PS0", "$(touch ran)", "", ":"),  # before each command
+    ("bash -i", "PS2", "$(touch ran)", "> ", "echo 'a\nb'"),  # the continuation prompt
+    ("bash -i", "PROMPT_COMMAND", "touch ran", ":", ":"),
+    ("bash", "PS4", "$(touch ran)", "+ ", "set -x; :"),  # every traced command
+    ("bash", "BASH_ENV", "{d}/rc", "/dev/null", "bash -c :"),  # sourced by every bash script the shell starts
+    ("bash", "ENV", "{d}/rc", "/dev/null", "dash -i </dev/null"),  # sourced by every interactive sh it starts
+    ("bash -i", "HISTFILE", "{d}/ran", "{d}/hist", "echo history; exit"),  # the history is written there
+    ("bash -i", "MAILPATH", "{d}/mbox?$(touch ran)", "{d}/other", "MAILCHECK=0; sleep 1.1; echo x >> {d}/mbox\n:"),
+    ("bash -i", "FCEDIT", "touch ran", "true", "fc"),  # fc runs it on the last command
+    ("bash", "EDITOR", "touch ran", "true", "set -o history; history -s x; fc"),  # fc's editor without FCEDIT
+    ("bash", "CDPATH", "{d}", "", "cd / && cd sub >/dev/null && touch ran"),  # cd goes elsewhere
+    ("bash", "PATH", "{d}/bin", "{path}", "cmd"),  # which program a name runs
+    ("bash", "IFS", "/", " ", "x=a/b; set -- $x; [ $# = 2 ] && touch ran"),  # how words split
+    ("bash", "GLOBIGNORE", "*", "", "[ \"$(echo *)\" = '*' ] && touch ran"),  # what a glob finds
+    ("bash", "HOME", "{d}/sub", "{d}", "cd && [ \"$PWD\" = {d}/sub ] && touch ran"),  # where cd goes
+    ("bash", "TMOUT", "1", "0", "read -r x < <(sleep 2; echo y) || touch ran"),  # read (and the shell) time out
+    ("dash -i", "PS1", "$(touch ran)", "$ ", ":"),
+    ("dash", "PS4", "$(touch ran)", "+ ", "set -x; :"),
+    ("dash", "ENV", "{d}/rc", "/dev/null", "dash -i </dev/null"),
+    ("dash", "CDPATH", "{d}", "", "cd / && cd sub >/dev/null && touch ran"),
+    ("dash", "HOME", "{d}/sub", "{d}", "cd && [ \"$PWD\" = {d}/sub ] && touch ran"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sh", "name", "value", "harmless", "after"), ACTED_ON, ids=[f"{s}-{n}" for s, n, *_ in ACTED_ON]
+)
+def test_each_refused_name_is_acted_on_by_the_shell(
+    sh: str, name: str, value: str, harmless: str, after: str, tmp_path: Path
+) -> None:
+    program, *flags = sh.split()
+    path = SHELLS[program]
+    if path is None or ("dash" in after and SHELLS["dash"] is None):
+        pytest.skip("dash is not on PATH")
+    assert path is not None
+    with pytest.raises(UnrepresentableError, match=rf"\b{name}\b.*acts on") as info:
+        shell.render({"FINE": "x", name: value})
+    assert value not in str(info.value)
+    (tmp_path / "rc").write_text(f"touch {tmp_path}/ran\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "cmd").write_text(f"#!/bin/sh\n: > {tmp_path}/ran\n")
+    (tmp_path / "bin" / "cmd").chmod(0o755)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LC_ALL": "C"}
+    flags = ["--norc", "--noprofile", *flags] if program == "bash" else flags
+
+    def ran(with_value: str) -> bool:
+        for leftover in ("ran", "sub", "mbox"):
+            shutil.rmtree(tmp_path / leftover) if (tmp_path / leftover).is_dir() else (tmp_path / leftover).unlink(True)
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "mbox").write_text("")
+        fill = {"{d}": str(tmp_path), "{path}": env["PATH"]}
+        text, script = with_value, after
+        for k, v in fill.items():
+            text, script = text.replace(k, v), script.replace(k, v)
+        # The line the shell format would write, were the name not refused.
+        lines = f"cd {tmp_path}\nexport {name}={shell.quote(text)}\n{script}\n"
+        subprocess.run([path, *flags], input=lines, capture_output=True, text=True, timeout=30, env=env, cwd=tmp_path)
+        return (tmp_path / "ran").exists() or (tmp_path / "sub" / "ran").exists()
+
+    assert not ran(harmless), "the script acts without the value: the test would prove nothing"
+    assert ran(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(shell.SHELL_READ), st.from_regex(r"[A-Za-z0-9_]{0,8}", fullmatch=True))
+def test_every_name_of_the_class_is_refused_and_no_value_is_shown(pattern: str, fill: str) -> None:
+    name = pattern.replace("*", fill)
+    with pytest.raises(UnrepresentableError) as info:
+        shell.render({"APP_TOKEN": "ok", name: "canary-shell-7"})
+    assert name in str(info.value) and "canary-shell-7" not in str(info.value)
+
+
+def test_every_refused_name_is_named_at_once() -> None:
+    env = {"UID": "1", "PS1": "x", "PROMPT_COMMAND": "x", "path": "x", "APP": "ok"}
+    with pytest.raises(UnrepresentableError) as info:
+        shell.render(env)
+    message = str(info.value)
+    assert message.startswith("UID is a variable that bash or dash keeps read-only")
+    assert "PROMPT_COMMAND, PS1, path are variables that a shell acts on" in message
+    assert "\n" not in message
+    with pytest.raises(UnrepresentableError, match="and 80 more"):
+        shell.render({f"LC_{i}": "x" for i in range(100)})
+
+
+@pytest.mark.parametrize("name", ["APP_TOKEN", "DATABASE_URL", "USERNAME", "PASSWORD", "HOST", "OPENAI_API_KEY",
+                                  "PATH_PREFIX", "HOMEPAGE", "LCD", "PS5", "TERMS"])  # fmt: skip
+def test_ordinary_names_pass_the_shell_format(name: str) -> None:
+    assert shell.render({name: "v"}) == f"export {name}='v'\n"
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,14 +1,22 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from envinject.errors import EnvinjectError, NamingError, SecretFormatError
-from envinject.rules.bindings import Naming, Options
+from envinject.plan import Plan
+from envinject.rules.bindings import FileTemplate, Naming, Options, layered_entries
 from envinject.rules.envfile import Literal
+from envinject.rules.environment import Binding
+from envinject.rules.naming import CATEGORIES, Category, protection
 from envinject.rules.refs import Locator, Ref
+from envinject.rules.template import parse_template
+from envinject.settings import Settings
 from envinject.sources import Payload
 from envinject.sources.memory import MemorySource
 from tests.resolve import resolve
+from tests.unit.test_naming import category_member
 
 CANARY = "canary-Zx81-value"
 
@@ -320,3 +328,154 @@ def test_a_top_level_empty_object_sets_no_variable_and_says_so() -> None:
     notes: list[str] = []
     resolve(["EMPTY", "NESTED"], MemorySource(empty), Options(), note=notes.append)
     assert notes == ["EMPTY: secret 'EMPTY' is an empty JSON object, so it sets no variable"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Protected names by category: refused from keys, gathered across a run, one explicit word to pass.
+
+#: The issue's reports: an ordinary key of a secret (lower case, as JSON keys are) set each of these.
+REPORTED_KEYS = [
+    "makeflags", "home", "xdg_config_home", "openssl_conf", "sslkeylogfile", "aws_endpoint_url_secrets_manager",
+    "npm_config_script_shell", "kubeconfig", "aws_config_file", "java_home", "gradle_user_home", "makefiles",
+    "https_proxy", "http_proxy", "ssl_cert_file", "requests_ca_bundle", "goenv", "goproxy", "cc", "ldshared",
+    "viminit", "ps1", "ps0",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", REPORTED_KEYS)
+def test_a_key_cannot_set_a_reported_name(key: str) -> None:
+    name = key.upper()
+    category = protection(name)
+    assert category is not None
+    message = raises(["evil"], {"evil": text(json.dumps({key: CANARY}))}, NamingError, name, "'evil'",
+                     f"({category.title})", f"--allow {name}")  # fmt: skip
+    assert "\n" not in message
+    secrets = {"evil": text(json.dumps({key: CANARY}))}
+    allowed = resolve(["evil"], MemorySource(secrets), Options(allow=frozenset({name})))
+    assert [(b.name, b.value) for b in allowed] == [(name, CANARY)]
+
+
+@pytest.mark.parametrize("case", ["lower", "keep"])
+def test_a_lower_case_proxy_name_is_refused_too(case: str) -> None:
+    # curl reads http_proxy in lower case only; --name-case lower or keep makes that name from a key.
+    with pytest.raises(NamingError, match=r"http_proxy \(network and TLS\)"):
+        resolve(["p"], MemorySource({"p": text('{"http_proxy": "http://evil:3128"}')}),
+                Options(naming=Naming(case=case)))  # fmt: skip
+
+
+def test_every_refused_name_of_a_run_is_named_at_once() -> None:
+    secrets = {
+        "evil": text(json.dumps({"ld_preload": CANARY, "home": CANARY, "makeflags": CANARY, "fine": "ok"})),
+        "proxy": text(json.dumps({"https_proxy": CANARY})),
+        "sel/*": selection(**{"sel/a": json.dumps({"ps1": CANARY})}),
+        "later": text(json.dumps({"sslkeylogfile": CANARY})),
+    }
+    env_file = [("app.env:3", Ref("PYTHONPATH=sm://later#sslkeylogfile", Locator("later"), ("sslkeylogfile",),
+                                  "PYTHONPATH"))]  # fmt: skip
+    with pytest.raises(NamingError) as info:
+        resolve(["evil", "proxy", "sel/*", "later"], MemorySource(secrets), env_files=[env_file])
+    error = info.value
+    assert error.kind == "protected"
+    message = str(error)
+    assert CANARY not in message and "\n" not in message
+    for name, title in [("LD_PRELOAD", "code loading"), ("HOME", "configuration and home"),
+                        ("MAKEFLAGS", "build and package tools"), ("HTTPS_PROXY", "network and TLS"),
+                        ("PS1", "shells and editors"), ("SSLKEYLOGFILE", "network and TLS"),
+                        ("PYTHONPATH", "code loading")]:  # fmt: skip
+        assert f"{name} ({title})" in error.message
+        assert f"--allow {name}" in (error.hint or "")
+    assert "secret 'evil' would set LD_PRELOAD" in error.message
+    assert "secret 'sel/a' would set PS1" in error.message
+    assert "app.env:3: secret 'later' would set PYTHONPATH" in error.message
+    # Names made from keys in a category a VAR=REF may set can be named instead; code and shells cannot.
+    assert "or name HOME, MAKEFLAGS, HTTPS_PROXY, SSLKEYLOGFILE yourself" in (error.hint or "")
+    everything = frozenset({"LD_PRELOAD", "HOME", "MAKEFLAGS", "HTTPS_PROXY", "PS1", "SSLKEYLOGFILE", "PYTHONPATH"})
+    got = resolve(["evil", "proxy", "sel/*", "later"], MemorySource(secrets), Options(allow=everything),
+                  env_files=[env_file])  # fmt: skip
+    assert {b.name for b in got} == everything | {"FINE"}
+
+
+def test_a_refused_run_warns_of_no_override() -> None:
+    lines: list[str] = []
+    secrets = {"a": text('{"user": "1"}'), "b": text('{"user": "2", "ld_preload": "x"}')}
+    with pytest.raises(NamingError):
+        resolve(["a", "b"], MemorySource(secrets), warn=lines.append)
+    assert lines == []
+
+
+@pytest.mark.parametrize(
+    ("name", "passes"),
+    # A name the deployer writes (VAR=REF) is their word for configuration, build and network names (a proxy URL
+    # with a password, an index URL with a token, a kubeconfig); never for code loading or a shell's start-up.
+    [("HTTPS_PROXY", True), ("http_proxy", True), ("PIP_INDEX_URL", True), ("KUBECONFIG", True),
+     ("AWS_ENDPOINT_URL", True), ("NPM_CONFIG_REGISTRY", True), ("LD_PRELOAD", False), ("PYTHONPATH", False),
+     ("NODE_OPTIONS", False), ("PATH", False), ("PS1", False), ("BASH_ENV", False), ("GIT_CONFIG_COUNT", False)],
+)  # fmt: skip
+def test_an_explicit_name_passes_by_category(name: str, passes: bool) -> None:
+    secrets = {"s": text(json.dumps({"v": CANARY}))}
+    for ref in (f"{name}=s#v", Ref(f"{name}=file:s#v", Locator("s"), ("v",), name, as_file=True)):
+        if passes:
+            assert [b.name for b in resolve([ref], MemorySource(secrets))] == [name]
+        else:
+            with pytest.raises(NamingError) as info:
+                resolve([ref], MemorySource(secrets))
+            assert f"--allow {name}" in str(info.value) and "yourself" not in str(info.value)
+    # Made from a key instead, every one of them is refused.
+    with pytest.raises(NamingError):
+        resolve(["k"], MemorySource({"k": text(json.dumps({name: CANARY}))}), Options(naming=Naming(case="keep")))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(CATEGORIES).flatmap(lambda c: st.tuples(st.just(c), category_member(c))))
+def test_any_member_of_a_category_is_refused_from_a_key_and_allowed_by_name(drawn: tuple[Category, str]) -> None:
+    _, name = drawn
+    secrets = {"s": text(json.dumps({name: CANARY}))}
+    keep = Naming(case="keep")
+    with pytest.raises(NamingError) as info:
+        resolve(["s"], MemorySource(secrets), Options(naming=keep))
+    assert CANARY not in str(info.value) and f"--allow {name}" in str(info.value)
+    got = resolve(["s"], MemorySource(secrets), Options(naming=keep, allow=frozenset({name})))
+    assert [(b.name, b.value) for b in got] == [(name, CANARY)]
+
+
+def test_a_refusal_of_many_names_is_one_line_and_cut() -> None:
+    keys = {f"LD_{i}": CANARY for i in range(1000)} | {"LD_" + "A" * 5000: CANARY}
+    with pytest.raises(NamingError) as info:
+        resolve(["s"], MemorySource({"s": text(json.dumps(keys))}))
+    message = str(info.value)
+    assert CANARY not in message
+    assert len(message) < 2000
+    assert "and 981 more" in info.value.message and "(and 981 more)" in (info.value.hint or "")
+    with pytest.raises(NamingError) as info:  # one name of 5003 characters is cut as any quoted input is
+        resolve(["s"], MemorySource({"s": text(json.dumps({"LD_" + "A" * 5000: CANARY}))}))
+    assert "'... (5003 characters) (code loading)" in str(info.value) and len(str(info.value)) < 1000
+
+
+def test_check_reports_each_reference_with_its_own_refusals() -> None:
+    secrets = {"a": text('{"ld_preload": "x", "home": "y"}'), "b": text('{"ok": "1"}')}
+    plan = Plan(Settings(), {}, layered_entries(["a", "b"]), [], Options())
+    seen: dict[str, str] = {}
+
+    def outcome(where: str, ref: Ref, result: list[Binding] | EnvinjectError) -> None:
+        seen[where] = result.kind + ": " + str(result) if isinstance(result, EnvinjectError) else "ok"
+
+    plan.bind(plan.fetch(MemorySource(secrets)), outcome=outcome)
+    assert seen["b"] == "ok"
+    assert seen["a"].startswith("protected: secret 'a' would set LD_PRELOAD (code loading), HOME (configuration")
+
+
+@pytest.mark.parametrize(("var", "refused"), [("PS1", True), ("LD_PRELOAD", True), ("KUBECONFIG", False)])
+def test_a_template_is_a_name_the_deployer_wrote(var: str, refused: bool) -> None:
+    template = FileTemplate(var, parse_template("x={{ sm://s#k }}\n", "t.tpl"), "dotenv")
+    plan = Plan(Settings(), {}, layered_entries(["L=s#ld_preload"]), [template], Options())
+    secrets = {"s": text(json.dumps({"k": CANARY, "ld_preload": "x"}))}
+    if not refused:
+        assert [b.name for b in plan.bind(plan.fetch(MemorySource(secrets)))] == ["L", var]
+        return
+    with pytest.raises(NamingError) as info:
+        plan.bind(plan.fetch(MemorySource(secrets)))
+    assert str(info.value).startswith(f"template 't.tpl' would set {var} (")
+    # check reports it as a problem of the plan rather than stopping
+    checked = Plan(Settings(), {}, layered_entries(["L=s#ld_preload"]), [template], Options())
+    checked.bind(checked.fetch(MemorySource(secrets)), outcome=lambda *_: None)
+    assert len(checked.problems) == 1 and var in checked.problems[0]
