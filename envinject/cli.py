@@ -361,7 +361,7 @@ def export(
 
 
 @app.command(
-    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's format."
+    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's reader."
 )
 @_source_options
 def render(
@@ -376,7 +376,8 @@ def render(
             "-f",
             metavar="FORMAT",
             help=(
-                "Escape values as raw, json, yaml, shell, url or dotenv [default: from the template's name, else raw]."
+                "Write values for json, yaml, shell, dotenv, toml, ini, npmrc or properties (or url, raw) [default: "
+                "from the template's name; a name that gives none needs it, or a format in each tag]."
             ),
         ),
     ] = None,

@@ -38,7 +38,7 @@ from .rules.envrefs import environment_entries, is_environment_reference
 from .rules.payload import Payload
 from .rules.refs import Locator, Ref, file_template, parse_file_ref, parse_ref
 from .rules.retry import RetryPolicy
-from .rules.template import format_for, parse_template
+from .rules.template import check_template, format_for, parse_template
 from .settings import Settings
 from .sources import SERVICES, Source, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
@@ -93,9 +93,10 @@ class Plan:
     ) -> list[Binding]:
         """The bindings, in precedence order, templates last. The first failure raises, unless ``outcome`` is
         given: then each reference's bindings or error goes to it (check). ``warn`` hears of each variable a
-        later secret takes over; ``note`` of a secret that sets no variable."""
+        later secret takes over, and of a rendered .env value python-dotenv would expand; ``note`` of a secret that
+        sets no variable."""
         bindings = bind_all(self.layered, results, self.options, outcome, warn, note)
-        return bindings + bind_templates(self.templates, results, bindings, self.inherited, self.options, outcome)
+        return bindings + bind_templates(self.templates, results, bindings, self.inherited, self.options, outcome, warn)
 
     def base(self) -> dict[str, str]:
         """What the command inherits before the bindings: nothing with --pristine, and never a variable that
@@ -183,13 +184,16 @@ def read_envfile(
 
 
 def read_template(path: str, var: str, fmt: str | None = None) -> FileTemplate:
-    """Read and parse a template file; a missing or unreadable one is a ConfigError naming it."""
+    """Read and parse a template file, and refuse what can be refused before any value is known (a tag with no
+    format, a tag where nothing can be written); a missing or unreadable one is a ConfigError naming it."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
         raise ConfigError(f"template {path!r}: {reason}", hint="check the path") from None
-    return FileTemplate(var, parse_template(text, path), fmt or format_for(path))
+    template, fmt = parse_template(text, path), fmt or format_for(path)
+    check_template(template, fmt)
+    return FileTemplate(var, template, fmt)
 
 
 @dataclass

@@ -41,6 +41,11 @@ _SINGLE_ESCAPES = re.compile(r"'|\\\\|\\\Z")
 _DOUBLE = str.maketrans({"\\": "\\\\", '"': '\\"'})
 
 HINT = "use --format shell to source it in a shell, or --format json"
+#: The warning for a value :func:`interpolation_hazards` names, after the variable's name or the tag's line.
+EXPANDED = (
+    "contains ${...}: read it with dotenv_values(interpolate=False) or envinject --env-file; load_dotenv() would "
+    "expand it"
+)
 
 
 def quote(value: str) -> str:
