@@ -310,6 +310,7 @@ def test_yaml_url_encoded_in_a_plain_scalar_reads_back() -> None:
         ("a: |\n  line\n  {t}\nb: 1\n", "t:3: a tag cannot stand in a block scalar"),
         ("a: >-\n  x {t}\n", "t:2: a tag cannot stand in a block scalar"),
         ("- |\n  {t}\n", "t:2: a tag cannot stand in a block scalar"),
+        ("|\n{t}\n", "t:2: a tag cannot stand in a block scalar"),  # the document's own, at no indentation
         ("a: &{t} x\n", "t:1: a tag cannot stand in an anchor or tag name"),
         ("a: *{t}\n", "t:1: a tag cannot stand in an alias"),
         ('a: "x" {t}\n', "t:1: a tag cannot stand after a quoted scalar"),

@@ -113,9 +113,10 @@ class _Nodes:
         #: than the key going on with it.
         self.plain_owner: int | None = None
         self.indicator_seen = False
-        #: The indentation of the line that opened the block scalar whose content is being read.
+        #: How deep a line must start to be the content of the block scalar being read (as for a plain scalar).
         self.block_owner: int | None = None
-        self.block_next = False
+        #: The owner of the block scalar whose header is on this line, from the next line on.
+        self.block_next: int | None = None
         self.pending = False
 
     def begin_line(self) -> None:
@@ -140,8 +141,8 @@ class _Nodes:
 
     def newline(self) -> None:
         """A line break outside a quoted scalar."""
-        if self.block_next:
-            self.block_owner, self.block_next = self.indent, False
+        if self.block_next is not None:
+            self.block_owner, self.block_next = self.block_next, None
         if self.state == "comment":
             self.state = self.before_comment
         self.state = {"directive": "start", "header": "start", "property": "start", "alias": "after"}.get(
@@ -211,7 +212,7 @@ class _Nodes:
                 elif c == "'":
                     self.state = "sq"
                 elif c in "|>" and not self.flow:
-                    self.state, self.block_next = "header", True
+                    self.state, self.block_next = "header", self.owner()
                 elif c in "[{":
                     self.flow += 1
                 elif c in "]}" and self.flow:
