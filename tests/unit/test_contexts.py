@@ -553,6 +553,25 @@ def test_npmrc_values_read_back_in_npm(npm: readers.Npm, values: list[str]) -> N
     assert "script-shell" not in got["ini"]
 
 
+@settings(max_examples=300)
+@given(st.lists(NPM_VALUES, min_size=2, max_size=2))
+def test_npmrc_lines_hold_one_json_string_each(values: list[str]) -> None:
+    # Without node: each value stays on its own line as one JSON string (what ini.parse gives to JSON.parse), no
+    # line or key added, read here by configparser and json; npm's own reading is test_npmrc_values_read_back_in_npm.
+    values = [v if npmrc_holds(v) else "v" for v in values]
+    t = tags(2)
+    rendered = render(f"//registry.example/:_authToken={t[0]}\nemail={t[1]}\n", "npmrc", *values)
+    parser = configparser.RawConfigParser(delimiters=("=",), comment_prefixes=(), interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string("[npmrc]\n" + rendered)
+    read = {key: json.loads(text) for key, text in parser["npmrc"].items()}
+    assert list(read) == ["//registry.example/:_authToken", "email"]
+    unescaped = [
+        re.sub(r"\\(\\*)(?=\$\{[^${}?]+\??\})", lambda m: m.group(1)[: len(m.group(1)) // 2], v) for v in read.values()
+    ]
+    assert unescaped == values
+
+
 @given(NPM_VALUES)
 def test_npmrc_refuses_only_blanks_at_an_end(value: str) -> None:
     rendered = render_or_refuse(f"a={tags(1)[0]}\n", "npmrc", value)
