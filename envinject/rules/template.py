@@ -227,7 +227,7 @@ def render_template(
     value of a .env that python-dotenv's default interpolation would rewrite."""
     tags, writers = _writers(template, default_fmt)
     written: dict[int, str] = {}
-    by_dotenv: dict[str, str] = {}
+    expanded: dict[str, None] = {}  # the lines of a .env whose text python-dotenv's interpolation would rewrite
     for tag, write in zip(tags, writers, strict=True):
         if tag.ref is not None:
             value = values[tag.ref]
@@ -241,9 +241,9 @@ def render_template(
         except Unwritable as e:
             raise SecretFormatError(f"{tag.where}: the value contains {e.reason}", hint=e.hint) from None
         if default_fmt == "dotenv":
-            by_dotenv.setdefault(tag.where, written[id(tag)])
+            expanded.update(dict.fromkeys(dotenv.interpolation_hazards({tag.where: written[id(tag)]})))
     if warn is not None:
-        for where in dotenv.interpolation_hazards(by_dotenv):
+        for where in expanded:
             warn(f"{where}: the value {dotenv.EXPANDED}")
     out = []
     for part in template.parts:

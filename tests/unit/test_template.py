@@ -191,16 +191,20 @@ def test_a_literal_tag_is_text_wherever_it_stands() -> None:
 
 
 def test_a_rendered_env_warns_of_what_load_dotenv_would_expand() -> None:
-    # As export does, with the same function: each tag whose value python-dotenv's interpolation would rewrite,
-    # named by its line, never the value.
-    parsed = parse_template("A={{ sm://db#a }}\nB={{ sm://db#b }}\nC={{ sm://db#c | url }}\n", "t.env")
+    # As export does, with the same function: each line with a tag whose text python-dotenv's interpolation
+    # would rewrite, named by its line, never the value.
+    template = "A={{ sm://db#a }}\nB={{ sm://db#b }}\nC={{ sm://db#c | url }}\nD='{{ sm://db#d }} {{ sm://db#e }}'\n"
+    parsed = parse_template(template, "t.env")
     heard: list[str] = []
-    values = dict(zip(parsed.refs, ["${HOME}-canary", "plain $HOME", "${HOME}"], strict=True))
+    values = dict(zip(parsed.refs, ["${HOME}-canary", "plain $HOME", "${HOME}", "a", "${X}"], strict=True))
     text = render_template(parsed, values, {}, "dotenv", heard.append)
-    assert heard == ["t.env:1: the value contains ${...}: read it with dotenv_values(interpolate=False) or "
-                     "envinject --env-file; load_dotenv() would expand it"]  # fmt: skip
+    warning = "the value contains ${...}: read it with dotenv_values(interpolate=False) or envinject --env-file; "
+    assert heard == [f"t.env:{n}: {warning}load_dotenv() would expand it" for n in (1, 4)]
     assert dotenv_values(stream=io.StringIO(text), interpolate=False) == {
-        "A": "${HOME}-canary", "B": "plain $HOME", "C": "%24%7BHOME%7D"}  # fmt: skip
+        "A": "${HOME}-canary", "B": "plain $HOME", "C": "%24%7BHOME%7D", "D": "a ${X}"}  # fmt: skip
+    raw = parse_template("A=x{{ sm://db#a | raw }}\n", "t.env")  # raw, by request: what is written is checked
+    render_template(raw, dict.fromkeys(raw.refs, "${HOME} ${X}"), {}, "dotenv", heard.append)
+    assert heard[2:] == [f"t.env:1: {warning}load_dotenv() would expand it"]
 
 
 @pytest.mark.parametrize(
