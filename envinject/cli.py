@@ -469,7 +469,7 @@ def export(
 
 @app.command(
     cls=_PlainUsage,
-    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's format.",
+    help="Render a template whose {{ sm://NAME#KEY }} tags are replaced by values, each escaped for the file's reader.",
     short_help="Render a config file from a template of references.",
 )
 @_source_options(without=("files",))
@@ -485,7 +485,8 @@ def render(
             "-f",
             metavar="FORMAT",
             help=(
-                "Escape values as raw, json, yaml, shell, url or dotenv [default: from the template's name, else raw]."
+                "Write values for json, yaml, shell, dotenv, toml, ini, npmrc or properties (or url, raw) [default: "
+                "from the template's name; a name that gives none needs it, or a format in each tag]."
             ),
             complete=_template_formats,
         ),

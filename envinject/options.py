@@ -50,7 +50,7 @@ class RenderOptions:
     template: Path
     #: ``-o`` as given; None or "-": stdout.
     output: str | None = None
-    #: The escaping of tags that name none; None: from the template's name (.json, .yaml, .env, .sh), else raw.
+    #: The reader the file is written for; None: from the template's name (.json, .yaml, .sh, .env, .toml, ...).
     fmt: str | None = None
     force: bool = False
 

@@ -41,7 +41,7 @@ from .rules.envrefs import EnvRefRule, environment_refs, is_environment_referenc
 from .rules.payload import Payload
 from .rules.refs import Locator, Ref, file_template, parse_file_ref, parse_ref
 from .rules.retry import RetryPolicy
-from .rules.template import format_for, parse_template
+from .rules.template import check_template, format_for, parse_template
 from .settings import Settings
 from .sources import SERVICES, Source, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
@@ -99,7 +99,8 @@ class Plan:
         """The bindings, in precedence order, templates last. The first failure raises, unless ``outcome`` is
         given: then each reference's bindings or error goes to it (check), and a template's protected name is a
         problem. Every protected name of the run is refused in one error. ``warn`` hears of each variable a
-        later secret takes over; ``note`` of a secret that sets no variable."""
+        later secret takes over, and of a rendered .env value python-dotenv would expand; ``note`` of a secret
+        that sets no variable."""
         refused: list[Refusal] = template_refusals(self.templates, self.options.allow)
         if refused and outcome is not None:
             self.problems.append(str(protected_error(refused)))
@@ -107,7 +108,7 @@ class Plan:
         bindings = bind_all(self.layered, results, self.options, outcome, warn, note, refused)
         if refused:
             raise protected_error(refused)
-        return bindings + bind_templates(self.templates, results, bindings, self.inherited, self.options, outcome)
+        return bindings + bind_templates(self.templates, results, bindings, self.inherited, self.options, outcome, warn)
 
     def base(self) -> dict[str, str]:
         """What the command inherits before the bindings: nothing with --pristine, and never a variable that
@@ -209,14 +210,17 @@ def read_envfile(
 
 
 def read_template(path: str, var: str, fmt: str | None = None) -> FileTemplate:
-    """Read and parse a template file; a missing or unreadable one is a ConfigError naming it."""
+    """Read and parse a template file, and refuse what can be refused before any value is known (a tag with no
+    format, a tag where nothing can be written); a missing or unreadable one is a ConfigError naming it."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
         hint = _unreadable_hint(path) if isinstance(e, PermissionError) else "check the path"
         raise ConfigError(f"template {path!r}: {reason}", hint=hint) from None
-    return FileTemplate(var, parse_template(text, path), fmt or format_for(path))
+    template, fmt = parse_template(text, path), fmt or format_for(path)
+    check_template(template, fmt)
+    return FileTemplate(var, template, fmt)
 
 
 def _unreadable_hint(path: str | Path) -> str:

@@ -21,7 +21,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     from ..plan import inject
     from ..rules.environment import final_sources
     from ..rules.formats import render
-    from ..rules.formats.dotenv import interpolation_hazards
+    from ..rules.formats.dotenv import EXPANDED, interpolation_hazards
     from ..rules.formats.github import mask_commands
     from ..system.output_files import check_target, write_private
     from ..validate import validate
@@ -44,8 +44,7 @@ def export(settings: Settings, options: ExportOptions, log: Log) -> int:
     text = render(options.fmt, env)
     if options.fmt == "dotenv":
         for name in interpolation_hazards(env):
-            log.warn(f"{name} contains ${{...}}: read it with dotenv_values(interpolate=False) or envinject "
-                     "--env-file; load_dotenv() would expand it")  # fmt: skip
+            log.warn(f"{name} {EXPANDED}")
     stdout = mask_commands(env) if options.github_mask else ""
     if output is None:
         stdout += text

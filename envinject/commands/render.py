@@ -30,7 +30,7 @@ def render(settings: Settings, options: RenderOptions, log: Log) -> int:
     template = read_template(str(options.template), _RENDERED, options.fmt)
     what = ", ".join(repr(r) for r in settings.secrets) or f"the references in {str(options.template)!r}"
     with fetch_deadline(settings, what):
-        injection = inject(settings, note=log.note, inherited=os.environ, rendered=[template])
+        injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ, rendered=[template])
     [content] = [b.content for b in injection.bindings if b.name == _RENDERED and b.content is not None]
     if output is None:
         write_stdout(content.decode("utf-8"))

@@ -351,11 +351,12 @@ def bind_all(
 
 @dataclass(frozen=True)
 class FileTemplate:
-    """``--file VAR=@TEMPLATE``: a file whose content is TEMPLATE rendered, escaped for ``fmt``."""
+    """``--file VAR=@TEMPLATE``: a file whose content is TEMPLATE rendered, written for a reader of ``fmt`` (None: the
+    name gives no format, and every tag names its own)."""
 
     var: str
     template: Template
-    fmt: str
+    fmt: str | None
 
 
 def template_refusals(templates: Sequence[FileTemplate], allow: frozenset[str]) -> list[Refusal]:
@@ -371,11 +372,13 @@ def bind_templates(
     inherited: Mapping[str, str],
     options: Options,
     outcome: Outcome | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Binding]:
     """A file binding per template, rendered with the values of its references and the run's variables
     (``inherited`` with ``bindings`` applied). The first failure raises, unless ``outcome`` is given: then each
     tag's reference goes to it, and the templates are not rendered (a report needs their names only). Their
-    names are checked before, by :func:`template_refusals`."""
+    names are checked before, by :func:`template_refusals`. ``warn`` hears of each rendered .env value that
+    python-dotenv's default interpolation would rewrite."""
     env = merge(inherited, bindings)
     out = []
     for t in templates:
@@ -387,7 +390,7 @@ def bind_templates(
             out.append(Binding(t.var, "", origin, b""))
             continue
         values = {ref: _value(ref, results[ref.locator], options) for ref in t.template.refs}
-        text = render_template(t.template, values, env, t.fmt)
+        text = render_template(t.template, values, env, t.fmt, warn)
         try:
             content = text.encode("utf-8")
         except UnicodeEncodeError:

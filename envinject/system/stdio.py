@@ -11,6 +11,7 @@ import contextlib
 import errno
 import io
 import os
+import select
 import signal
 import sys
 from typing import NoReturn, TextIO, cast
@@ -51,15 +52,42 @@ def open_closed() -> None:
 
 
 def write_stdout(text: str) -> None:
-    """Write ``text`` to stdout and flush it. EPIPE ends the process as SIGPIPE would; any other failure
-    (ENOSPC, EIO) is an EnvinjectError, status 125."""
+    """Write all of ``text`` to stdout. EPIPE ends the process as SIGPIPE would; any other failure (ENOSPC, EIO)
+    is an EnvinjectError, status 125.
+
+    The bytes go to the descriptor directly, in a loop until every byte is taken: Python's text and buffer
+    layers can lose the rest of a large write that the pipe took only in part before its reader left, and
+    return as if it had all been written (exit 0 with a cut output). A stream with no descriptor behind it
+    (a closed stdout's stand-in, a test's capture) is written as a stream."""
+    stream = sys.stdout
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both an OSError and a ValueError
+        fd = None
+    try:
+        if fd is None:
+            stream.write(text)
+            stream.flush()
+            return
+        stream.flush()  # what the stream still holds goes first
+        _write_all(fd, text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
     except BrokenPipeError:
         die_of_sigpipe()
     except OSError as e:
         raise write_failure(e) or e from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``os.write`` until every byte is taken: a pipe or a terminal may take part of a write (a signal, a reader
+    that left), and a descriptor left non-blocking by whoever started envinject refuses until there is room."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [])
+            continue
+        view = view[written:]
 
 
 def write_failure(e: BaseException) -> EnvinjectError | None:

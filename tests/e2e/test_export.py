@@ -29,22 +29,52 @@ VALUES = {
     "windows": "C:\\dir\\",
 }
 EXPECTED = {k.upper(): v for k, v in VALUES.items()}
+#: What a .env can give both python-dotenv and a shell: VALUES without a carriage return, and with the quote and
+#: the dollars of "quotes" in two values (no .env text carries a `'` and a `$` to both).
+DOTENV_VALUES = {**VALUES, "quotes": 'it\'s "both" \\ # = ', "dollars": '"both" `cmd` $HOME ${HOME} # = ',
+                 "multi": "line one\nline two\nend"}  # fmt: skip
+DOTENV_EXPECTED = {k.upper(): v for k, v in DOTENV_VALUES.items()}
 
 
 @pytest.fixture
 def secret(sm: Any) -> None:
     sm.create_secret(Name="app", SecretString=json.dumps(VALUES))
+    sm.create_secret(Name="dotenv", SecretString=json.dumps(DOTENV_VALUES))
 
 
 def test_dotenv_round_trips_through_dotenv_and_env_file(secret: None, run: Run, tmp_path: Path) -> None:
     out = tmp_path / "prod.env"
-    r = run("export", "-s", "app", "-o", str(out))
+    r = run("export", "-s", "dotenv", "-o", str(out))
     assert r.returncode == 0, r.stderr
-    assert "QUOTES contains ${...}" in r.stderr
-    r.assert_no(*[v for v in VALUES.values() if len(v) > 3])
-    assert dotenv_values(out, interpolate=False) == EXPECTED
+    assert "DOLLARS contains ${...}" in r.stderr
+    r.assert_no(*[v for v in DOTENV_VALUES.values() if len(v) > 3])
+    assert dotenv_values(out, interpolate=False) == DOTENV_EXPECTED
     env = run("--env-file", str(out), "--", *CHILD, env={"HOME": "/somewhere"}).env
-    assert {k: env[k] for k in EXPECTED} == EXPECTED
+    assert {k: env[k] for k in DOTENV_EXPECTED} == DOTENV_EXPECTED
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_dotenv_sourced_by_a_shell_reads_the_same_and_runs_nothing(
+    secret: None, run: Run, tmp_path: Path, shell: str
+) -> None:
+    # `set -a; . ./.env` is how many users load a .env: the backquotes and $HOME of DOLLARS stay text.
+    assert run("export", "-s", "dotenv", "-o", str(tmp_path / ".env")).returncode == 0
+    script = "set -a; . ./.env; set +a; exec env -0"
+    out = subprocess.run([shell, "-c", script], cwd=tmp_path, capture_output=True, check=True).stdout
+    env = dict(entry.decode().split("=", 1) for entry in out.split(b"\0") if entry)
+    assert {k: env[k] for k in DOTENV_EXPECTED} == DOTENV_EXPECTED
+
+
+def test_dotenv_refuses_what_no_env_text_carries_naming_it(secret: None, run: Run, tmp_path: Path) -> None:
+    out = tmp_path / "prod.env"
+    r = run("export", "-s", "app", "-o", str(out))
+    assert (r.returncode, r.stdout) == (125, "") and not out.exists()
+    assert r.stderr.startswith("envinject: MULTI contains a carriage return") and "--format shell" in r.stderr
+    assert len(r.stderr.splitlines()) == 1
+    r.assert_no(*[v for v in VALUES.values() if len(v) > 3])
+    r = run("export", "-s", "QUOTES=app#quotes")
+    assert r.returncode == 125 and r.stderr.startswith("envinject: QUOTES contains both a $ or backquote and a '")
+    r.assert_no(VALUES["quotes"].strip())
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -102,26 +132,26 @@ def test_file_is_private_even_under_umask_0_and_not_overwritten(secret: None, ru
     out = tmp_path / "x.env"
     old = os.umask(0)
     try:
-        assert run("export", "-s", "app", "-o", str(out)).returncode == 0
+        assert run("export", "-s", "dotenv", "-o", str(out)).returncode == 0
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o600
     out.write_text("KEEP=1\n")
-    r = run("export", "-s", "app", "-o", str(out))
+    r = run("export", "-s", "dotenv", "-o", str(out))
     assert r.returncode == 125
     assert "--force" in r.stderr
     assert out.read_text() == "KEEP=1\n"
-    assert run("export", "-s", "app", "-o", str(out), "--force").returncode == 0
-    assert dotenv_values(out, interpolate=False) == EXPECTED
+    assert run("export", "-s", "dotenv", "-o", str(out), "--force").returncode == 0
+    assert dotenv_values(out, interpolate=False) == DOTENV_EXPECTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.env"]
 
 
 def test_warns_when_git_would_commit_the_file(secret: None, run: Run, tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    r = run("export", "-s", "app", "-o", str(tmp_path / "prod.env"))
+    r = run("export", "-s", "dotenv", "-o", str(tmp_path / "prod.env"))
     assert "not ignored" in r.stderr
     (tmp_path / ".gitignore").write_text("*.env\n")
-    r = run("export", "-s", "app", "-o", str(tmp_path / "other.env"))
+    r = run("export", "-s", "dotenv", "-o", str(tmp_path / "other.env"))
     assert "not ignored" not in r.stderr
 
 

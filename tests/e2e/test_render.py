@@ -3,6 +3,7 @@ rewriting a rendered file in place."""
 
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 import yaml
 
 from tests.e2e.conftest import ENVINJECT, Result, base_env
@@ -76,7 +78,7 @@ def test_a_missing_key_writes_nothing(db: Any, run: Run, tmp_path: Path) -> None
 
 def test_an_unset_variable_and_a_bad_tag_name_the_line(db: Any, run: Run, tmp_path: Path) -> None:
     (tmp_path / "t.txt").write_text("ok\n{{ NOT_SET_ANYWHERE }}\n")
-    r = run("render", str(tmp_path / "t.txt"))
+    r = run("render", str(tmp_path / "t.txt"), "-f", "raw")  # a .txt gives no format: raw is asked for
     assert r.returncode == 125 and "t.txt:2: NOT_SET_ANYWHERE is not set" in r.stderr and r.stdout == ""
     (tmp_path / "u.txt").write_text("{{ what is this }}\n")
     r = run("render", str(tmp_path / "u.txt"))
@@ -152,3 +154,89 @@ def test_watch_rewrites_a_rendered_file_and_signals(db: Any, emulator: Emulator,
         p.send_signal(signal.SIGTERM)
         p.communicate(timeout=30)
     assert os.path.exists(tmp_path / "t.json")
+
+
+# The reported breaks, end to end: rendered files that became code, and what render says about them.
+HOSTILE = '$(touch ran) `touch ran` "; touch ran; " ${HOME} canary'
+
+
+@pytest.fixture
+def hostile(sm: Any) -> Any:
+    sm.create_secret(Name="h", SecretString=json.dumps({"pw": HOSTILE, "token": "npm_canary\nscript-shell=/tmp/x.sh"}))
+    return sm
+
+
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+def test_a_rendered_sh_with_a_double_quoted_tag_runs_nothing(
+    hostile: Any, run: Run, tmp_path: Path, shell: str
+) -> None:
+    if shell == "dash" and not os.path.exists("/bin/dash") and not shutil.which("dash"):
+        pytest.skip("dash is not installed")
+    (tmp_path / "env.sh").write_text("export PW=\"{{ sm://h#pw }}\"\nexport Q='{{ sm://h#pw }}'\n")
+    r = run("render", str(tmp_path / "env.sh"), "-o", str(tmp_path / "out.sh"))
+    assert r.returncode == 0, r.stderr
+    script = '. ./out.sh; printf "%s\\0" "$PW" "$Q"'
+    out = subprocess.run([shell, "-c", script], cwd=tmp_path, capture_output=True, check=True).stdout
+    assert out.split(b"\0")[:-1] == [HOSTILE.encode()] * 2
+    assert not (tmp_path / "ran").exists()
+    r.assert_no("canary")
+
+
+def test_a_rendered_file_secret_is_written_for_where_its_tags_stand(hostile: Any, run: Run, tmp_path: Path) -> None:
+    (tmp_path / "env.sh").write_text('PW="{{ sm://h#pw }}"\n')
+    code = "import os, sys; sys.stdout.write(open(os.environ['CFG']).read())"
+    r = run("--file", f"CFG=@{tmp_path / 'env.sh'}", "--", sys.executable, "-c", code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == 'PW="\\$(touch ran) \\`touch ran\\` \\"; touch ran; \\" \\${HOME} canary"\n'
+
+
+def test_a_tag_where_nothing_can_be_written_is_refused_before_any_fetch(run: Run, tmp_path: Path) -> None:
+    # No secret named nosuch exists: the template is refused first, naming its line, and nothing is written.
+    (tmp_path / "t.sh").write_text("#!/bin/sh\ncat <<EOF\n{{ sm://nosuch#pw }}\nEOF\n")
+    out = tmp_path / "out.sh"
+    r = run("render", str(tmp_path / "t.sh"), "-o", str(out))
+    assert (r.returncode, r.stdout) == (125, "") and not out.exists()
+    assert r.stderr == f"envinject: {tmp_path / 't.sh'}:3: a tag cannot stand in a here-document; write the value " \
+        'into a variable first (NAME={{ ... }}) and use "$NAME" there\n'  # fmt: skip
+
+
+def test_a_value_that_cannot_stand_where_its_tag_is_names_the_line_not_the_value(
+    hostile: Any, run: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "db.yaml").write_text("name: app\nurl: postgres://app:{{ sm://h#pw }}@db/app\n")
+    out = tmp_path / "out.yaml"
+    r = run("render", str(tmp_path / "db.yaml"), "-o", str(out))
+    assert (r.returncode, r.stdout) == (125, "") and not out.exists()
+    assert r.stderr.startswith(f"envinject: {tmp_path / 'db.yaml'}:2: the value contains a blank")
+    assert len(r.stderr.splitlines()) == 1
+    r.assert_no("canary", "touch ran")
+
+
+def test_npmrc_and_toml_values_add_no_line(hostile: Any, run: Run, tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text("//registry.npmjs.org/:_authToken={{ sm://h#token }}\n")
+    r = run("render", str(tmp_path / ".npmrc"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == '//registry.npmjs.org/:_authToken="npm_canary\\nscript-shell=/tmp/x.sh"\n'
+    (tmp_path / "pyproject.toml").write_text("[tool.app]\ntoken = {{ sm://h#token }}\n")
+    r = run("render", str(tmp_path / "pyproject.toml"))
+    assert r.returncode == 0, r.stderr
+    assert tomllib.loads(r.stdout) == {"tool": {"app": {"token": "npm_canary\nscript-shell=/tmp/x.sh"}}}
+
+
+def test_render_of_a_env_warns_as_export_does(hostile: Any, run: Run, tmp_path: Path) -> None:
+    (tmp_path / "app.env").write_text("A=1\nPW={{ sm://h#pw }}\n")
+    r = run("render", str(tmp_path / "app.env"))
+    assert r.returncode == 0, r.stderr
+    warning = "the value contains ${...}: read it with dotenv_values(interpolate=False) or envinject --env-file; "
+    assert r.stderr == f"envinject: {tmp_path / 'app.env'}:2: {warning}load_dotenv() would expand it\n"
+    assert r.stdout == f"A=1\nPW='{HOSTILE}'\n"
+    assert "canary" not in r.stderr
+
+
+def test_a_name_that_gives_no_format_needs_one(db: Any, run: Run, tmp_path: Path) -> None:
+    (tmp_path / "auth.conf").write_text("user app;\npassword {{ sm://prod/db#user }};\n")
+    r = run("render", str(tmp_path / "auth.conf"))
+    assert (r.returncode, r.stdout) == (125, "")
+    assert f"{tmp_path / 'auth.conf'}:2: the template's name gives no format" in r.stderr and "--format" in r.stderr
+    r = run("render", str(tmp_path / "auth.conf"), "--format", "raw")
+    assert (r.returncode, r.stdout) == (0, "user app;\npassword app;\n")

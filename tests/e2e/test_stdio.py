@@ -81,6 +81,43 @@ def test_a_reader_that_went_away_ends_envinject_quietly_by_sigpipe(
     assert err == b""
 
 
+#: Secrets with so many keys that a dry run or a check lists far more than a pipe holds (each under the
+#: 64 KiB a SecretString may have).
+MANY = [f"names{n}" for n in range(6)]
+#: Every command whose own output can be large, each made to write several pipe buffers' worth.
+LARGE = {
+    **{f"export {fmt}": ["export", "-s", "app", "-f", fmt] for fmt in ("dotenv", "shell", "json", "github")},
+    # docker holds no line over 64 KiB: many short ones instead.
+    "export docker": ["export", *(a for name in MANY for a in ("-s", name)), "-f", "docker"],
+    "export github --github-mask": ["export", "-s", "app", "-f", "github", "--github-mask"],
+    "render": ["render", "big.json"],
+    "dry-run": [*(a for name in MANY for a in ("-s", name)), "--dry-run", "--", "true"],
+    "check": ["check", *(a for name in MANY for a in ("-s", name))],
+}
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "PYTHONUNBUFFERED"])
+@pytest.mark.parametrize("args", list(LARGE.values()), ids=list(LARGE))
+def test_a_reader_that_leaves_in_the_middle_of_a_large_write_gets_141(
+    secret: None, sm: Any, emulator: Emulator, tmp_path: Path, args: list[str], unbuffered: str
+) -> None:
+    # `envinject export | head -c 100` with an output of several pipe buffers: the pipe takes a part of the write,
+    # then its reader is gone. The rest must not be dropped as if written: 141 (SIGPIPE), never 0. Container
+    # images often set PYTHONUNBUFFERED=1, under which Python's text layer itself drops what a write left.
+    for name in MANY:
+        keys = {f"{name.upper()}_{i:04d}_" + "k" * 80: "v" for i in range(600)}
+        sm.create_secret(Name=name, SecretString=json.dumps(keys))
+    (tmp_path / "big.json").write_text("[" + ", ".join(f"{{{{ sm://app#big{i} }}}}" for i in range(3)) + "]")
+    script = 'set -o pipefail; "$@" | head -c 100 >/dev/null; echo "${PIPESTATUS[0]}"'
+    env = {**base_env(emulator), "PYTHONUNBUFFERED": unbuffered}
+    whole = subprocess.run([ENVINJECT, *args], env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    assert whole.returncode in (0, 1) and len(whole.stdout) > 4 * 65536, whole.stderr  # check says 1: names only
+    r = subprocess.run(["bash", "-c", script, "bash", ENVINJECT, *args], env=env, cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)  # fmt: skip
+    assert r.stdout == "141\n"
+    assert r.stderr == ""
+
+
 @pytest.mark.parametrize(
     "args",
     [

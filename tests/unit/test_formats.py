@@ -16,7 +16,7 @@ from unittest import mock
 
 import pytest
 from dotenv import dotenv_values, load_dotenv
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from envinject.errors import ConfigError, EnvinjectError
@@ -77,7 +77,8 @@ def test_empty_env(fmt: str) -> None:
 def test_long_values() -> None:
     # Checked outside hypothesis, which would print a megabyte on failure.
     env = {"LONG": LONG, "ONE_LINE": LONG.replace("\r", "").replace("\n", "")}
-    assert dotenv_values(stream=io.StringIO(dotenv.render(env)), interpolate=False) == env
+    dotenv_env = {name: value.replace("\r", "").replace("'", "") for name, value in env.items()}
+    assert dotenv_values(stream=io.StringIO(dotenv.render(dotenv_env)), interpolate=False) == dotenv_env
     assert json.loads(jsonfmt.render(env)) == env
     assert parse_github_env(github.render(env)) == env
     assert parse_masks(github.mask_commands(env)) == [LONG.split("\r\n")[0].strip(), env["ONE_LINE"]]
@@ -90,12 +91,41 @@ def test_long_values_through_the_shell(sh: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# dotenv
+# dotenv: python-dotenv, and a POSIX shell sourcing the file with `set -a; . ./.env`
+
+#: What a shell would run or expand in a value, each with a side effect the tests look for (a file named ran).
+SIDE_EFFECTS = ["$(touch ran)", "`touch ran`", "; touch ran", "\ntouch ran\n", "' ; touch ran ; '", '" ; touch ran ; "',
+                "\\\"; touch ran; \"", "${X:=$(touch ran)}", "$((1))", "\\", "\\'", "'\\", "\\$"]  # fmt: skip
+DOTENV_VALUES = st.lists(st.one_of(st.sampled_from(_TRICKY + SIDE_EFFECTS), st.text(_CHARS, max_size=8)),
+                         max_size=8).map("".join)  # fmt: skip
+
+
+def dotenv_can_hold(value: str) -> bool:
+    """The documented class (README, export): no carriage return, and not both a `$` or backquote and a `'`, a
+    double backslash or a final backslash."""
+    expands = "$" in value or "`" in value
+    escapes = "'" in value or "\\\\" in value or value.endswith("\\")
+    return "\r" not in value and not (expands and escapes)
+
+
+def writable(env: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if dotenv_can_hold(value)}
+
+
+def source_in(sh: str, folder: Path, text: str, names: list[str]) -> list[bytes]:
+    """Write ``text`` to ``folder/.env``, source it with ``set -a; . ./.env`` in ``sh``, and return each variable's
+    bytes as a command started afterwards sees them."""
+    (folder / ".env").write_bytes(text.encode())
+    script = "set -a; . ./.env; set +a; exec env -0"
+    out = subprocess.run([sh, "-c", script], cwd=folder, capture_output=True, check=False,
+                         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}).stdout  # fmt: skip
+    seen = dict(entry.split(b"=", 1) for entry in out.split(b"\0") if entry)
+    return [seen.get(name.encode(), b"<unset>") for name in names]
 
 
 def test_dotenv_examples() -> None:
-    assert dotenv.render({"B": 'it\'s "x"', "A": "a\\b\r\nc", "E": ""}) == (
-        'A="a\\\\b\\r\\nc"\nB="it\'s \\"x\\""\nE=""\n'
+    assert dotenv.render({"B": 'it\'s "x"', "A": "a\\b\nc", "E": "", "D": "$5 `id`", "R": "${HOME}"}) == (
+        'A="a\\\\b\nc"\nB="it\'s \\"x\\""\nD=\'$5 `id`\'\nE=""\nR=\'${HOME}\'\n'
     )
 
 
@@ -103,22 +133,56 @@ def test_dotenv_examples() -> None:
 @example({"E": "", "S": "  lead and trail\t "})
 @example({"A": "C:\\dir\\", "B": "next", "C": 'x"'})  # python-dotenv < 1.2.3 lost A and B
 def test_dotenv_round_trip(env: dict[str, str]) -> None:
-    text = dotenv.render(env)
-    assert dotenv_values(stream=io.StringIO(text), interpolate=False) == env
+    text = dotenv.render(writable(env))
+    assert dotenv_values(stream=io.StringIO(text), interpolate=False) == writable(env)
 
 
 @given(ENVS)
 def test_dotenv_round_trip_through_a_file(env: dict[str, str]) -> None:
     # Read from a path, python-dotenv opens the file in text mode: universal newlines turn a raw \r into
-    # \n. The escapes keep every line break out of the file.
+    # \n. No line of the file holds a raw \r: a value with one is refused.
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, ".env")
-        path.write_bytes(dotenv.render(env).encode())
-        assert dotenv_values(path, interpolate=False) == env
+        path.write_bytes(dotenv.render(writable(env)).encode())
+        assert dotenv_values(path, interpolate=False) == writable(env)
+
+
+@pytest.mark.parametrize("sh", SHELLS)
+@settings(max_examples=150, deadline=None)
+@given(st.lists(DOTENV_VALUES, max_size=8))
+@example(["it's", "a$b", "$(touch ran)", "`touch ran`", "a\\b", "\\", "x\ny", 'say "hi"', "${HOME}", ""])
+def test_dotenv_reads_the_same_in_python_dotenv_and_a_shell_and_runs_nothing(sh: str, values: list[str]) -> None:
+    # The bug report: `set -a; . ./.env` ran $(...) and backquotes from a value. Now every value is read back
+    # exactly by python-dotenv (from the file) and by bash and dash, and nothing runs; or it is refused.
+    env = {f"V_{i}": v for i, v in enumerate(values) if dotenv_can_hold(v)}
+    text = dotenv.render(env)
+    with tempfile.TemporaryDirectory() as folder:
+        assert source_in(sh, Path(folder), text, list(env)) == [v.encode() for v in env.values()]
+        assert not Path(folder, "ran").exists(), "sourcing the .env ran a command"
+        assert dotenv_values(Path(folder, ".env"), interpolate=False) == env
+
+
+@given(NAMES, DOTENV_VALUES)
+@example("PW", "it's $5")
+@example("PW", "\\$")
+@example("PW", "a\rb")
+@example("PW", "a\\")
+def test_dotenv_refuses_exactly_the_documented_class_naming_the_variable(name: str, value: str) -> None:
+    if dotenv_can_hold(value):
+        assert dotenv.render({name: value}).startswith(f"{name}=")
+        return
+    with pytest.raises(UnrepresentableError) as e:
+        dotenv.render({"OK": "fine", name: value})
+    assert e.value.message.startswith(f"{name} contains ")
+    assert e.value.hint and "--format shell" in e.value.hint
+    secret = value.strip()
+    if len(secret) > 3:
+        assert secret not in str(e.value)
 
 
 @given(ENVS)
 def test_dotenv_without_hazards_survives_interpolation(env: dict[str, str]) -> None:
+    env = writable(env)
     hazards = set(dotenv.interpolation_hazards(env))
     loaded = dotenv_values(stream=io.StringIO(dotenv.render(env)))  # interpolate=True, the default
     assert {k: v for k, v in loaded.items() if k not in hazards} == {k: v for k, v in env.items() if k not in hazards}
@@ -138,6 +202,7 @@ def test_dotenv_without_hazards_survives_interpolation(env: dict[str, str]) -> N
 def test_interpolation_hazards_match_python_dotenv(name: str, value: str) -> None:
     # With nothing in the environment to substitute, a value changes exactly when it is named a hazard
     # (an expansion is always shorter than the `${...}` it replaces).
+    assume(dotenv_can_hold(value))
     with mock.patch.dict(os.environ, clear=True):
         loaded = dotenv_values(stream=io.StringIO(dotenv.render({name: value})), interpolate=True)
     assert (loaded[name] != value) == (dotenv.interpolation_hazards({name: value}) == [name])
@@ -149,6 +214,18 @@ def test_no_dollar_escape_exists() -> None:
         assert dotenv_values(stream=io.StringIO("A='${X}'\n")) == {"A": "expanded"}
         assert dotenv_values(stream=io.StringIO('A="\\${X}"\n')) == {"A": "\\expanded"}
         assert dotenv_values(stream=io.StringIO("A=$${X}\n")) == {"A": "$expanded"}
+
+
+@pytest.mark.parametrize("sh", SHELLS)
+def test_no_text_gives_both_readers_a_quote_and_a_dollar(sh: str) -> None:
+    # The evidence for the refusal: each way of writing it('s $5) loses it for one reader or the other.
+    value = "it's $5"
+    candidates = ['"it\'s $5"', "'it\\'s $5'", "'it'\\''s $5'", '"it\'s \\$5"', "it\\'s\\ \\$5"]
+    with tempfile.TemporaryDirectory() as folder:
+        for text in candidates:
+            read = {**{"V": None}, **dotenv_values(stream=io.StringIO(f"V={text}\n"), interpolate=False)}
+            [shell_read] = source_in(sh, Path(folder), f"V={text}\n", ["V"])
+            assert read["V"] != value or shell_read != value.encode(), text
 
 
 def test_load_dotenv_and_hazards() -> None:

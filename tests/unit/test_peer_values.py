@@ -15,6 +15,7 @@ import io
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
@@ -23,7 +24,7 @@ from envinject.rules.envfile import Literal, parse_envfile
 from envinject.rules.formats import docker, dotenv, github, jsonfmt, shell
 from envinject.rules.naming import env_name, is_valid_name
 from envinject.sources import Payload
-from tests.unit.test_formats import parse_docker_env_file, parse_github_env
+from tests.unit.test_formats import dotenv_can_hold, parse_docker_env_file, parse_github_env, source_in
 from tests.unit.test_inject import env
 
 PYTHON_DOTENV_PARSER_VALUES = [
@@ -61,12 +62,19 @@ CHAMBER_QUOTING_VALUES = [
 SHELLS = [sh for sh in (shutil.which("bash"), shutil.which("dash")) if sh]
 
 
-def round_trips(value: str) -> None:
-    """``value`` in every format, read back by that format's consumer, and the dotenv text by envinject."""
+def round_trips(value: str, tmp_path: Path) -> None:
+    """``value`` in every format, read back by that format's consumer, and the dotenv text by envinject and by a
+    shell sourcing it; or refused by dotenv, naming it, when no .env text can give it to both."""
     env = {"V": value, "NEXT": "after"}  # NEXT: python-dotenv < 1.2.3 lost the variable after a bad one
-    text = dotenv.render(env)
-    assert dotenv_values(stream=io.StringIO(text), interpolate=False) == env
-    assert {e.name: e.value for _, e in parse_envfile(text, "out.env") if isinstance(e, Literal)} == env
+    if dotenv_can_hold(value):
+        text = dotenv.render(env)
+        assert dotenv_values(stream=io.StringIO(text), interpolate=False) == env
+        assert {e.name: e.value for _, e in parse_envfile(text, "out.env") if isinstance(e, Literal)} == env
+        for sh in SHELLS:
+            assert source_in(sh, tmp_path, text, list(env)) == [value.encode(), b"after"], sh
+    else:
+        with pytest.raises(docker.UnrepresentableError, match=r"^V contains "):
+            dotenv.render(env)
     assert json.loads(jsonfmt.render(env)) == env
     assert parse_github_env(github.render(env)) == env
     if "\n" in value or "\r" in value:
@@ -81,20 +89,21 @@ def round_trips(value: str) -> None:
 
 
 @pytest.mark.parametrize("value", PYTHON_DOTENV_PARSER_VALUES)
-def test_python_dotenv_parser_case_values_round_trip(value: str) -> None:
-    round_trips(value)
+def test_python_dotenv_parser_case_values_round_trip(value: str, tmp_path: Path) -> None:
+    round_trips(value, tmp_path)
 
 
 @pytest.mark.parametrize("value", CHAMBER_QUOTING_VALUES)
-def test_chamber_quoting_case_values_round_trip(value: str) -> None:
-    round_trips(value)
+def test_chamber_quoting_case_values_round_trip(value: str, tmp_path: Path) -> None:
+    round_trips(value, tmp_path)
 
 
 def test_chamber_dollar_escape_is_not_python_dotenv() -> None:
     # chamber's dotenv output writes $ as \$ (BAZ="\$qux"); python-dotenv has no such escape and reads the
-    # backslash too. envinject writes $ as it is, and warns for ${...} (see the README).
+    # backslash too. envinject writes $ as it is, in single quotes so a shell keeps it too, and warns for ${...}
+    # (see the README).
     assert dotenv_values(stream=io.StringIO('BAZ="\\$qux"\n'), interpolate=False) == {"BAZ": "\\$qux"}
-    assert dotenv.render({"BAZ": "$qux"}) == 'BAZ="$qux"\n'
+    assert dotenv.render({"BAZ": "$qux"}) == "BAZ='$qux'\n"
     assert dotenv.interpolation_hazards({"BAZ": "$qux", "REF": "${qux}"}) == ["REF"]
 
 

@@ -4,7 +4,7 @@ from unittest import mock
 
 import pytest
 from dotenv import dotenv_values
-from hypothesis import assume, given, settings
+from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 
 from envinject.commands.push import interpolate, plan_push
@@ -12,6 +12,7 @@ from envinject.errors import ConfigError
 from envinject.rules import flatten
 from envinject.rules.bindings import Naming, Options
 from envinject.rules.envfile import Literal, parse_envfile
+from envinject.rules.formats import UnrepresentableError
 from envinject.rules.naming import env_name
 
 
@@ -135,6 +136,9 @@ def test_export_then_push_is_the_same_secret(document: dict[str, object], case: 
     names = [env_name(path, prefix=prefix, case=case) for path, _ in flatten.flatten(document)] if document else []
     assume(len(set(names)) == len(names))  # a run refuses a secret two of whose keys make one name
     bindings = resolve(["APP"], MemorySource({"APP": json.dumps(document)}), Options(naming=naming))
-    text = dotenv_format.render({b.name: b.value for b in bindings})
+    try:
+        text = dotenv_format.render({b.name: b.value for b in bindings})
+    except UnrepresentableError:  # a value export refuses to write (a carriage return...) is never pushed back
+        reject()
     pairs = {e.name: e.value for _, e in parse_envfile(text, ".env", refs=False) if isinstance(e, Literal)}
     assert plan_push(json.loads(json.dumps(document)), pairs, merge=False, naming=naming).unchanged

@@ -48,8 +48,17 @@ except SystemExit as e:
     report()
 """
 #: Loaded by a run that does not use them: the CLI framework, IAM policies, the env-file parser (python-dotenv;
-#: envinject.rules.envfile itself reads references in the environment on every run), threads for one request.
-UNUSED = ("typer", "click", "envinject.cli", "envinject.commands.policy", "dotenv", "concurrent.futures.thread")
+#: envinject.rules.envfile itself reads references in the environment on every run), threads for one request, and
+#: where template tags stand (only a rendered file needs it).
+UNUSED = (
+    "typer",
+    "click",
+    "envinject.cli",
+    "envinject.commands.policy",
+    "dotenv",
+    "concurrent.futures.thread",
+    "envinject.rules.contexts",
+)
 
 
 @pytest.fixture(scope="module")

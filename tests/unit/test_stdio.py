@@ -35,3 +35,21 @@ def test_a_stream_python_found_closed_writes_nowhere_even_if_its_number_was_take
     setup = "assert sys.stdout is None; taken = os.open(os.devnull, os.O_WRONLY); assert taken == 1"
     report = probe(tmp_path, setup, ">&-")
     assert report[1] == "/dev/null"
+
+
+def test_every_byte_reaches_a_slow_non_blocking_reader() -> None:
+    # A descriptor left non-blocking by whoever started envinject takes a part of a large write, then refuses
+    # (EAGAIN) until the reader makes room: the rest is written then, not dropped.
+    code = (
+        "import os, sys\n"
+        "os.set_blocking(1, False)\n"
+        "from envinject.system.stdio import write_stdout\n"
+        "write_stdout('0123456789abcdé\\n' * 100_000)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, env={"PYTHONUNBUFFERED": "1"})
+    assert p.stdout is not None
+    chunks = []
+    while chunk := p.stdout.read(4096):
+        chunks.append(chunk)
+    assert p.wait(timeout=60) == 0
+    assert b"".join(chunks) == "0123456789abcdé\n".encode() * 100_000
