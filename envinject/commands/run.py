@@ -38,11 +38,16 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         from ..resident.memory import keep_private
 
         core_limit = keep_private()
+    files = None
+    if settings.files and not options.dry_run:
+        from ..resident.secret_files import SecretFiles
+
+        files = SecretFiles(resident=options.resident)
+        files.start()  # its holder process starts while the secrets are fetched
     fetching = time.perf_counter()
     with fetch_deadline(settings):
         injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ)
-    files = None
-    if any(b.content is not None for b in injection.bindings):
+    if files is None and any(b.content is not None for b in injection.bindings):
         from ..resident.secret_files import SecretFiles
 
         files = SecretFiles(resident=options.resident)

@@ -73,6 +73,15 @@ class SecretFiles:
             return f"memfd, held by process {self._holder.pid}" if self._holder is not None else "memfd"
         return f"folder {self._folder or '(not made yet)'}"
 
+    def start(self) -> None:
+        """Start the holder process now, without waiting for it, so that it is ready when the first file is written
+        (a run starts it before it fetches the secrets). Nothing without memfd."""
+        if self.memfd and self._holder is None:
+            try:
+                self._holder = _Holder()
+            except OSError as e:
+                raise FileSecretError(f"cannot start the holder of file secrets: {e.strerror}") from None
+
     def with_paths(self, bindings: Iterable[Binding]) -> list[Binding]:
         """The bindings with each file secret's value set to the path it has (or will have), writing nothing."""
         return [b if b.content is None else replace(b, value=self._paths.get(b.name, "")) for b in bindings]
@@ -176,7 +185,7 @@ class _Holder:
         try:
             # An empty environment, no site, no user paths: nothing of the run's reaches it. Its own session, so
             # a Ctrl-C on the terminal does not end it before the command.
-            first = subprocess.Popen(
+            self._first = subprocess.Popen(
                 [sys.executable, "-I", "-S", HOLDER, str(theirs.fileno()), str(os.getpid())],
                 pass_fds=(theirs.fileno(),), env={}, cwd="/", start_new_session=True,
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -188,19 +197,27 @@ class _Holder:
             theirs.close()
         self._sock = ours
         self._sock.settimeout(_HOLDER_TIMEOUT)
-        try:
-            first.wait(_HOLDER_TIMEOUT)  # it forks and exits at once: the holder is nobody's child here
-            self.pid = int(self._answer())
-        except (subprocess.TimeoutExpired, ValueError):
-            self.end()
-            raise FileSecretError("the holder of file secrets did not start") from None
-        except BaseException:
-            self.end()
-            raise
+        self._pid: int | None = None
+
+    @property
+    def pid(self) -> int:
+        """The holder's pid, once it said it is ready."""
+        if self._pid is None:
+            try:
+                self._first.wait(_HOLDER_TIMEOUT)  # it forks and exits at once: the holder is nobody's child here
+                self._pid = int(self._answer())
+            except (subprocess.TimeoutExpired, ValueError):
+                self.end()
+                raise FileSecretError("the holder of file secrets did not start") from None
+            except BaseException:
+                self.end()
+                raise
+        return self._pid
 
     def put(self, fd: int, slot: int | None) -> int:
         """Hand the holder ``fd`` to keep as descriptor ``slot`` (replacing the file there), or as a new one;
         return its number there."""
+        _ = self.pid  # ready
         socket.send_fds(self._sock, [b"put %s" % (b"new" if slot is None else b"%d" % slot)], [fd])
         try:
             return int(self._answer())
