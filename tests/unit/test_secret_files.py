@@ -105,6 +105,20 @@ def test_in_exec_mode_the_files_live_as_long_as_the_process_they_serve() -> None
     assert not Path(path).exists()
 
 
+def test_without_pidfd_the_holder_watches_the_served_process_by_its_start_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kernels before 5.3 (or a seccomp profile that refuses pidfd_open): /proc/PID/stat, a reused pid told apart.
+    from envinject.resident import holder
+
+    monkeypatch.delattr(os, "pidfd_open", raising=False)
+    served = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    assert served.stdin is not None
+    exited = holder._Exit(served.pid)
+    assert exited.fd is None and not exited.happened([])
+    served.stdin.close()
+    served.wait(10)
+    assert exited.happened([])
+
+
 @needs_memfd
 def test_a_holder_that_died_is_a_clear_error() -> None:
     with SecretFiles(resident=True) as files:
