@@ -138,9 +138,14 @@ def start_driver(tmp_path: Path, child_code: str, prefix: list[str] = ()) -> tup
     return proc, run_dir, here
 
 
-def stop_all(proc: subprocess.Popen[bytes], here: Path) -> None:
-    """Whatever a failed test left running: the child first, then the driver."""
-    if (here / "pid").exists() and not gone(child := int((here / "pid").read_text())):
+def stop_all(proc: subprocess.Popen[bytes], here: Path, inner: int | None = None) -> None:
+    """Whatever a failed test left running. ``inner``: the driver's pid here when it is PID 1 of a namespace,
+    whose end ends everything in it (the child's own pid means another process out here); else the child by its
+    pid, then the driver."""
+    if inner is not None:
+        if not gone(inner):
+            os.kill(inner, signal.SIGKILL)
+    elif (here / "pid").exists() and not gone(child := int((here / "pid").read_text())):
         os.kill(child, signal.SIGKILL)
     if proc.poll() is None:
         proc.kill()
@@ -156,10 +161,12 @@ def test_a_signal_that_would_end_envinject_stops_the_command_and_removes_the_fol
         pytest.skip(no_pid_namespace())
     prefix = ["unshare", "--pid", "--fork", "--mount-proc"] if wrap == "pid-1" else []
     proc, run_dir, here = start_driver(tmp_path, STOPPABLE, prefix)
+    inner = None
     try:
+        inner = driver_pid(proc, wrap == "pid-1") if wrap == "pid-1" else None
         wait_for((here / "pid").exists, timeout=20, what="the command")
         assert len(list(run_dir.iterdir())) == 1
-        os.kill(driver_pid(proc, wrap == "pid-1"), signum)
+        os.kill(inner or proc.pid, signum)
         status = proc.wait(20)
         output = (tmp_path / "out").read_bytes()
         assert status == 128 + signum, output
@@ -167,7 +174,7 @@ def test_a_signal_that_would_end_envinject_stops_the_command_and_removes_the_fol
         assert (here / "stopped").exists()  # the command got the stop signal and ended, not orphaned
         assert b"canary" not in output
     finally:
-        stop_all(proc, here)
+        stop_all(proc, here, inner)
 
 
 @pytest.mark.parametrize("signum", sorted(IGNORED_BY_PYTHON), ids=name)
