@@ -159,9 +159,9 @@ def make_plan(
     inherited variable written as a reference and left as it is."""
     problems: list[str] = []
 
-    def attempt(parse: Callable[..., T], *args: Any) -> T | None:
+    def attempt(parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         try:
-            return parse(*args)
+            return parse(*args, **kwargs)
         except EnvinjectError as e:
             if not collect:
                 raise
@@ -178,7 +178,8 @@ def make_plan(
             raise error
         problems.append(str(error))
     env_files: list[list[tuple[str, Entry]]] = [found.entries]
-    env_files += [attempt(read_envfile, path) or [] for path in settings.env_files]
+    named_in = settings.from_config.get
+    env_files += [attempt(read_envfile, path, named_in=named_in(path)) or [] for path in settings.env_files]
     parsed = [attempt(parse_ref, text) for text in settings.secrets]
     templates: list[FileTemplate | None] = []
     for text in settings.files:
@@ -186,38 +187,31 @@ def make_plan(
         if template is None:
             parsed.append(attempt(parse_file_ref, text))
         else:
-            templates.append(attempt(read_template, template[1], template[0]))
+            templates.append(attempt(read_template, template[1], template[0], named_in=named_in(template[1])))
     options = Options(Naming(settings.prefix, settings.name_case), frozenset(settings.allow), settings.layered)
     layered = layered_entries([r for r in parsed if r is not None], env_files)
     return Plan(settings, inherited, layered, [*(t for t in templates if t), *rendered], options, problems, rule)
 
 
 def read_envfile(
-    path: str | Path, *, refs: bool = True, missing_hint: str = "check the path given to --env-file"
+    path: str | Path,
+    *,
+    refs: bool = True,
+    missing_hint: str = "check the path given to --env-file",
+    named_in: str | None = None,
 ) -> list[tuple[str, Entry]]:
     """Read and parse one env file; a missing or unreadable file is a ConfigError naming it, with
-    ``missing_hint`` (which says where the path was given: ``--env-file``, ``push``)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        hint = _unreadable_hint(path) if isinstance(e, PermissionError) else missing_hint
-        raise ConfigError(f"env file {quote(str(path))}: {e.strerror}", hint=hint) from None
-    except UnicodeDecodeError:
-        raise ConfigError(
-            f"env file {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
-        ) from None
+    ``missing_hint`` (which says where the path was given: ``--env-file``, ``push``). ``named_in``: the config
+    file that named it, which holds it to the config rule (:func:`read_named`)."""
+    text = read_named(path, "env file", named_in, missing_hint=missing_hint)
     return list(parse_envfile(text, str(path), refs=refs))
 
 
-def read_template(path: str, var: str, fmt: str | None = None) -> FileTemplate:
+def read_template(path: str, var: str, fmt: str | None = None, *, named_in: str | None = None) -> FileTemplate:
     """Read and parse a template file, and refuse what can be refused before any value is known (a tag with no
-    format, a tag where nothing can be written); a missing or unreadable one is a ConfigError naming it."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-        hint = _unreadable_hint(path) if isinstance(e, PermissionError) else "check the path"
-        raise ConfigError(f"template {path!r}: {reason}", hint=hint) from None
+    format, a tag where nothing can be written); a missing or unreadable one is a ConfigError naming it.
+    ``named_in``: as for :func:`read_envfile`."""
+    text = read_named(path, "template", named_in, missing_hint="check the path")
     template, fmt = parse_template(text, path), fmt or format_for(path)
     check_template(template, fmt)
     return FileTemplate(var, template, fmt)
@@ -232,6 +226,30 @@ def _unreadable_hint(path: str | Path) -> str:
     except OSError:
         return "check that you may read it and every folder above it"
     return f"it belongs to uid {owner} and envinject runs as uid {os.geteuid()}: check its permissions"
+
+
+def read_named(path: str | Path, what: str, named_in: str | None, *, missing_hint: str) -> str:
+    """The text of a file a run reads (an env file, a template). One named on the command line is read as it is;
+    one a config file named (``named_in``) only if it may be obeyed, as the config file itself: yours or root's,
+    writable by no one else, and so is every symbolic link on the way and the folder it sits in (git's
+    ``safe.directory`` reasoning, :func:`~envinject.system.trust.read_trusted`)."""
+    from .system.trust import Untrusted, read_trusted
+
+    try:
+        raw = read_trusted(path) if named_in is not None else Path(path).read_bytes()
+        return raw.decode("utf-8")
+    except Untrusted as e:
+        raise ConfigError(
+            f"{what} {quote(str(path))} named in {quote(named_in or '')} is not obeyed: {e.reason}",
+            hint="make it yours and writable only by you, or name it on the command line",
+        ) from None
+    except OSError as e:
+        hint = _unreadable_hint(path) if isinstance(e, PermissionError) else missing_hint
+        raise ConfigError(f"{what} {quote(str(path))}: {e.strerror}", hint=hint) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{what} {quote(str(path))}: not UTF-8 text", hint="convert it to UTF-8, e.g. iconv -f latin1 -t utf-8"
+        ) from None
 
 
 @dataclass

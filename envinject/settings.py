@@ -58,11 +58,14 @@ class Settings:
     #: Where a setting came from when not from the command line or the defaults: ``"timeout in 'envinject.toml'"``
     #: or ``"AWS_REGION"``, for messages.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: Each env file and template a config file named, with that config file's path: it is read only if it may
+    #: be obeyed (:func:`~envinject.system.trust.read_trusted`), whoever named the config file.
+    from_config: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 _LISTS = {"secrets", "files", "env_files", "require", "allow"}
 #: Settings' names, and keep_case, the older spelling of name_case ("keep" or "upper").
-KEYS = (frozenset(f.name for f in fields(Settings)) - {"service_endpoints", "origins"}) | {"keep_case"}
+KEYS = (frozenset(f.name for f in fields(Settings)) - {"service_endpoints", "origins", "from_config"}) | {"keep_case"}
 
 
 #: The environment variables that give a setting, the first one set winning; they beat the config file.
@@ -73,12 +76,16 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
 }
 
 
-def _relative_template(text: str, base: Path) -> str:
-    """``VAR=@TEMPLATE`` with TEMPLATE relative to ``base``; any other file secret as it is."""
+def _relative_template(text: str, base: Path) -> tuple[str, str | None]:
+    """``VAR=@TEMPLATE`` with TEMPLATE relative to ``base``, and that path; any other file secret as it is,
+    and None."""
     from .rules.refs import file_template
 
     template = file_template(text)
-    return f"{template[0]}=@{base / template[1]}" if template is not None else text
+    if template is None:
+        return text, None
+    path = str(base / template[1])
+    return f"{template[0]}=@{path}", path
 
 
 def split_secrets(value: str) -> tuple[str, ...]:
@@ -99,14 +106,18 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     """
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
+    from_config: dict[str, str] = {}
     if config is not None:
         values.update(config.values)
         base = config.path.parent
         origins.update({k: f"{k.replace('_', '-')} in {str(config.path)!r}" for k in config.values})
         if "env_files" in values:
             values["env_files"] = tuple(str(base / p) for p in values["env_files"])
+            from_config.update(dict.fromkeys(values["env_files"], str(config.path)))
         if "files" in values:  # a template (VAR=@PATH) is relative to the config file too
-            values["files"] = tuple(_relative_template(f, base) for f in values["files"])
+            relative = [_relative_template(f, base) for f in values["files"]]
+            values["files"] = tuple(text for text, _ in relative)
+            from_config.update({path: str(config.path) for _, path in relative if path is not None})
     cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])
@@ -140,4 +151,4 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
             origins.pop(key, None)
     if cli.get("endpoint_url") is None and not endpoints_ignored:
         values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_VARIABLES.items() if environ.get(v))
-    return Settings(**values, origins=origins)
+    return Settings(**values, origins=origins, from_config=from_config)

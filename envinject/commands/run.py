@@ -15,6 +15,7 @@ from . import NOTHING_TO_INJECT, Log, elapsed, fetch_deadline, nothing_to_inject
 
 if TYPE_CHECKING:
     from ..plan import Injection
+    from ..resident.memory import CoreLimit
     from ..resident.secret_files import SecretFiles
     from ..settings import Settings
     from ..validate import Checked
@@ -32,11 +33,21 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
     command = options.command
     if nothing_to_inject(settings, os.environ):
         log.warn(NOTHING_TO_INJECT)  # not only with -v: a forgotten ENVINJECT_SECRETS must not pass unseen
+    core_limit = None
+    if options.resident and not options.dry_run:  # before the first value arrives, for as long as they are held
+        from ..resident.memory import keep_private
+
+        core_limit = keep_private()
+    files = None
+    if settings.files and not options.dry_run:
+        from ..resident.secret_files import SecretFiles
+
+        files = SecretFiles(resident=options.resident)
+        files.start()  # its holder process starts while the secrets are fetched
     fetching = time.perf_counter()
     with fetch_deadline(settings):
         injection = inject(settings, note=log.note, warn=log.warn, inherited=os.environ)
-    files = None
-    if any(b.content is not None for b in injection.bindings):
+    if files is None and any(b.content is not None for b in injection.bindings):
         from ..resident.secret_files import SecretFiles
 
         files = SecretFiles(resident=options.resident)
@@ -54,24 +65,24 @@ def run(settings: Settings, options: RunOptions, log: Log) -> int:
         write_stdout("".join(lines))
         return 0
     if files is None:
-        return _start(command, env, settings, injection, options, checked, log, None)
+        return _start(command, env, settings, injection, options, checked, log, None, core_limit)
     with files:
         env = plan.environment(files.place(injection.bindings))
         log.note(f"file secrets: {sum(b.content is not None for b in injection.bindings)} ({files.mechanism})")
-        return _start(command, env, settings, injection, options, checked, log, files)
+        return _start(command, env, settings, injection, options, checked, log, files, core_limit)
 
 
 def _start(
     command: list[str], env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions,
     checked: Checked, log: Log,
-    files: SecretFiles | None,
+    files: SecretFiles | None, core_limit: CoreLimit | None,
 ) -> int:  # fmt: skip
     from ..system.process import exec_command
 
     if not options.resident:
         log.note(f"exec: {command[0]} at {elapsed()} after start")
         exec_command(command, env, search_path=os.environ.get("PATH"))
-    return supervise(env, settings, injection, options, checked, files)
+    return supervise(env, settings, injection, options, checked, files, core_limit)
 
 
 def note_fetch(log: Log, injection: Injection, started: float, variables: int) -> None:
@@ -93,9 +104,10 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
 
 def supervise(
     env: dict[str, str], settings: Settings, injection: Injection, options: RunOptions, checked: Checked,
-    files: SecretFiles | None = None,
+    files: SecretFiles | None = None, core_limit: CoreLimit | None = None,
 ) -> int:  # fmt: skip
-    """The resident modes: envinject stays the command's parent and returns its exit status."""
+    """The resident modes: envinject stays the command's parent and returns its exit status. ``core_limit``: the
+    one envinject was given, for the command (its own is zero while it holds values)."""
     import gc
 
     from ..plan import make_source
@@ -114,7 +126,7 @@ def supervise(
     resident = ResidentOptions(
         stop_signal=checked.stop_signal, kill_timeout=options.kill_timeout,
         restart_on_exit=options.restart_on_exit, reap_orphans=True if options.init else None,
-        poll=poll_policy(watch) if watch is not None else None,
+        poll=poll_policy(watch) if watch is not None else None, core_limit=core_limit,
     )  # fmt: skip
     child = Child(options.command, resident, output=output, search_path=os.environ.get("PATH"))
     if resident.poll is None:

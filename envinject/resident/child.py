@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Protocol
 
 from ..system.process import command_error, find_command
+from .memory import give_core_limit
 from .options import ResidentOptions
 
 
@@ -146,6 +147,7 @@ class Child:
             )
         except OSError as e:
             raise command_error(self.command[0], e) from None
+        give_core_limit(proc.pid, self._options.core_limit)
         self._proc, self._status, self._drain = proc, None, _nothing
         if output is not None and proc.stdout is not None and proc.stderr is not None:
             self._drain = output.attach(proc.stdout, proc.stderr)

@@ -20,7 +20,7 @@ from ..system.process import check_exec
 from .child import Child
 from .options import ResidentOptions
 from .reaper import Reaper
-from .signals import GROUP_SIGNALS, SignalHandlers
+from .signals import ENDING_SIGNALS, GROUP_SIGNALS, SignalHandlers
 
 
 class Poller(Protocol):
@@ -48,6 +48,7 @@ class Loop:
         self._options = options
         self._cond = threading.Condition()  # notified after every signal and reap, and when a poll ends
         self._stopping = False  # a stop signal was forwarded: no more polls or restarts
+        self._ended_by: int | None = None  # the ending signal (not forwarded) that stopped the run, if one did
         self._env: dict[str, str] = {}  # the environment the command last started with, or starts with next
         self._started_at = 0.0
         self._reaper = Reaper(options.reap_orphans)
@@ -61,15 +62,17 @@ class Loop:
         the child keeps running. A restart that fails after the stop starts the command again with the
         environment it last started with, backing off while even that fails. With ``restart_on_exit`` a child
         that exits on its own is started again with the latest environment. After a stop signal was
-        forwarded, no more polls or restarts happen. An exception from a poll propagates, after the child was
-        stopped; so does a first start that fails (CommandError).
+        forwarded, no more polls or restarts happen. Any other signal that would end envinject (``ENDING_SIGNALS``)
+        stops the child with ``stop_signal`` as a stop signal does, and the run returns 128+N for it. An exception
+        from a poll propagates, after the child was stopped; so does a first start that fails (CommandError).
         """
         try:
             self._reaper.install()
             self._signals.install()
             with self._cond:
                 self._start(env)
-            return self._supervise(poller)
+            status = self._supervise(poller)
+            return status if self._ended_by is None else 128 + self._ended_by
         finally:
             self._child.stop()
             self._signals.close()
@@ -176,6 +179,10 @@ class Loop:
                 if signum in GROUP_SIGNALS:  # a stop signal
                     self._stopping = True
                     self._child.begin_stop(signum)
+                elif signum in ENDING_SIGNALS:  # meant to end envinject: end the run as a stop signal would
+                    self._stopping = True
+                    self._ended_by = signum if self._ended_by is None else self._ended_by
+                    self._child.begin_stop(self._options.stop_signal)
                 else:
                     self._child.signal(signum)
         # Reaping on every wakeup costs a syscall and covers a SIGCHLD merged with another signal.

@@ -6,6 +6,7 @@ import signal
 from dataclasses import dataclass
 
 from ..rules.retry import RESTART, RetryPolicy
+from .memory import CoreLimit
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,6 @@ class ResidentOptions:
     #: A child that exits sooner than ``restart.base`` seconds after its start is restarted only that long
     #: after it; a command that cannot be started again is retried with these waits.
     restart: RetryPolicy = RESTART
+    #: The core limit the command starts with: the one envinject was given, since its own is zero while it holds
+    #: values (:mod:`.memory`). None: the command inherits envinject's.
+    core_limit: CoreLimit | None = None

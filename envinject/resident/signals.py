@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -31,12 +32,47 @@ FORWARDED_SIGNALS: tuple[signal.Signals, ...] = (
 #: which relays them to its workers as it sees fit (nginx, gunicorn).
 GROUP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGQUIT})
 
+#: Signals whose default action does not end a process: POSIX's "ignore", "stop" and "continue" (the table of
+#: signals in <signal.h>), plus SIGIO and SIGINFO, which BSD and macOS ignore by default (signal(3)); Linux's
+#: SIGIO (SIGPOLL) terminates.
+_HARMLESS_BY_DEFAULT = frozenset(
+    getattr(signal, name)
+    for name in ("SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGINFO",
+                 *(("SIGIO",) if not sys.platform.startswith("linux") else ()))
+    if hasattr(signal, name)
+)  # fmt: skip
+#: No handler can catch these.
+_UNCATCHABLE = frozenset({signal.SIGKILL, signal.SIGSTOP})
+#: Raised by the kernel in the thread that faulted (a bad address, a bad instruction, a division by zero, and
+#: SIGSYS for a system call seccomp refused with SECCOMP_RET_TRAP). POSIX leaves a process undefined once a handler
+#: returns from one (XSH 2.4.3); Python's handler does return, so the fault repeats and the process appears to
+#: hang (the signal module's documentation). They keep their default action: sent with kill(), they end
+#: envinject as SIGKILL would, and so can only someone who could send SIGKILL.
+SYNCHRONOUS_SIGNALS = frozenset(
+    getattr(signal, name) for name in ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGSYS") if hasattr(signal, name)
+)
+
+
+def ending_signals() -> frozenset[int]:
+    """Every signal whose default action ends a process (terminate, or terminate with a core dump) and that a
+    handler can catch safely: from ``signal.valid_signals()``, so the real-time signals and each platform's own
+    (SIGPWR, SIGSTKFLT, SIGXCPU, SIGVTALRM, SIGPROF...) are in without being listed."""
+    excluded = _HARMLESS_BY_DEFAULT | _UNCATCHABLE | SYNCHRONOUS_SIGNALS
+    return frozenset(int(s) for s in signal.valid_signals() if s not in excluded)
+
+
+#: Signals that would end envinject, and that it does not pass on: on one, envinject ends the run as at its end
+#: (the stop signal to the command's group, ``kill_timeout``, SIGKILL), lets go of what it holds (file secrets'
+#: folder) and exits with 128+N, instead of dying and leaving the command orphaned.
+ENDING_SIGNALS = ending_signals() - frozenset(FORWARDED_SIGNALS)
+
 
 class SignalHandlers:
-    """Process-wide handlers for FORWARDED_SIGNALS and SIGCHLD, from ``install()`` to ``close()``.
+    """Process-wide handlers for FORWARDED_SIGNALS, ENDING_SIGNALS and SIGCHLD, from ``install()`` to ``close()``.
 
-    After every wakeup, ``on_wakeup`` is called on the handlers' own thread with the forwarded signals received
-    (often none: a SIGCHLD, or a wakeup by ``close()``).
+    After every wakeup, ``on_wakeup`` is called on the handlers' own thread with the forwarded and ending signals
+    received (often none: a SIGCHLD, or a wakeup by ``close()``). A signal ignored when envinject started
+    (nohup, Python's own SIGPIPE and SIGXFSZ) stays ignored: it would not have ended envinject.
     """
 
     def __init__(self, on_wakeup: Callable[[list[int]], None]) -> None:
@@ -54,7 +90,7 @@ class SignalHandlers:
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)  # set_wakeup_fd requires it
         self._saved_wakeup_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
-        for signum in (*FORWARDED_SIGNALS, signal.SIGCHLD):
+        for signum in sorted({*FORWARDED_SIGNALS, *ENDING_SIGNALS, signal.SIGCHLD}):
             previous = signal.getsignal(signum)
             if previous is signal.SIG_IGN and signum != signal.SIGCHLD:
                 # Ignored when we started (nohup, `cmd &` in a script): the child inherits that, as with exec.

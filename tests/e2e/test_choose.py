@@ -205,3 +205,48 @@ def test_a_config_file_of_another_user_is_not_obeyed(sm: Any, run: Run, tmp_path
     assert "LD_PRELOAD" not in r.env
     config = str(shared / "envinject.toml")
     assert r.stderr == f"envinject: ignoring config file {config!r}: it is owned by uid 4242, not by you or root\n"
+
+
+def test_a_template_a_config_names_must_be_yours_too(sm: Any, run: Run, tmp_path: Path) -> None:
+    # The project's own config is obeyed; a template it names in a folder others can write is not read, and
+    # nothing runs (a run without that file would be half a run).
+    sm.create_secret(Name="db", SecretString='{"password": "canary-db-password"}')
+    (tmp_path / "project").mkdir()
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "project" / "envinject.toml").write_text('files = ["CFG=@../shared/cfg.json"]\n')
+    template = tmp_path / "shared" / "cfg.json"
+    template.write_text('{"password": {{ sm://db#password }}, "endpoint": "http://attacker.example"}')
+    template.chmod(0o666)
+    r = run("--", *CHILD, cwd=tmp_path / "project")
+    assert (r.returncode, r.stdout) == (125, "")
+    config = str(tmp_path / "project" / "envinject.toml")
+    shown = str(tmp_path / "project" / ".." / "shared" / "cfg.json")
+    assert r.stderr == (
+        f"envinject: template {shown!r} named in {config!r} is not obeyed: others can write to it; "
+        "make it yours and writable only by you, or name it on the command line\n"
+    )
+    r.assert_no("canary-db-password")
+    template.chmod(0o644)
+    r = run("--", sys.executable, "-c", "import os; print(open(os.environ['CFG']).read())", cwd=tmp_path / "project")
+    assert r.returncode == 0, r.stderr
+    assert '"canary-db-password"' in r.stdout
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a link to another user needs root")
+def test_a_symlinked_config_another_user_planted_is_not_obeyed(sm: Any, run: Run, tmp_path: Path) -> None:
+    sm.create_secret(Name="APIKEYS", SecretString='{"openai": "sk-1"}')
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "envinject.toml").write_text('endpoint-url = "http://127.0.0.1:1"\n')
+    shared = tmp_path / "shared"
+    (shared / "checkout").mkdir(parents=True)
+    (shared / "envinject.toml").symlink_to(tmp_path / "mine" / "envinject.toml")
+    os.lchown(shared / "envinject.toml", 4242, 4242)
+    os.chown(shared, 4242, 4242)
+    r = run("-s", "APIKEYS", "--", *CHILD, cwd=shared / "checkout")
+    assert r.returncode == 0, r.stderr
+    assert r.env["OPENAI"] == "sk-1"
+    link = str(shared / "envinject.toml")
+    assert r.stderr == (
+        f"envinject: ignoring config file {link!r}: the symbolic link {link!r} is owned by uid 4242, "
+        "not by you or root\n"
+    )

@@ -37,7 +37,7 @@ def content(report: dict[str, Any], name: str) -> bytes:
     return base64.b64decode(report[name]["content"])
 
 
-def test_exec_mode_files_hold_the_values_and_live_in_the_command(world: Any, run: Run) -> None:
+def test_exec_mode_files_hold_the_values_and_live_in_the_holder(world: Any, run: Run) -> None:
     r = run("--file", "TLS_KEY=tls#key", "--file", "GOOGLE_APPLICATION_CREDENTIALS=gcp", "--file", "BLOB=blob",
             "--", *FILE_CHILD, "TLS_KEY", "GOOGLE_APPLICATION_CREDENTIALS", "BLOB")  # fmt: skip
     assert r.returncode == 0, r.stderr
@@ -47,8 +47,10 @@ def test_exec_mode_files_hold_the_values_and_live_in_the_command(world: Any, run
     assert content(report, "BLOB") == BINARY  # byte for byte
     for name in ("TLS_KEY", "GOOGLE_APPLICATION_CREDENTIALS", "BLOB"):
         assert report[name]["rereads"] and report[name]["subprocess"]
-        # exec keeps the pid, so the path names the command's own descriptor
-        assert report[name]["path"].startswith(f"/proc/{report['pid']}/fd/")
+        # the holder's descriptor, not the command's: the command holds none that its children could inherit
+        path = report[name]["path"]
+        assert path.startswith("/proc/") and not path.startswith(f"/proc/{report['pid']}/")
+    assert len({report[name]["path"].split("/")[2] for name in ("TLS_KEY", "BLOB")}) == 1  # one holder
     r.assert_no(PEM, "canary-private-key-2")
 
 
@@ -262,7 +264,8 @@ def test_on_change_needs_watch(world: Any, run: Run) -> None:
 def test_as_pid_1_with_files_templates_and_environment_references(
     world: Any, emulator: Emulator, tmp_path: Path
 ) -> None:
-    """--init as PID 1 of a new pid namespace (a container's layout): the file paths name PID 1's descriptors."""
+    """--init as PID 1 of a new pid namespace (a container's layout): the file paths name the holder's descriptors,
+    a pid of the namespace."""
     (tmp_path / "cfg.json").write_text('{"key": {{ sm://tls#key }}}')
     code = (
         "import json, os\n"
@@ -277,7 +280,9 @@ def test_as_pid_1_with_files_templates_and_environment_references(
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
     report = json.loads(p.stdout)
-    assert report["tls"].startswith("/proc/1/fd/") and report["pid"] != 1
+    holder = int(report["tls"].split("/")[2])
+    assert report["tls"] == f"/proc/{holder}/fd/{report['tls'].split('/')[4]}" and holder not in (1, report["pid"])
+    assert report["pid"] != 1
     assert report["content"] == PEM and report["cfg"] == PEM and report["cert"] == "cert-canary-3"
     assert PEM not in p.stderr
 
@@ -336,3 +341,96 @@ def test_mask_after_a_rotation_hides_the_new_content_and_not_the_path(sm: Any, e
         _, err = p.communicate(timeout=30)
     assert lines[0].startswith("***** at /proc/") and lines[-1].startswith("***** at /proc/")
     assert "canary" not in "".join(lines) and "canary" not in err.decode()
+
+
+#: The command starts grandchildren the ways that pass every open descriptor on: a shell, `env -i`, and (as root)
+#: `setpriv` to another user. Each lists the descriptors it holds; the last ones also try the path.
+INHERITANCE = r"""
+fds() { ls -l /proc/self/fd/ 2>&1 | grep -c 'memfd:envinject' ; }
+echo "command $(ls -l /proc/$$/fd/ | grep -c 'memfd:envinject')"
+echo "shell-child $(fds)"
+echo "env-i $(env -i sh -c 'ls -l /proc/self/fd/' | grep -c 'memfd:envinject')"
+echo "env-i-reads $(env -i cat "$TLS_KEY" | wc -c)"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    other="setpriv --reuid 65534 --regid 65534 --clear-groups"
+    echo "other-user $($other ls -l /proc/self/fd/ | grep -c 'memfd:envinject')"
+    echo "other-user-reads $($other cat "$TLS_KEY" 2>/dev/null | wc -c)"
+fi
+"""
+
+
+@pytest.mark.parametrize("mode", [[], ["--init"], ["--watch", "60"]], ids=["exec", "init", "watch"])
+def test_nothing_the_command_starts_inherits_a_file_secret(world: Any, run: Run, mode: list[str]) -> None:
+    r = run(*mode, "--file", "TLS_KEY=tls#key", "--", "sh", "-c", INHERITANCE)
+    assert r.returncode == 0, r.stderr
+    seen = dict(line.split() for line in r.stdout.splitlines())
+    # No process holds a descriptor of the file but the holder: not the command, not what it starts.
+    assert (seen["command"], seen["shell-child"], seen["env-i"]) == ("0", "0", "0")
+    assert seen["env-i-reads"] == str(len(PEM))  # the same user opens the path, whatever its environment
+    if "other-user" in seen:
+        assert (seen["other-user"], seen["other-user-reads"]) == ("0", "0")  # another user cannot, by any way
+    r.assert_no(PEM, "MIIcanary")
+
+
+#: A command that says when it started and when a SIGTERM stopped it.
+STOPPABLE = """
+import os, signal, sys, time
+here = sys.argv[1]
+def stop(*_):
+    open(os.path.join(here, "stopped"), "w").close()
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+open(os.path.join(here, "pid"), "w").write(str(os.getpid()))
+while True:
+    time.sleep(0.05)
+"""
+
+
+def _pid_gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+# The signals the report named: each used to end envinject, leaving the folder of plaintext files behind and the
+# command orphaned. Every other signal of their class is covered in tests/unit/test_signals.py.
+@pytest.mark.parametrize("name", ["SIGALRM", "SIGPWR", "SIGRTMIN", "SIGABRT", "SIGVTALRM", "SIGPROF", "SIGIO"])
+def test_without_memfd_a_signal_that_would_end_envinject_removes_the_folder_and_stops_the_command(
+    world: Any, emulator: Emulator, tmp_path: Path, name: str
+) -> None:
+    signum = getattr(signal, name)
+    run_dir, here = tmp_path / "run", tmp_path / "here"
+    run_dir.mkdir()
+    here.mkdir()
+    env = {**base_env(emulator), "XDG_RUNTIME_DIR": str(run_dir)}
+    p = subprocess.Popen([*NO_MEMFD, "--init", "--file", "TLS_KEY=tls#key", "--", sys.executable, "-c", STOPPABLE,
+                          str(here)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        _wait(lambda: (here / "pid").exists() and bool((here / "pid").read_text()))
+        pid = int((here / "pid").read_text())
+        assert len(list(run_dir.iterdir())) == 1
+        p.send_signal(signum)
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 128 + signum
+        assert list(run_dir.iterdir()) == []  # the plaintext folder is gone
+        assert (here / "stopped").exists() and _pid_gone(pid)  # the command was stopped, not orphaned
+        assert PEM.encode() not in out + err and b"MIIcanary" not in out + err
+    finally:
+        if p.poll() is None:
+            p.kill()
+        if (here / "pid").exists() and not _pid_gone(int((here / "pid").read_text())):
+            os.kill(int((here / "pid").read_text()), signal.SIGKILL)
+
+
+def test_without_memfd_the_folder_is_on_a_memory_file_system(world: Any, emulator: Emulator) -> None:
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm here")
+    # No $XDG_RUNTIME_DIR: /dev/shm, a memory file system, before the temp folder on a disk.
+    env = {k: v for k, v in base_env(emulator).items() if k != "XDG_RUNTIME_DIR"}
+    code = "import os; print(os.environ['TLS_KEY'])"
+    p = subprocess.run([*NO_MEMFD, "--init", "--file", "TLS_KEY=tls#key", "--", sys.executable, "-c", code],
+                       env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert Path(p.stdout.strip()).parent.parent == Path("/dev/shm")
+    assert not Path(p.stdout.strip()).parent.exists()

@@ -1,5 +1,6 @@
 """Resident modes end to end: the installed envinject with --init, --watch and --mask against moto_server."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -245,3 +246,85 @@ def test_an_unusable_rotation_keeps_the_child_and_is_said_once(
     assert "secret 'app' changed; restarting the command" in err
     assert "token-canary-bad" not in err
     assert p.returncode == 0
+
+
+#: Reports the command's own dumpable flag and core limit, and its pid, then waits to be stopped.
+MEMORY_CHILD = """
+import ctypes, json, os, resource, sys, time
+report = {"pid": os.getpid(), "dumpable": ctypes.CDLL(None).prctl(3, 0, 0, 0, 0),
+          "core": list(resource.getrlimit(resource.RLIMIT_CORE))}
+open(sys.argv[1] + ".tmp", "w").write(json.dumps(report))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(60)
+"""
+RESIDENT_MODES = {"init": ["--init"], "watch": ["--watch", "60"], "mask": ["--mask"]}
+
+
+def core_limit(pid: int) -> tuple[str, str]:
+    """The soft and hard core limits of a running process, as /proc/PID/limits shows them."""
+    line = next(x for x in Path(f"/proc/{pid}/limits").read_text().splitlines() if x.startswith("Max core file size"))
+    soft, hard = line.split()[4:6]
+    return soft, hard
+
+
+def start_with_core_limit(emulator: Emulator, args: list[str], limit: tuple[int, int], cwd: Path) -> Any:
+    import resource
+
+    return subprocess.Popen([ENVINJECT, *args], env=base_env(emulator), cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_CORE, limit))  # fmt: skip
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl and /proc/PID/limits are Linux's")
+@pytest.mark.parametrize("mode", list(RESIDENT_MODES))
+def test_a_resident_envinject_has_no_core_limit_and_the_command_keeps_its_own(
+    token: Any, emulator: Emulator, tmp_path: Path, mode: str
+) -> None:
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    given = (min(64 << 20, hard) if hard != resource.RLIM_INFINITY else 64 << 20, hard)
+    if given[0] == 0:
+        pytest.skip("the hard core limit here is 0")
+    report = tmp_path / "report"
+    p = start_with_core_limit(emulator, [*RESIDENT_MODES[mode], "-s", "app", "--", sys.executable, "-c",
+                                         MEMORY_CHILD, str(report)], given, tmp_path)  # fmt: skip
+    try:
+        wait_for(report.exists, timeout=30)
+        child = json.loads(report.read_text())
+        shown_hard = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+        assert core_limit(p.pid) == ("0", shown_hard)  # envinject's own, while it holds the values
+        assert child["core"] == list(given) and core_limit(child["pid"])[0] == str(given[0])
+        assert child["dumpable"] == 1  # exec gave the command its own: only envinject is non-dumpable
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=30)
+
+
+def test_a_resident_envinject_that_crashes_leaves_no_core(token: Any, emulator: Emulator, tmp_path: Path) -> None:
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    if not pattern.startswith("core") or "/" in pattern:
+        pytest.skip(f"cores do not go to the working folder here (core_pattern {pattern!r})")
+    import resource
+
+    report = tmp_path / "report"
+    limit = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
+    if resource.getrlimit(resource.RLIMIT_CORE)[1] != resource.RLIM_INFINITY:
+        pytest.skip("the hard core limit here is not unlimited")
+    p = start_with_core_limit(emulator, ["--init", "-s", "app", "--", sys.executable, "-c", MEMORY_CHILD,
+                                         str(report)], limit, tmp_path)  # fmt: skip
+    try:
+        wait_for(report.exists, timeout=30)
+        # A crash: SIGSEGV keeps its default action (dump core), sent as a fault would send it.
+        p.send_signal(signal.SIGSEGV)
+        assert p.wait(timeout=30) == -signal.SIGSEGV
+        time.sleep(0.5)
+        assert [f.name for f in tmp_path.iterdir() if f.name.startswith("core")] == []
+    finally:
+        child = json.loads(report.read_text())["pid"] if report.exists() else None
+        if child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
+        if p.poll() is None:
+            p.kill()
+        p.communicate(timeout=30)

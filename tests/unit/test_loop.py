@@ -22,6 +22,7 @@ import pytest
 from envinject.resident.child import Child
 from envinject.resident.loop import Loop
 from envinject.resident.options import ResidentOptions
+from envinject.resident.signals import ENDING_SIGNALS, FORWARDED_SIGNALS
 from envinject.rules.retry import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +143,8 @@ def test_exit_status(code: str, status: int) -> None:
 
 
 def test_handlers_are_given_back() -> None:
-    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD)}
+    handled = {*FORWARDED_SIGNALS, *ENDING_SIGNALS, signal.SIGCHLD}
+    before = {s: signal.getsignal(s) for s in handled}
     seen = {}
 
     class Poller:
@@ -155,6 +157,7 @@ def test_handlers_are_given_back() -> None:
     code = "import time; time.sleep(0.3)"
     assert run_in_process(code, ResidentOptions(poll=RetryPolicy(base=0.05, cap=0.05)), Poller()) == 0
     assert seen and seen[signal.SIGINT] is not before[signal.SIGINT]  # installed while it ran
+    assert seen[signal.SIGALRM] is not before[signal.SIGALRM] and seen[signal.SIGRTMIN] is not before[signal.SIGRTMIN]
     assert {s: signal.getsignal(s) for s in before} == before
 
 

@@ -17,10 +17,10 @@ def test_an_unreadable_file_says_permissions_not_path(
     path = tmp_path / "app.env"
     path.write_text("A=1\n")
 
-    def denied(self: Path, *args: object, **kwargs: object) -> str:
+    def denied(self: Path, *args: object, **kwargs: object) -> bytes:
         raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(Path, "read_text", denied)
+    monkeypatch.setattr(Path, "read_bytes", denied)
     with pytest.raises(ConfigError) as info:
         read(path)  # type: ignore[operator]
     assert "Permission denied" in info.value.message

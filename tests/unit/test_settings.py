@@ -298,7 +298,9 @@ def test_group_write_is_fine_only_for_the_owners_own_group(tmp_path: Path) -> No
 def test_env_files_a_config_names_are_checked_the_same_way(tmp_path: Path, other_owner: bool) -> None:
     if other_owner and os.geteuid() != 0:
         pytest.skip("giving a file to another user needs root")
-    (tmp_path / "envinject.toml").write_text('env-files = ["ok.env", "bad.env", "missing.env"]\n')
+    from envinject.plan import make_plan
+
+    (tmp_path / "envinject.toml").write_text('env-files = ["ok.env", "bad.env"]\n')
     (tmp_path / "ok.env").write_text("A=1\n")
     (tmp_path / "bad.env").write_text("LD_PRELOAD=/tmp/x.so\n")
     if other_owner:
@@ -307,11 +309,13 @@ def test_env_files_a_config_names_are_checked_the_same_way(tmp_path: Path, other
         (tmp_path / "bad.env").chmod(0o646)
     warnings: list[str] = []
     found = find_config(tmp_path, home=None, warn=warnings.append)
-    assert found is not None
-    assert found.values["env_files"] == ("ok.env", "missing.env")  # a missing file is reported when it is read
+    assert found is not None and warnings == []
+    # Refused when it is read, as one error: a run without the file's variables would be half a run.
+    with pytest.raises(ConfigError) as e:
+        make_plan(resolve_settings({}, {}, found), {})
     reason = f"it is owned by uid {SPARE_UID}, not by you or root" if other_owner else "others can write to it"
     bad, config = str(tmp_path / "bad.env"), str(tmp_path / "envinject.toml")
-    assert warnings == [f"ignoring env file {bad!r} named in {config!r}: {reason}"]
+    assert e.value.message == f"env file {bad!r} named in {config!r} is not obeyed: {reason}"
 
 
 def test_a_file_named_with_config_is_read_whoever_can_write_it(tmp_path: Path) -> None:
