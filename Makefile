@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.demo-installed
 
-.PHONY: demo try test check lint types unit bench clean dotenv-oldest
+.PHONY: demo try test check lint types docs unit bench clean dotenv-oldest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
 
 # The demo installs the package and the emulator only (the demo extra), not the test toolchain.
@@ -37,8 +37,12 @@ types: $(STAMP)
 # cores pays (PYTEST_WORKERS=0 runs in one process).
 PYTEST_WORKERS ?= 4
 
-test: lint types dotenv-oldest
+test: lint types docs dotenv-oldest
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+# The manual: every page, link and anchor must resolve (--strict), and the examples it shows are the shipped files.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .site
 
 # The edit-test loop: lint, types, and the unit and in-process tests (no installed CLI, no emulator process).
 check: lint types
@@ -64,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OLDEST) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .site

@@ -32,8 +32,8 @@ PARAMETERS = {
 }
 #: The region everything lives in, as the emulator's settings say.
 REGION = "us-east-1"
-#: The documentation whose runnable blocks and file blocks make the world.
-DOCS = [ROOT / "README.md"]
+#: The documentation whose runnable blocks and file blocks make the world: the README and the manual.
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 RUNNABLE = "<!-- runnable -->"
 FILE = re.compile(r"<!-- file: (\S+) -->")
@@ -91,7 +91,8 @@ def doc_blocks() -> tuple[list[Block], dict[str, str]]:
     files: dict[str, str] = {}
     for doc in DOCS:
         found, named = parse(doc.read_text())
-        blocks += found
+        page = doc.relative_to(ROOT).with_suffix("").as_posix().replace("/", "-")
+        blocks += [Block(f"{page}-{b.id}", b.language, b.code) for b in found]
         files.update(named)
     return blocks, files
 

@@ -1,4 +1,4 @@
-"""Every README code block marked runnable runs, so the README cannot rot.
+"""Every code block of the README and the manual (docs/) marked runnable runs, so the documentation cannot rot.
 
 A block is marked by an HTML comment on the line just before its opening fence (GitHub does not show it):
 
@@ -31,7 +31,6 @@ from tests.emulator import Emulator
 from tests.world import AT_LEAST, INTERPRETERS, RUNNABLE, Block, doc_blocks, parse
 
 ROOT = Path(__file__).parents[2]
-README = (ROOT / "README.md").read_text()
 
 BLOCKS, FILES = doc_blocks()
 
@@ -64,14 +63,16 @@ def test_readme_block_runs(block: Block, readme_world: tuple[Path, dict[str, str
     else:
         argv = ["python", "-c", block.code]
     p = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, f"README block {block.id} exited {p.returncode}:\n{block.code}\n{p.stdout}{p.stderr}"
+    assert p.returncode == 0, (
+        f"documentation block {block.id} exited {p.returncode}:\n{block.code}\n{p.stdout}{p.stderr}"
+    )
     assert "Traceback" not in p.stderr, p.stderr
 
 
 def test_no_marked_block_is_skipped() -> None:
     """Every marker line, however spelled, became a case (a marker inside a code block or a misspelt one
     fails here), and the count has not dropped."""
-    lines = README.splitlines()
+    lines = [line for doc in world.DOCS for line in doc.read_text().splitlines()]
     markers = [line for line in lines if re.fullmatch(r"\s*<!--\s*runnable\s*-->\s*", line, re.I)]
     assert len(markers) == len(BLOCKS) >= AT_LEAST
     assert len({b.id for b in BLOCKS}) == len(BLOCKS)
@@ -105,10 +106,11 @@ def test_the_env_file_example_gives_the_bot_what_it_reads(readme_world: tuple[Pa
 
 @pytest.mark.parametrize(("fence", "example"), [("dockerfile", "Dockerfile"), ("yaml", "github-actions.yml")])
 def test_container_and_ci_lines_are_the_tested_examples(fence: str, example: str) -> None:
-    """The README's Dockerfile and workflow lines need docker or GitHub to run; tests/e2e/test_examples.py runs
-    the example files they are taken from."""
-    blocks = [part.split("```")[0] for part in README.split(f"```{fence}\n")[1:]]
-    blocks = [b for b in blocks if b not in FILES.values()]  # a file block (a template) is run as a file
+    """The documentation's Dockerfile and workflow lines need docker or GitHub to run; tests/e2e/test_examples.py
+    runs the example files they are taken from (a page that shows a whole example includes the file itself)."""
+    text = "".join(doc.read_text() for doc in world.DOCS)
+    blocks = [part.split("```")[0] for part in text.split(f"```{fence}\n")[1:]]
+    blocks = [b for b in blocks if b not in FILES.values() and "--8<--" not in b]  # file blocks; included files
     lines = (ROOT / "examples" / example).read_text().splitlines()
     stripped = {line.strip() for line in lines}
     assert blocks and all(line.strip() in stripped for block in blocks for line in block.splitlines())

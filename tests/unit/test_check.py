@@ -17,7 +17,7 @@ from envinject.sources import Payload
 from envinject.sources.memory import MemorySource
 
 ROOT = Path(__file__).parents[2]
-README = (ROOT / "README.md").read_text()
+IAM_PAGE = (ROOT / "docs" / "guide" / "iam.md").read_text()
 
 
 def kinds_in_the_code() -> set[str]:
@@ -30,8 +30,8 @@ def kinds_in_the_code() -> set[str]:
     return kinds
 
 
-def test_every_status_the_code_can_give_is_printed_as_one_the_readme_lists() -> None:
-    section = README.split("### `envinject check`")[1].split("###")[0]
+def test_every_status_the_code_can_give_is_printed_as_one_the_manual_lists() -> None:
+    section = IAM_PAGE.split("## `envinject check`")[1].split("\n## ")[0]
     listed = set(re.findall(r"`([A-Z][A-Z ]+)`", section))
     assert kinds_in_the_code() <= set(STATUSES)
     assert set(STATUSES.values()) == listed
