@@ -1,13 +1,20 @@
-"""Hide secret values in a byte stream (``--mask``). Pure: bytes in, bytes out, no I/O."""
+"""Hide secret values in a byte stream (``--mask``). Pure: bytes in, bytes out, no I/O.
+
+:func:`masked_forms` says what is hidden (each value and the forms a program may print it in), :class:`Masker`
+hides those byte strings in a stream.
+"""
 
 from __future__ import annotations
 
+import base64
 import bisect
 import copy
 import itertools
+import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from urllib.parse import quote, quote_plus
 
 #: What every occurrence of a value becomes.
 MASK = b"*****"
@@ -30,12 +37,100 @@ _JOIN_STRIDES = 64
 _DENSE_RUNS = 32
 
 
-def _encode(value: str) -> bytes:
+def _encode(value: str | bytes) -> bytes:
     # The bytes the child sees in its environment: os.environ decodes undecodable bytes to surrogates.
+    if isinstance(value, bytes):
+        return value
     try:
         return value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         return value.encode("utf-8", "surrogatepass")
+
+
+def _length(value: str | bytes) -> int:
+    """Characters, as the minimum length counts them (an undecodable byte is one)."""
+    return len(value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value)
+
+
+def masked_forms(values: Iterable[str | bytes], min_length: int = DEFAULT_MIN_LENGTH) -> set[bytes]:
+    """What ``--mask`` hides: each value at least ``min_length`` characters long, and each of its forms below
+    that is at least as long too (a shorter fragment would garble ordinary output).
+
+    A value is a variable's value (encoded as the child's environment holds it) or a file secret's bytes. The
+    forms follow the GitHub Actions runner's secret masker, and go further where a program is as likely to
+    print the value so:
+
+    - each line of a multi-line value (split as ``bytes.splitlines`` and ``str.splitlines`` split it), so a line
+      of a PEM is hidden alone;
+    - base64, standard and URL-safe, at each of the three byte alignments the value can have inside longer
+      base64 text (``user:password`` in a Basic header): the digits that depend on the value's bytes alone;
+      and the value encoded alone, each line of it wrapped at 76 (MIME, ``base64``) and at 64 digits (PEM);
+    - percent-encoding as Python's ``quote`` (``/`` kept) and ``quote_plus``, Go's ``QueryEscape``, .NET's
+      ``EscapeDataString`` and JavaScript's ``encodeURIComponent`` write it;
+    - the inside of a JSON string, as Python (with and without ``ensure_ascii``), JavaScript, Go (``<``, ``>``
+      and ``&`` escaped) and PHP (``/`` escaped) write it;
+    - the inside of a Python ``repr()`` or ``ascii()`` of the value as text and as bytes, with ``'`` escaped or
+      not (which depends on the quotes around the string it is part of).
+    """
+    minimum = max(min_length, 1)
+    out: set[bytes] = set()
+    for value in values:
+        raw = _encode(value)
+        if _length(raw) >= minimum:
+            forms = _base64_forms(raw) if _UNRESERVED.fullmatch(raw) else set(_forms(raw))
+            # Characters are never more than bytes, and as many when all are ASCII.
+            out.update(f for f in forms if len(f) >= minimum and (f.isascii() or _length(f) >= minimum))
+    return out
+
+
+#: For a value that starts ``k`` bytes into a group of three, the base64 digits before its own: the digits that
+#: also depend on the bytes before it.
+_LEAD_DIGITS = (0, 2, 3)
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+#: Line widths of wrapped base64: MIME and base64(1) (76), PEM and ``openssl base64`` (64); the narrowest last.
+_WRAP_WIDTHS = (76, 64)
+#: Characters that no percent-encoding, JSON or repr escapes, and that split no line.
+_UNRESERVED = re.compile(rb"[A-Za-z0-9._~-]*")
+#: What Go's encoding/json escapes besides what every JSON encoder does (it keeps HTML-safe output).
+_GO_JSON = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _base64_forms(raw: bytes) -> set[bytes]:
+    """The value, and its base64 forms: a value of letters, digits and ``-._~`` only (most tokens) is its own
+    line, percent-encoding, JSON and repr form."""
+    out = {raw}
+    for lead in range(3):
+        # Digits of the value alone: after the ones shared with the bytes before it, up to the last one whose six
+        # bits all come from the value (the next depends on the bytes after it, or is padding).
+        digits = base64.b64encode(bytes(lead) + raw)[_LEAD_DIGITS[lead] : (lead + len(raw)) * 8 // 6]
+        out.add(digits)
+        out.add(digits.translate(_URL_SAFE))
+        if lead == 0 and len(digits) > _WRAP_WIDTHS[-1]:  # alone, wrapped as base64(1) (76 a line) and PEM (64)
+            out.update(digits[i : i + width] for width in _WRAP_WIDTHS for i in range(0, len(digits), width))
+    return out
+
+
+def _forms(raw: bytes) -> Iterator[bytes]:
+    """The value and every encoded form of it (some of them equal, some short: the caller sorts that out)."""
+    yield from _base64_forms(raw)
+    text = raw.decode("utf-8", "surrogateescape")
+    # Lines as most programs split them (\n, \r\n, \r) and as Python's str.splitlines does (\v, \f, \x1c-\x1e,
+    # \x85, \u2028, \u2029 too).
+    yield from raw.splitlines()
+    yield from map(_encode, text.splitlines())
+    for safe in ("/", "", "!'()*"):  # quote(); EscapeDataString; encodeURIComponent
+        yield quote(raw, safe=safe).encode()
+    yield quote_plus(raw, safe="").encode()  # also Go's QueryEscape
+    ascii_json = json.dumps(text)[1:-1]
+    native_json = json.dumps(text, ensure_ascii=False)[1:-1]
+    yield ascii_json.encode()
+    yield ascii_json.replace("/", "\\/").encode()
+    yield _encode(native_json)
+    yield _encode("".join(_GO_JSON.get(c, c) for c in native_json))
+    for quote_escaped in ("'", "\\'"):
+        yield _encode(quote_escaped.join(repr(piece)[1:-1] for piece in text.split("'")))
+        yield quote_escaped.join(ascii(piece)[1:-1] for piece in text.split("'")).encode()
+        yield quote_escaped.encode().join(repr(piece)[2:-1].encode() for piece in raw.split(b"'"))
 
 
 class Masker:
@@ -48,10 +143,11 @@ class Masker:
     minus one) is held back until more input or ``flush()`` decides it.
     """
 
-    def __init__(self, values: Iterable[str], min_length: int = DEFAULT_MIN_LENGTH) -> None:
-        """Mask ``values`` (UTF-8 encoded) that are at least ``min_length`` characters long."""
+    def __init__(self, values: Iterable[str | bytes], min_length: int = DEFAULT_MIN_LENGTH) -> None:
+        """Mask ``values`` (text UTF-8 encoded, bytes as they are) that are at least ``min_length`` characters
+        long, exactly as given (:func:`masked_forms` gives what ``--mask`` hides)."""
         minimum = max(min_length, 1)
-        self._values = sorted({_encode(v) for v in values if len(v) >= minimum})
+        self._values = sorted({_encode(v) for v in values if _length(v) >= minimum})
         self._max_len = max(map(len, self._values), default=0)
         self._candidates = _Candidates(self._values)
         self._tail = b""
