@@ -22,15 +22,18 @@ class MaskedOutput:
     added later are hidden from then on, in the output of the running child as in that of the children started
     after it."""
 
-    def __init__(self, values: Iterable[str | bytes]) -> None:
+    def __init__(self, values: Iterable[str | bytes], *, more_to_come: bool = False) -> None:
+        """``more_to_come``: values may be added while a child runs (``--watch``), so every child is filtered."""
         self._forms = masked_forms(values)
         self._masker = Masker(self._forms)
+        self._more_to_come = more_to_come
         self._lock = threading.Lock()
 
     @property
     def active(self) -> bool:
-        """Whether any value is long enough to be masked (if not, the child may write to our fds directly)."""
-        return self._masker.active
+        """Whether the child's output must be filtered: a value is long enough to be masked, or one may come while
+        the child runs (a child that writes to our fds directly can never be filtered later)."""
+        return self._more_to_come or self._masker.active
 
     @property
     def masker(self) -> Masker:

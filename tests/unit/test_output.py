@@ -104,3 +104,22 @@ def test_reported_encodings_are_masked(case: str, capfdbinary: pytest.CaptureFix
     assert secret in printed
     out = masked(MaskedOutput([value]), printed, capfdbinary)
     assert secret not in out and b"*****" in out
+
+
+def test_a_child_with_nothing_to_mask_yet_is_filtered_when_values_may_come(
+    capfdbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    # Started unfiltered, a child writes to our fds itself, and a value that a poll adds can never be masked in
+    # its output (--on-change signal:NAME keeps it running).
+    assert not MaskedOutput(["short"]).active
+    output = MaskedOutput(["short"], more_to_come=True)
+    assert output.active
+    out, err, drain = attached(output)
+    os.write(out, b"short ")
+    output.add_values([b"rotated-canary"])
+    os.write(out, b"rotated-canary " + base64.b64encode(b"rotated-canary") + b"\n")
+    os.close(out)
+    os.close(err)
+    drain()
+    # Left of the base64: its last digit (which the bytes after a value would change) and the padding.
+    assert capfdbinary.readouterr().out == b"short ***** *****" + base64.b64encode(b"rotated-canary")[-2:] + b"\n"
