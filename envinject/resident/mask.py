@@ -12,7 +12,6 @@ import copy
 import itertools
 import json
 import re
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from urllib.parse import quote, quote_plus
 
@@ -26,10 +25,13 @@ DEFAULT_MIN_LENGTH = 6
 #: Bytes per sampled gram (fewer when a value is shorter).
 _GRAM = 4
 #: The sampling index holds about this many grams (or one per value, if there are more values): the
-#: stride, and so the speed, shrinks as the number of values grows, and memory stays linear in it.
-_INDEX_BUDGET = 1 << 18
+#: stride, and so the speed, shrinks as the number of values grows, and memory stays linear in it. Sized so
+#: that 20,000 values with four or five forms each are still sampled every 8 bytes.
+_INDEX_BUDGET = 1 << 20
 _MAX_STRIDE = 64
 _WORD_SIZE = memoryview(bytes(4)).cast("I").itemsize
+#: Up to this many values, each is looked for with find(), one pass over the input each.
+_FIND_AT_MOST = 16
 #: Runs of value bytes fewer than this many strides apart are read as one region: sampling the gap
 #: costs less than another round of calls.
 _JOIN_STRIDES = 64
@@ -47,9 +49,12 @@ def _encode(value: str | bytes) -> bytes:
         return value.encode("utf-8", "surrogatepass")
 
 
-def _length(value: str | bytes) -> int:
-    """Characters, as the minimum length counts them (an undecodable byte is one)."""
-    return len(value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value)
+def _long_enough(value: str | bytes, minimum: int) -> bool:
+    """Whether ``value`` has ``minimum`` characters (an undecodable byte is one). Characters are never more than
+    bytes, and as many when all are ASCII: most values are decided without decoding them."""
+    if isinstance(value, str) or len(value) < minimum or value.isascii():
+        return len(value) >= minimum
+    return len(value.decode("utf-8", "surrogateescape")) >= minimum
 
 
 def masked_forms(values: Iterable[str | bytes], min_length: int = DEFAULT_MIN_LENGTH) -> set[bytes]:
@@ -76,10 +81,9 @@ def masked_forms(values: Iterable[str | bytes], min_length: int = DEFAULT_MIN_LE
     out: set[bytes] = set()
     for value in values:
         raw = _encode(value)
-        if _length(raw) >= minimum:
+        if _long_enough(raw, minimum):
             forms = _base64_forms(raw) if _UNRESERVED.fullmatch(raw) else set(_forms(raw))
-            # Characters are never more than bytes, and as many when all are ASCII.
-            out.update(f for f in forms if len(f) >= minimum and (f.isascii() or _length(f) >= minimum))
+            out.update(form for form in forms if _long_enough(form, minimum))
     return out
 
 
@@ -147,7 +151,7 @@ class Masker:
         """Mask ``values`` (text UTF-8 encoded, bytes as they are) that are at least ``min_length`` characters
         long, exactly as given (:func:`masked_forms` gives what ``--mask`` hides)."""
         minimum = max(min_length, 1)
-        self._values = sorted({_encode(v) for v in values if _length(v) >= minimum})
+        self._values = sorted({_encode(v) for v in values if _long_enough(v, minimum)})
         self._max_len = max(map(len, self._values), default=0)
         self._candidates = _Candidates(self._values)
         self._tail = b""
@@ -253,13 +257,13 @@ class _Candidates:
 
     How it stays fast with many values (a sampled q-gram filter, in the spirit of Wu-Manber): every value
     is at least ``m`` bytes long, so a gram of ``q`` bytes read every ``h <= m - q + 1`` bytes of the input
-    lands inside the first ``q + h - 1`` bytes of every occurrence. The index maps each gram found at
-    offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
-    contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
-    when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
-    few hits are checked in Python, against the sorted values with a binary search. (A single value is
-    simply found with find().) Memory: the sorted values, their first bytes, and at most
-    ``max(_INDEX_BUDGET, number of values)`` index entries, all linear in the values' total length.
+    lands inside the first ``q + h - 1`` bytes of every occurrence. The index is the set of grams found at
+    offsets ``0 .. h-1`` of a value. The sampling reads only runs of bytes that values contain (found with
+    translate() and find()), takes the grams with a strided memoryview (or a regex when values are short),
+    and lets a set lookup, mapped in C, discard the grams no value has; only the few hits are checked in
+    Python, against the values' first bytes and then the sorted values with a binary search. (A few values
+    are simply found with find(), one pass each.) Memory: the sorted values, their first bytes, and at most
+    ``max(_INDEX_BUDGET, number of values)`` grams, all linear in the values' total length.
     """
 
     def __init__(self, values: Sequence[bytes]) -> None:
@@ -279,16 +283,7 @@ class _Candidates:
         #: The first gram of every value: a cheap test that no value starts somewhere.
         self.firsts = frozenset(v[: self._gram] for v in values)
         self.gram = self._gram
-        self._index: dict[bytes | int, tuple[int, ...]] = {}  # gram -> the offsets where a value has it
-        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
-        for v in values:
-            for offset in range(self._stride):
-                piece = v[offset : offset + self._gram]
-                gram = int.from_bytes(piece, sys.byteorder) if self._words else piece
-                offsets = self._index.get(gram, ())
-                if offset not in offsets:
-                    offsets += (offset,)
-                    self._index[gram] = shared.setdefault(offsets, offsets)
+        self._grams = self._grams_of(values)
         # Zero-width lookahead reads a gram, then the stride is consumed: findall yields the gram at
         # 0, h, 2h, ... and stops where fewer than q bytes are left.
         self._sampler = re.compile(b"(?s)(?=(.{%d})).{1,%d}" % (self._gram, self._stride))
@@ -300,16 +295,32 @@ class _Candidates:
         self._marks = bytes(int(c in alphabet) for c in range(256)) if len(alphabet) < 256 else None
         self._run = b"\1" * shortest
 
+    def _grams_of(self, values: Sequence[bytes]) -> set[bytes | int]:
+        """Every gram at offsets ``0 .. h-1`` of a value, as ``starts()`` reads them.
+
+        Every value is at least ``q + h - 1`` bytes long, so the grams at one offset are one slice of each: joined,
+        they are cut (or cast to machine words) and put in the set in C, an offset at a time.
+        """
+        size, grams = self._gram, set[bytes | int]()
+        for offset in range(self._stride):
+            pieces = b"".join([v[offset : offset + size] for v in values])
+            if self._words:
+                grams.update(memoryview(pieces).cast("I").tolist())
+            else:
+                grams.update([pieces[i : i + size] for i in range(0, len(pieces), size)])
+        return grams
+
     def starts(self, buf: bytes) -> list[int]:
         """Every position of ``buf`` where a value may start, ascending (a superset; checked later)."""
-        if len(self._values) == 1:  # find() beats any sampling at one value
-            value, found = self._values[0], []
-            at = buf.find(value)
-            while at >= 0:
-                found.append(at)
-                at = buf.find(value, at + 1)
-            return found
-        index, stride, heads, head = self._index, self._stride, self._heads, self._head
+        if len(self._values) <= _FIND_AT_MOST:  # find() beats any sampling at a few values (one and its forms)
+            found: set[int] = set()
+            for value in self._values:
+                at = buf.find(value)
+                while at >= 0:
+                    found.add(at)
+                    at = buf.find(value, at + 1)
+            return sorted(found)
+        grams_of_values, stride, heads, head = self._grams, self._stride, self._heads, self._head
         starts: set[int] = set()
         words = memoryview(buf)[: len(buf) - len(buf) % 4].cast("I") if self._words else None
         for lo, hi in self._regions(buf):
@@ -319,11 +330,12 @@ class _Candidates:
                 grams = words[first // 4 : (hi - 4) // 4 + 1 : stride // 4]
             else:
                 first, grams = lo, self._sampler.findall(buf, lo, hi)
-            for k in itertools.compress(range(len(grams)), map(index.__contains__, grams)):
-                at, offsets = first + k * stride, index[grams[k]]
-                for offset in offsets:
-                    start = at - offset
-                    if start >= lo and buf[start : start + head] in heads:
+            for k in itertools.compress(range(len(grams)), map(grams_of_values.__contains__, grams)):
+                # A value that holds this gram at offset o would start o bytes before it: few grams get here, so
+                # each offset is tried rather than stored (a set is half the memory of a map, and twice as fast).
+                at = first + k * stride
+                for start in range(max(lo, at - stride + 1), at + 1):
+                    if buf[start : start + head] in heads:
                         starts.add(start)
         return sorted(starts)
 

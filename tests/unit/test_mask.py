@@ -7,12 +7,14 @@ import random
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from envinject.resident import mask
 from envinject.resident.mask import DEFAULT_MIN_LENGTH, MASK, Masker, masked_forms
 
 
@@ -52,13 +54,17 @@ def streams(draw: st.DrawFn) -> tuple[list[str], bytes]:
 
 
 @settings(max_examples=300)
-@given(streams(), st.lists(st.integers(min_value=0), max_size=10))
-def test_any_split_gives_what_masking_the_whole_gives(case: tuple[list[str], bytes], cuts: list[int]) -> None:
+@given(streams(), st.lists(st.integers(min_value=0), max_size=10), st.booleans())
+def test_any_split_gives_what_masking_the_whole_gives(
+    case: tuple[list[str], bytes], cuts: list[int], sampled: bool
+) -> None:
     values, data = case
-    whole = Masker(values, min_length=1)
-    expected = whole.feed(data) + whole.flush()
-    assert expected == reference(data, values)
-    assert feed_in_chunks(Masker(values, min_length=1), data, cuts) == expected
+    # A few values are found with find(); ``sampled`` makes the sampling index find them instead.
+    with mock.patch.object(mask, "_FIND_AT_MOST", 0 if sampled else mask._FIND_AT_MOST):
+        whole = Masker(values, min_length=1)
+        expected = whole.feed(data) + whole.flush()
+        assert expected == reference(data, values)
+        assert feed_in_chunks(Masker(values, min_length=1), data, cuts) == expected
     for value in values:
         assert value.encode() not in expected
 
@@ -194,7 +200,7 @@ def test_memory_is_linear_in_the_total_length_of_the_values() -> None:
 
 
 @settings(max_examples=200)
-@given(st.lists(st.text(ALPHABET, min_size=8, max_size=40), min_size=1, max_size=30), st.randoms())
+@given(st.lists(st.text(ALPHABET, min_size=8, max_size=40), min_size=mask._FIND_AT_MOST + 1, max_size=40), st.randoms())
 def test_long_values_in_any_split(values: list[str], rnd: Any) -> None:
     # Values of 8 bytes or more are sampled a machine word at a time; the result is the same.
     assert Masker(values)._candidates._words
@@ -386,3 +392,21 @@ def test_min_length_applies_to_every_form() -> None:
     assert masked_forms(["ééééé"]) == set()
     assert masked_forms(["ééééé"], min_length=5)
     assert all(len(f.decode("utf-8", "surrogateescape")) >= 9 for f in masked_forms(["abcdefghi"], min_length=9))
+
+
+def test_what_is_not_masked_passes_through() -> None:
+    # The README's list of what --mask does not hide, each checked: other encodings, part of a value, a value
+    # built from pieces, the base64 digit that the bytes after a value decide, and the padding.
+    value = "s3cr3t-canary/token"
+    masker = Masker(masked_forms([value]))
+    for printed in [
+        value.encode().hex().encode(),  # hex
+        base64.b32encode(value.encode()),  # base32
+        quote(value, safe="").lower().encode(),  # lower-case percent-escapes
+        b"s3cr3t-can",  # the first 10 characters
+        b"s3cr3t-" + b"canary/token"[::-1],  # a value the command built
+        b"&#115;3cr3t-canary/token",  # an HTML entity
+    ]:
+        assert feed_in_chunks(masker.fresh(), printed, []) == printed
+    digits = base64.b64encode(value.encode())
+    assert feed_in_chunks(masker.fresh(), digits, []) == MASK + digits[len(value) * 8 // 6 :]
