@@ -26,7 +26,7 @@ DEFAULT_MIN_LENGTH = 6
 _GRAM = 4
 #: The sampling index holds about this many grams (or one per value, if there are more values): the
 #: stride, and so the speed, shrinks as the number of values grows, and memory stays linear in it. Sized so
-#: that 20,000 values with four or five forms each are still sampled every 8 bytes.
+#: that 20,000 values with four to six forms each are still sampled every 8 bytes.
 _INDEX_BUDGET = 1 << 20
 _MAX_STRIDE = 64
 _WORD_SIZE = memoryview(bytes(4)).cast("I").itemsize
@@ -100,8 +100,8 @@ _GO_JSON = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
 
 
 def _base64_forms(raw: bytes) -> set[bytes]:
-    """The value, and its base64 forms: a value of letters, digits and ``-._~`` only (most tokens) is its own
-    line, percent-encoding, JSON and repr form."""
+    """The value and its base64 forms: all the forms of a value made only of letters, digits and ``-._~`` (most
+    tokens), which no line break splits and no percent-encoding, JSON or repr escapes."""
     out = {raw}
     for lead in range(3):
         # Digits of the value alone: after the ones shared with the bytes before it, up to the last one whose six
@@ -257,13 +257,13 @@ class _Candidates:
 
     How it stays fast with many values (a sampled q-gram filter, in the spirit of Wu-Manber): every value
     is at least ``m`` bytes long, so a gram of ``q`` bytes read every ``h <= m - q + 1`` bytes of the input
-    lands inside the first ``q + h - 1`` bytes of every occurrence. The index is the set of grams found at
-    offsets ``0 .. h-1`` of a value. The sampling reads only runs of bytes that values contain (found with
-    translate() and find()), takes the grams with a strided memoryview (or a regex when values are short),
-    and lets a set lookup, mapped in C, discard the grams no value has; only the few hits are checked in
-    Python, against the values' first bytes and then the sorted values with a binary search. (A few values
-    are simply found with find(), one pass each.) Memory: the sorted values, their first bytes, and at most
-    ``max(_INDEX_BUDGET, number of values)`` grams, all linear in the values' total length.
+    lands inside the first ``q + h - 1`` bytes of every occurrence. The index maps each gram found at
+    offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
+    contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
+    when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
+    few hits are checked in Python, against the sorted values with a binary search. (A few values are
+    simply found with find(), one pass each.) Memory: the sorted values, their first bytes, and at most
+    ``max(_INDEX_BUDGET, number of values)`` index entries, all linear in the values' total length.
     """
 
     def __init__(self, values: Sequence[bytes]) -> None:
@@ -283,7 +283,7 @@ class _Candidates:
         #: The first gram of every value: a cheap test that no value starts somewhere.
         self.firsts = frozenset(v[: self._gram] for v in values)
         self.gram = self._gram
-        self._grams = self._grams_of(values)
+        self._index = self._build_index(values)
         # Zero-width lookahead reads a gram, then the stride is consumed: findall yields the gram at
         # 0, h, 2h, ... and stops where fewer than q bytes are left.
         self._sampler = re.compile(b"(?s)(?=(.{%d})).{1,%d}" % (self._gram, self._stride))
@@ -295,20 +295,29 @@ class _Candidates:
         self._marks = bytes(int(c in alphabet) for c in range(256)) if len(alphabet) < 256 else None
         self._run = b"\1" * shortest
 
-    def _grams_of(self, values: Sequence[bytes]) -> set[bytes | int]:
-        """Every gram at offsets ``0 .. h-1`` of a value, as ``starts()`` reads them.
+    def _build_index(self, values: Sequence[bytes]) -> dict[bytes | int, tuple[int, ...]]:
+        """Each gram at offsets ``0 .. h-1`` of a value -> the offsets where a value has it.
 
-        Every value is at least ``q + h - 1`` bytes long, so the grams at one offset are one slice of each: joined,
-        they are cut (or cast to machine words) and put in the set in C, an offset at a time.
+        Built an offset at a time with dict operations that run in C (a value loop in Python was most of the
+        time a masker took to build, with many values): every value is at least ``q + h - 1`` bytes long, so
+        the grams at one offset are one slice of each value.
         """
-        size, grams = self._gram, set[bytes | int]()
+        index: dict[bytes | int, tuple[int, ...]] = {}
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
+        size = self._gram
         for offset in range(self._stride):
             pieces = b"".join([v[offset : offset + size] for v in values])
+            grams: list[bytes] | list[int]
             if self._words:
-                grams.update(memoryview(pieces).cast("I").tolist())
+                grams = memoryview(pieces).cast("I").tolist()  # the machine words, as starts() reads them
             else:
-                grams.update([pieces[i : i + size] for i in range(0, len(pieces), size)])
-        return grams
+                grams = [pieces[i : i + size] for i in range(0, len(pieces), size)]
+            fresh: dict[bytes | int, tuple[int, ...]] = dict.fromkeys(grams, (offset,))
+            # A gram some value has at an earlier offset keeps that offset too (rare: one set operation finds them).
+            merged = {g: index[g] + (offset,) for g in index.keys() & fresh.keys()}
+            index.update(fresh)
+            index.update({g: shared.setdefault(t, t) for g, t in merged.items()})
+        return index
 
     def starts(self, buf: bytes) -> list[int]:
         """Every position of ``buf`` where a value may start, ascending (a superset; checked later)."""
@@ -320,7 +329,7 @@ class _Candidates:
                     found.add(at)
                     at = buf.find(value, at + 1)
             return sorted(found)
-        grams_of_values, stride, heads, head = self._grams, self._stride, self._heads, self._head
+        index, stride, heads, head = self._index, self._stride, self._heads, self._head
         starts: set[int] = set()
         words = memoryview(buf)[: len(buf) - len(buf) % 4].cast("I") if self._words else None
         for lo, hi in self._regions(buf):
@@ -330,12 +339,11 @@ class _Candidates:
                 grams = words[first // 4 : (hi - 4) // 4 + 1 : stride // 4]
             else:
                 first, grams = lo, self._sampler.findall(buf, lo, hi)
-            for k in itertools.compress(range(len(grams)), map(grams_of_values.__contains__, grams)):
-                # A value that holds this gram at offset o would start o bytes before it: few grams get here, so
-                # each offset is tried rather than stored (a set is half the memory of a map, and twice as fast).
-                at = first + k * stride
-                for start in range(max(lo, at - stride + 1), at + 1):
-                    if buf[start : start + head] in heads:
+            for k in itertools.compress(range(len(grams)), map(index.__contains__, grams)):
+                at, offsets = first + k * stride, index[grams[k]]
+                for offset in offsets:
+                    start = at - offset
+                    if start >= lo and buf[start : start + head] in heads:
                         starts.add(start)
         return sorted(starts)
 
