@@ -11,7 +11,7 @@ from unittest import mock
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envinject.resident import mask
@@ -175,7 +175,8 @@ def test_values_added_mid_stream_are_masked_from_then_on() -> None:
     assert Masker(["s3cr-rotated"]).fresh().feed(b"-rotated") == b"-rotated"  # without it, the start is lost
 
 
-@settings(max_examples=50)
+# Many values per example take time to generate and to index: on a loaded machine that is no failure.
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(ALPHABET, min_size=6, max_size=40), min_size=100, max_size=300), st.randoms())
 def test_many_values(values: list[str], rnd: Any) -> None:
     # Enough values that many share their first bytes and the sampling stride is short.
@@ -199,7 +200,7 @@ def test_memory_is_linear_in_the_total_length_of_the_values() -> None:
     assert masker.feed(b"<" + values[5].encode() + b">") + masker.flush() == b"<" + MASK + b">"
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(ALPHABET, min_size=8, max_size=40), min_size=mask._FIND_AT_MOST + 1, max_size=40), st.randoms())
 def test_long_values_in_any_split(values: list[str], rnd: Any) -> None:
     # Values of 8 bytes or more are sampled a machine word at a time; the result is the same.
