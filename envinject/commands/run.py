@@ -116,13 +116,13 @@ def supervise(
     from ..resident.options import ResidentOptions
     from ..resident.output import MaskedOutput
     from ..resident.watch import Reload, Watcher, WatchTarget
-    from ..rules.environment import secret_texts
+    from ..rules.environment import secret_values
     from ..rules.retry import poll_policy
 
     gc.enable()  # the entry point turns it off for the start; a parent that stays must collect its garbage
 
     watch, reload_signal = options.watch, checked.reload_signal
-    output = MaskedOutput(secret_texts(injection.bindings)) if options.mask else None
+    output = MaskedOutput(secret_values(injection.bindings), more_to_come=watch is not None) if options.mask else None
     resident = ResidentOptions(
         stop_signal=checked.stop_signal, kill_timeout=options.kill_timeout,
         restart_on_exit=options.restart_on_exit, reap_orphans=True if options.init else None,

@@ -1,13 +1,19 @@
-"""Hide secret values in a byte stream (``--mask``). Pure: bytes in, bytes out, no I/O."""
+"""Hide secret values in a byte stream (``--mask``). Pure: bytes in, bytes out, no I/O.
+
+:func:`masked_forms` says what is hidden (each value and the forms a program may print it in), :class:`Masker`
+hides those byte strings in a stream.
+"""
 
 from __future__ import annotations
 
+import base64
 import bisect
 import copy
 import itertools
+import json
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from urllib.parse import quote
 
 #: What every occurrence of a value becomes.
 MASK = b"*****"
@@ -19,10 +25,13 @@ DEFAULT_MIN_LENGTH = 6
 #: Bytes per sampled gram (fewer when a value is shorter).
 _GRAM = 4
 #: The sampling index holds about this many grams (or one per value, if there are more values): the
-#: stride, and so the speed, shrinks as the number of values grows, and memory stays linear in it.
-_INDEX_BUDGET = 1 << 18
+#: stride, and so the speed, shrinks as the number of values grows, and memory stays linear in it. Sized so
+#: that 20,000 values with four to six forms each are still sampled every 8 bytes.
+_INDEX_BUDGET = 1 << 20
 _MAX_STRIDE = 64
 _WORD_SIZE = memoryview(bytes(4)).cast("I").itemsize
+#: Up to this many values, each is looked for with find(), one pass over the input each.
+_FIND_AT_MOST = 16
 #: Runs of value bytes fewer than this many strides apart are read as one region: sampling the gap
 #: costs less than another round of calls.
 _JOIN_STRIDES = 64
@@ -30,12 +39,113 @@ _JOIN_STRIDES = 64
 _DENSE_RUNS = 32
 
 
-def _encode(value: str) -> bytes:
+def _encode(value: str | bytes) -> bytes:
     # The bytes the child sees in its environment: os.environ decodes undecodable bytes to surrogates.
+    if isinstance(value, bytes):
+        return value
     try:
         return value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         return value.encode("utf-8", "surrogatepass")
+
+
+def _long_enough(value: str | bytes, minimum: int) -> bool:
+    """Whether ``value`` has ``minimum`` characters (an undecodable byte is one). Characters are never more than
+    bytes, and as many when all are ASCII: most values are decided without decoding them."""
+    if isinstance(value, str) or len(value) < minimum or value.isascii():
+        return len(value) >= minimum
+    return len(value.decode("utf-8", "surrogateescape")) >= minimum
+
+
+def masked_forms(values: Iterable[str | bytes], min_length: int = DEFAULT_MIN_LENGTH) -> set[bytes]:
+    """What ``--mask`` hides: each value at least ``min_length`` characters long, and each of its forms below
+    that is at least as long too (a shorter fragment would garble ordinary output).
+
+    A value is a variable's value (encoded as the child's environment holds it) or a file secret's bytes. The
+    forms follow the GitHub Actions runner's secret masker, and go further where a program is as likely to
+    print the value so:
+
+    - each line of a multi-line value (split as ``bytes.splitlines`` and ``str.splitlines`` split it), so a line
+      of a PEM is hidden alone;
+    - base64, standard and URL-safe, at each of the three byte alignments the value can have inside longer
+      base64 text (``user:password`` in a Basic header): the digits that depend on the value's bytes alone;
+      and the value encoded alone, each line of it wrapped at 76 (MIME, ``base64``) and at 64 digits (PEM);
+    - percent-encoding as Python's ``quote`` (``/`` kept) and ``quote_plus``, Go's ``QueryEscape``, .NET's
+      ``EscapeDataString`` and JavaScript's ``encodeURIComponent`` write it;
+    - the inside of a JSON string, as Python (with and without ``ensure_ascii``), JavaScript, Go (``<``, ``>``
+      and ``&`` escaped) and PHP (``/`` escaped) write it;
+    - the inside of a Python ``repr()`` or ``ascii()`` of the value as text and as bytes, with ``'`` escaped or
+      not (which depends on the quotes around the string it is part of).
+    """
+    minimum = max(min_length, 1)
+    out: set[bytes] = set()
+    for value in values:
+        raw = _encode(value)
+        if _long_enough(raw, minimum):
+            forms = _base64_forms(raw) if _UNRESERVED.fullmatch(raw) else set(_forms(raw))
+            out.update(form for form in forms if _long_enough(form, minimum))
+    return out
+
+
+#: For a value that starts ``k`` bytes into a group of three, the base64 digits before its own: the digits that
+#: also depend on the bytes before it.
+_LEAD_DIGITS = (0, 2, 3)
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+#: Line widths of wrapped base64: MIME and base64(1) (76), PEM and ``openssl base64`` (64); the narrowest last.
+_WRAP_WIDTHS = (76, 64)
+#: Characters that no percent-encoding, JSON or repr escapes, and that split no line.
+_UNRESERVED = re.compile(rb"[A-Za-z0-9._~-]*")
+#: What Go's encoding/json escapes besides what every JSON encoder does (it keeps HTML-safe output).
+_GO_JSON = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})
+
+
+def _base64_forms(raw: bytes) -> set[bytes]:
+    """The value and its base64 forms: all the forms of a value made only of letters, digits and ``-._~`` (most
+    tokens), which no line break splits and no percent-encoding, JSON or repr escapes."""
+    out = {raw}
+    for lead in range(3):
+        # Digits of the value alone: after the ones shared with the bytes before it, up to the last one whose six
+        # bits all come from the value (the next depends on the bytes after it, or is padding).
+        digits = base64.b64encode(bytes(lead) + raw)[_LEAD_DIGITS[lead] : (lead + len(raw)) * 8 // 6]
+        out.add(digits)
+        out.add(digits.translate(_URL_SAFE))
+        if lead == 0 and len(digits) > _WRAP_WIDTHS[-1]:  # alone, wrapped as base64(1) (76 a line) and PEM (64)
+            out.update(digits[i : i + width] for width in _WRAP_WIDTHS for i in range(0, len(digits), width))
+    return out
+
+
+def _forms(raw: bytes) -> Iterator[bytes]:
+    """The value and every encoded form of it (some of them equal, some short: the caller sorts that out)."""
+    yield from _base64_forms(raw)
+    text = raw.decode("utf-8", "surrogateescape")
+    # Lines as most programs split them (\n, \r\n, \r) and as Python's str.splitlines does (\v, \f, \x1c-\x1e,
+    # \x85, \u2028, \u2029 too).
+    yield from raw.splitlines()
+    yield from map(_encode, text.splitlines())
+    # Every byte but letters, digits and -._~ escaped (.NET's EscapeDataString), then what each other encoder keeps:
+    # a %XX comes only from escaping, so replacing it back is exact (and one quote() is most of the cost).
+    escaped = quote(raw, safe="")
+    yield escaped.encode()
+    yield escaped.replace("%2F", "/").encode()  # quote()
+    yield escaped.replace("%20", "+").encode()  # quote_plus(), Go's QueryEscape
+    yield _unescape(escaped, "!'()*").encode()  # encodeURIComponent
+    ascii_json = json.dumps(text)[1:-1]
+    native_json = json.dumps(text, ensure_ascii=False)[1:-1]
+    yield ascii_json.encode()
+    yield ascii_json.replace("/", "\\/").encode()
+    yield _encode(native_json)
+    yield _encode(native_json.translate(_GO_JSON))
+    for quote_escaped in ("'", "\\'"):
+        yield _encode(quote_escaped.join(repr(piece)[1:-1] for piece in text.split("'")))
+        yield quote_escaped.join(ascii(piece)[1:-1] for piece in text.split("'")).encode()
+        yield quote_escaped.encode().join(repr(piece)[2:-1].encode() for piece in raw.split(b"'"))
+
+
+def _unescape(escaped: str, keep: str) -> str:
+    """Percent-encoded text with the characters ``keep`` written as they are."""
+    for c in keep:
+        escaped = escaped.replace(f"%{ord(c):02X}", c)
+    return escaped
 
 
 class Masker:
@@ -48,10 +158,11 @@ class Masker:
     minus one) is held back until more input or ``flush()`` decides it.
     """
 
-    def __init__(self, values: Iterable[str], min_length: int = DEFAULT_MIN_LENGTH) -> None:
-        """Mask ``values`` (UTF-8 encoded) that are at least ``min_length`` characters long."""
+    def __init__(self, values: Iterable[str | bytes], min_length: int = DEFAULT_MIN_LENGTH) -> None:
+        """Mask ``values`` (text UTF-8 encoded, bytes as they are) that are at least ``min_length`` characters
+        long, exactly as given (:func:`masked_forms` gives what ``--mask`` hides)."""
         minimum = max(min_length, 1)
-        self._values = sorted({_encode(v) for v in values if len(v) >= minimum})
+        self._values = sorted({_encode(v) for v in values if _long_enough(v, minimum)})
         self._max_len = max(map(len, self._values), default=0)
         self._candidates = _Candidates(self._values)
         self._tail = b""
@@ -161,8 +272,8 @@ class _Candidates:
     offsets ``0 .. h-1`` of a value to those offsets. The sampling reads only runs of bytes that values
     contain (found with translate() and find()), takes the grams with a strided memoryview (or a regex
     when values are short), and lets a dict lookup, mapped in C, discard the grams no value has; only the
-    few hits are checked in Python, against the sorted values with a binary search. (A single value is
-    simply found with find().) Memory: the sorted values, their first bytes, and at most
+    few hits are checked in Python, against the sorted values with a binary search. (A few values are
+    simply found with find(), one pass each.) Memory: the sorted values, their first bytes, and at most
     ``max(_INDEX_BUDGET, number of values)`` index entries, all linear in the values' total length.
     """
 
@@ -183,16 +294,7 @@ class _Candidates:
         #: The first gram of every value: a cheap test that no value starts somewhere.
         self.firsts = frozenset(v[: self._gram] for v in values)
         self.gram = self._gram
-        self._index: dict[bytes | int, tuple[int, ...]] = {}  # gram -> the offsets where a value has it
-        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
-        for v in values:
-            for offset in range(self._stride):
-                piece = v[offset : offset + self._gram]
-                gram = int.from_bytes(piece, sys.byteorder) if self._words else piece
-                offsets = self._index.get(gram, ())
-                if offset not in offsets:
-                    offsets += (offset,)
-                    self._index[gram] = shared.setdefault(offsets, offsets)
+        self._index = self._build_index(values)
         # Zero-width lookahead reads a gram, then the stride is consumed: findall yields the gram at
         # 0, h, 2h, ... and stops where fewer than q bytes are left.
         self._sampler = re.compile(b"(?s)(?=(.{%d})).{1,%d}" % (self._gram, self._stride))
@@ -204,15 +306,40 @@ class _Candidates:
         self._marks = bytes(int(c in alphabet) for c in range(256)) if len(alphabet) < 256 else None
         self._run = b"\1" * shortest
 
+    def _build_index(self, values: Sequence[bytes]) -> dict[bytes | int, tuple[int, ...]]:
+        """Each gram at offsets ``0 .. h-1`` of a value -> the offsets where a value has it.
+
+        Built an offset at a time with dict operations that run in C (a value loop in Python was most of the
+        time a masker took to build, with many values): every value is at least ``q + h - 1`` bytes long, so
+        the grams at one offset are one slice of each value.
+        """
+        index: dict[bytes | int, tuple[int, ...]] = {}
+        shared: dict[tuple[int, ...], tuple[int, ...]] = {}  # one copy of each tuple of offsets
+        size = self._gram
+        for offset in range(self._stride):
+            pieces = b"".join([v[offset : offset + size] for v in values])
+            grams: list[bytes] | list[int]
+            if self._words:
+                grams = memoryview(pieces).cast("I").tolist()  # the machine words, as starts() reads them
+            else:
+                grams = [pieces[i : i + size] for i in range(0, len(pieces), size)]
+            fresh: dict[bytes | int, tuple[int, ...]] = dict.fromkeys(grams, (offset,))
+            # A gram some value has at an earlier offset keeps that offset too (rare: one set operation finds them).
+            merged = {g: index[g] + (offset,) for g in index.keys() & fresh.keys()}
+            index.update(fresh)
+            index.update({g: shared.setdefault(t, t) for g, t in merged.items()})
+        return index
+
     def starts(self, buf: bytes) -> list[int]:
         """Every position of ``buf`` where a value may start, ascending (a superset; checked later)."""
-        if len(self._values) == 1:  # find() beats any sampling at one value
-            value, found = self._values[0], []
-            at = buf.find(value)
-            while at >= 0:
-                found.append(at)
-                at = buf.find(value, at + 1)
-            return found
+        if len(self._values) <= _FIND_AT_MOST:  # find() beats any sampling at a few values (one and its forms)
+            found: set[int] = set()
+            for value in self._values:
+                at = buf.find(value)
+                while at >= 0:
+                    found.add(at)
+                    at = buf.find(value, at + 1)
+            return sorted(found)
         index, stride, heads, head = self._index, self._stride, self._heads, self._head
         starts: set[int] = set()
         words = memoryview(buf)[: len(buf) - len(buf) % 4].cast("I") if self._words else None

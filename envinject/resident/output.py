@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO
 
-from .mask import Masker
+from .mask import Masker, masked_forms
 
 #: After the child exits, its output is copied until EOF; a pipe that stays silent this long is left
 #: behind, because a background process that inherited it may keep it open forever.
@@ -18,30 +18,37 @@ _DRAIN_IDLE = 1.0
 
 
 class MaskedOutput:
-    """An :class:`~.child.Output` that hides values. Values added later are hidden from then on, in the output
-    of the running child as in that of the children started after it."""
+    """An :class:`~.child.Output` that hides values and their encoded forms (:func:`~.mask.masked_forms`). Values
+    added later are hidden from then on, in the output of the running child as in that of the children started
+    after it."""
 
-    def __init__(self, values: Iterable[str]) -> None:
-        self._values = list(values)
-        self._masker = Masker(self._values)
+    def __init__(self, values: Iterable[str | bytes], *, more_to_come: bool = False) -> None:
+        """``more_to_come``: values may be added while a child runs (``--watch``), so every child is filtered."""
+        self._forms = masked_forms(values)
+        self._masker = Masker(self._forms)
+        self._more_to_come = more_to_come
         self._lock = threading.Lock()
 
     @property
     def active(self) -> bool:
-        """Whether any value is long enough to be masked (if not, the child may write to our fds directly)."""
-        return self._masker.active
+        """Whether the child's output must be filtered: a value is long enough to be masked, or one may come while
+        the child runs (a child that writes to our fds directly can never be filtered later)."""
+        return self._more_to_come or self._masker.active
 
     @property
     def masker(self) -> Masker:
         """The masker of every value so far; each stream feeds a :meth:`~.Masker.fresh` copy of it."""
         return self._masker
 
-    def add_values(self, values: Iterable[str]) -> None:
+    def add_values(self, values: Iterable[str | bytes]) -> None:
         """Also mask ``values`` (old values stay masked). Called from a poll's thread, while pumps read."""
         with self._lock:  # two polls never overlap, but the values must not be lost if they did
-            self._values.extend(values)
+            forms = self._forms | masked_forms(values)
+            if forms == self._forms:
+                return  # nothing new: the pumps keep their masker
+            self._forms = forms
             # Built before it is published: a pump only ever sees a complete masker.
-            self._masker = Masker(self._values)
+            self._masker = Masker(forms)
 
     def attach(self, stdout: IO[bytes], stderr: IO[bytes]) -> Callable[[], None]:
         """Copy the child's pipes to our fds 1 and 2; return a function that waits until both are copied."""

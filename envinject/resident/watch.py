@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..errors import EnvinjectError
 from ..plan import Injection
-from ..rules.environment import secret_texts
+from ..rules.environment import secret_values
 from ..rules.retry import RetryPolicy
 from ..sources import Source
 from ..system.process import check_exec
@@ -38,7 +38,7 @@ class WatchTarget:
     #: How a change reaches the command instead of a restart (``--on-change signal:NAME``).
     reload: Reload | None = None
     #: Called with the secret values of each new environment (``--mask`` hides them from then on).
-    on_values: Callable[[list[str]], None] | None = None
+    on_values: Callable[[list[str | bytes]], None] | None = None
 
 
 class Watcher:
@@ -91,7 +91,7 @@ class Watcher:
             env = self.injection.plan.environment(bindings)
             check_exec(self.command, env)
             if self.on_values is not None:  # masked before a rewritten file can show them
-                self.on_values(secret_texts(bindings))
+                self.on_values(secret_values(bindings))
             if self.files is not None:
                 self.files.place(bindings)  # each rewritten in place, atomically
         except (EnvinjectError, RecursionError) as e:

@@ -29,9 +29,10 @@ def merge(base: Mapping[str, str], bindings: Iterable[Binding], *, override: boo
     return env
 
 
-def secret_texts(bindings: Iterable[Binding]) -> list[str]:
-    """What --mask hides: each variable's value, and a file secret's content (its path is no secret)."""
-    return [b.value if b.content is None else b.content.decode("utf-8", "replace") for b in bindings]
+def secret_values(bindings: Iterable[Binding]) -> list[str | bytes]:
+    """What --mask hides (with its encoded forms): each variable's value, and a file secret's content byte for
+    byte, whatever its encoding (its path is no secret)."""
+    return [b.value if b.content is None else b.content for b in bindings]
 
 
 def final_sources(bindings: Iterable[Binding]) -> dict[str, str]:

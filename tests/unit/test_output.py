@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import time
 from collections.abc import Callable
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -57,3 +60,66 @@ def test_values_added_reach_a_running_stream(capfd: pytest.CaptureFixture[str]) 
     drain()
     seen += capfd.readouterr().out
     assert seen == "before rotated-value ***** after ***** *****\n"
+
+
+def masked(output: MaskedOutput, data: bytes, capfdbinary: pytest.CaptureFixture[bytes]) -> bytes:
+    """What reaches our stdout when a child writes ``data`` through ``output``."""
+    out, err, drain = attached(output)
+    os.write(out, data)
+    os.close(out)
+    os.close(err)
+    drain()
+    return capfdbinary.readouterr().out
+
+
+PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n-----END PRIVATE KEY-----\n"
+QUOTED = 'it\'s "quoted"\nand multi-line'
+
+#: The breaks reported against --mask: (the value, what the child printed, what must not be left of it).
+REPORTED = {
+    "base64 inside a Basic header": (
+        "p4ssw0rd-canary",
+        b"Authorization: Basic " + base64.b64encode(b"user:p4ssw0rd-canary"),
+        base64.b64encode(b"user:p4ssw0rd-canary")[7:26],  # the 19 digits that the 15 bytes of the value alone decide
+    ),
+    "URL-encoding": (
+        "p@ss/w0rd canary",
+        b"GET /?pw=" + quote_plus("p@ss/w0rd canary").encode(),
+        b"p%40ss%2Fw0rd+canary",
+    ),
+    "JSON of a quoted multi-line value": (QUOTED, json.dumps({"v": QUOTED}).encode(), b'it\'s \\"quoted\\"\\nand'),
+    "repr of a quoted multi-line value": (QUOTED, repr({"v": QUOTED}).encode(), b'it\\\'s "quoted"\\nand'),
+    "one line of a PEM": (
+        PEM,
+        b"key line: MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n",
+        b"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw",
+    ),
+    "a file secret that is not UTF-8": (b"\xff\xfe\x80canary-bytes", b"<\xff\xfe\x80canary-bytes>", b"canary-bytes"),
+}
+
+
+@pytest.mark.parametrize("case", list(REPORTED))
+def test_reported_encodings_are_masked(case: str, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    value, printed, secret = REPORTED[case]
+    assert secret in printed
+    out = masked(MaskedOutput([value]), printed, capfdbinary)
+    assert secret not in out and b"*****" in out
+
+
+def test_a_child_with_nothing_to_mask_yet_is_filtered_when_values_may_come(
+    capfdbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    # Started unfiltered, a child writes to our fds itself, and a value that a poll adds can never be masked in
+    # its output (--on-change signal:NAME keeps it running).
+    assert not MaskedOutput(["short"]).active
+    output = MaskedOutput(["short"], more_to_come=True)
+    assert output.active
+    out, err, drain = attached(output)
+    os.write(out, b"short ")
+    output.add_values([b"rotated-canary"])
+    os.write(out, b"rotated-canary " + base64.b64encode(b"rotated-canary") + b"\n")
+    os.close(out)
+    os.close(err)
+    drain()
+    # Left of the base64: its last digit (which the bytes after a value would change) and the padding.
+    assert capfdbinary.readouterr().out == b"short ***** *****" + base64.b64encode(b"rotated-canary")[-2:] + b"\n"

@@ -11,7 +11,9 @@ import pytest
 
 from envinject.errors import EnvinjectError
 from envinject.plan import Injection, make_plan
+from envinject.resident.secret_files import SecretFiles
 from envinject.resident.watch import Watcher, WatchTarget
+from envinject.rules.payload import Payload
 from envinject.rules.retry import poll_policy
 from envinject.settings import Settings
 from envinject.sources import Sources
@@ -103,3 +105,21 @@ def test_failed_polls_back_off_as_the_poll_policy_says() -> None:
     source.put("app", FIRST)  # the same version as before: no change, the poll simply works again
     assert w.poll() is None
     assert w.failures == 0 and log[-1] == "watch: poll succeeded again"
+
+
+def test_a_rotated_file_secrets_bytes_reach_the_masker_as_they_are() -> None:
+    # Not UTF-8: decoded with "replace" they became U+FFFD, which the child's output never holds.
+    source = MemorySource({"blob": Payload(binary=b"\xff\xfefirst-binary", version_id="v1")})
+    plan = make_plan(Settings(files=("BLOB=blob",)), {})
+    payloads = plan.fetch(source)
+    injection = Injection(plan, Sources(lambda _backend: source), payloads, plan.bind(payloads))
+    seen: list[list[str | bytes]] = []
+    with SecretFiles(resident=True) as files:
+        env = plan.environment(files.place(injection.bindings))
+        target = WatchTarget(command=["true"], env=env, files=files, on_values=seen.append)
+        w = Watcher(injection, target, policy=poll_policy(60), log=[].append, source=source)
+        source.rotate("blob", Payload(binary=b"\x80\x81second-binary"))
+        assert w.poll() == env  # restarted with the same environment: the file keeps its path
+        with open(files.with_paths(injection.bindings)[0].value, "rb") as f:
+            assert f.read() == b"\x80\x81second-binary"
+    assert seen == [[b"\x80\x81second-binary"]]
