@@ -170,7 +170,7 @@ def hostile(sm: Any) -> Any:
 def test_a_rendered_sh_with_a_double_quoted_tag_runs_nothing(
     hostile: Any, run: Run, tmp_path: Path, shell: str
 ) -> None:
-    if shell == "dash" and not os.path.exists("/bin/dash") and not shutil.which("dash"):
+    if shutil.which(shell) is None:
         pytest.skip("dash is not installed")
     (tmp_path / "env.sh").write_text("export PW=\"{{ sm://h#pw }}\"\nexport Q='{{ sm://h#pw }}'\n")
     r = run("render", str(tmp_path / "env.sh"), "-o", str(tmp_path / "out.sh"))
