@@ -86,6 +86,8 @@ def terminal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Termina
         term.type('eval "$(envinject --show-completion bash)"; echo lo""aded\n')
     else:
         term = Terminal(["zsh", "-f", "-i"], tmp_path)
+        # No end-of-line mark (% or #) before a prompt: the output is what completion printed, nothing else.
+        term.type("unsetopt prompt_sp\n")
         term.type('autoload -Uz compinit && compinit -u; eval "$(envinject --show-completion zsh)"; echo lo""aded\n')
     term.wait_for(r"loaded\n")
     yield term
