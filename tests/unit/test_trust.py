@@ -85,7 +85,7 @@ def test_a_symbolic_link_is_judged_by_its_owner_and_its_folder(chain: list[Hop])
 
 
 @needs_root
-@pytest.mark.parametrize(("owner", "mode", "group"), itertools.product(OWNERS, [0o644, 0o664, 0o646], [0, SPARE]))
+@pytest.mark.parametrize(("owner", "mode", "group"), list(itertools.product(OWNERS, [0o644, 0o664, 0o646], [0, SPARE])))
 def test_the_file_itself(tmp_path: Path, owner: int, mode: int, group: int) -> None:
     path = tmp_path / "f"
     path.write_text("x")
