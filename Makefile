@@ -44,9 +44,10 @@ test: lint types docs dotenv-oldest
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir .site
 
-# The edit-test loop: lint, types, and the unit and in-process tests (no installed CLI, no emulator process).
+# The edit-test loop: lint, types, and the unit and in-process tests (no installed CLI, no emulator process), less
+# those marked slow; make test runs everything.
 check: lint types
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -q tests/unit tests/integration
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q -m "not slow" tests/unit tests/integration
 
 # The tests that read dotenv text, again with the oldest python-dotenv that pyproject.toml allows (the main
 # venv has the newest). A small venv of its own: pytest, hypothesis and that python-dotenv, nothing else.

@@ -18,6 +18,8 @@ from botocore.config import Config
 
 from envinject.sources.loader import SERVICES, NarrowLoader, cache_dir, use_narrow_loader
 
+pytestmark = pytest.mark.slow  # stock and narrow botocore sessions compared over regions
+
 REGIONS = [
     "us-east-1", "eu-west-1", "ap-southeast-5", "us-gov-west-1", "cn-north-1", "us-iso-east-1", "us-isob-east-1",
     "eu-isoe-west-1", "aws-global", "mars-east-7",

@@ -32,6 +32,8 @@ from tests import readers
 from tests.shells import SHELLS
 from tests.unit.test_formats import dotenv_can_hold, source_in
 
+pytestmark = pytest.mark.slow  # every format through its real reader: bash, dash, node, java
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10

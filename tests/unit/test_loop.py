@@ -25,6 +25,9 @@ from envinject.resident.options import ResidentOptions
 from envinject.resident.signals import ENDING_SIGNALS, FORWARDED_SIGNALS
 from envinject.rules.retry import RetryPolicy
 
+pytestmark = pytest.mark.slow  # real child processes and their timing
+
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-value"
 
