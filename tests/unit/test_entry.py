@@ -62,6 +62,7 @@ def _captured(main: Any, argv: list[str], mp: pytest.MonkeyPatch) -> tuple[Any, 
     return got
 
 
+@pytest.mark.slow  # each example runs typer's parser and the fast path's in full
 @settings(max_examples=150, deadline=None)
 @given(
     pairs=st.lists(st.tuples(forms, refs), max_size=4),

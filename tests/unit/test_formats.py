@@ -397,6 +397,7 @@ ACTED_ON = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # a real, partly interactive, shell for each name
 @pytest.mark.parametrize(
     ("sh", "name", "value", "harmless", "after"), ACTED_ON, ids=[f"{s}-{n}" for s, n, *_ in ACTED_ON]
 )
