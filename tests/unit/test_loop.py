@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from envinject.resident.loop import Loop
 from envinject.resident.options import ResidentOptions
 from envinject.resident.signals import ENDING_SIGNALS, FORWARDED_SIGNALS
 from envinject.rules.retry import RetryPolicy
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow  # real child processes and their timing
 
@@ -73,16 +74,6 @@ output = MaskedOutput(cfg["mask"]) if cfg.get("mask") else None
 child = Child(cfg["argv"], options, output=output)
 sys.exit(Loop(child, options).run(env, Poller() if watch else None))
 """
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def child(tmp_path: Path, code: str, *args: str) -> list[str]:
