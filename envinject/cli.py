@@ -74,7 +74,7 @@ class _RunByDefault(TyperGroup):
             if not word.startswith("-"):
                 misplaced = word == named
                 break
-            if word not in known and not _short_flags_known(word, known, takes_value):
+            if word not in known and not _short_flags_known(word, known):
                 misplaced = True  # an option run does not take: the other command's, written before its name
                 break
             # An option's value (--timeout 2, -vs NAME) is not the program.
@@ -101,7 +101,7 @@ class _RunByDefault(TyperGroup):
         super().format_options(ctx, formatter)
 
 
-def _short_flags_known(word: str, known: set[str], takes_value: set[str]) -> bool:
+def _short_flags_known(word: str, known: set[str]) -> bool:
     """Whether ``-vs`` (short flags run together) are all options run takes."""
     return not word.startswith("--") and len(word) > 2 and all(f"-{c}" in known for c in word[1:])
 

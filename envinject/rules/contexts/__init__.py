@@ -17,11 +17,31 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from ...errors import ConfigError
 
 #: Writes one value where a tag stands; raises Unwritable.
 Write = Callable[[str], str]
+
+
+class Scanner(Protocol):
+    """A lexer that reads a file's text piece by piece and knows, at each tag, where it stands."""
+
+    def feed(self, text: str) -> None: ...
+
+    def place(self, where: str, after: str, *, last: bool) -> Write: ...
+
+
+def scan_pieces(scanner: Scanner, pieces: Sequence[str], wheres: Sequence[str]) -> list[Write]:
+    """Feed ``scanner`` the text before each tag and ask where the tag stands (``after``: the text that follows
+    it, up to the next tag), in order."""
+    writes: list[Write] = []
+    for i, where in enumerate(wheres):
+        scanner.feed(pieces[i])
+        writes.append(scanner.place(where, pieces[i + 1], last=i + 1 == len(wheres)))
+    return writes
+
 
 #: The file formats whose tags are written according to where they stand, and the module that knows how.
 SCANNED = {

@@ -21,7 +21,7 @@ import re
 
 from ..escaping import Unwritable
 from ..formats.dotenv import HINT, quote
-from . import Write, refused
+from . import Write, refused, scan_pieces
 
 _UNQUOTED_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]*")
 _SINGLE_ESCAPES = re.compile(r"'|\\\\|\\\Z")
@@ -131,9 +131,4 @@ class _Lines:
 
 def scan(pieces: list[str], wheres: list[str]) -> list[Write]:
     """How each tag of a ``.env`` file is written, in order; ConfigError for a tag where nothing can be."""
-    lines = _Lines()
-    writes: list[Write] = []
-    for i, where in enumerate(wheres):
-        lines.feed(pieces[i])
-        writes.append(lines.place(where, pieces[i + 1], last=i + 1 == len(wheres)))
-    return writes
+    return scan_pieces(_Lines(), pieces, wheres)

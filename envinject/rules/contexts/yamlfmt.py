@@ -26,7 +26,7 @@ import functools
 import re
 
 from ..escaping import Unwritable
-from . import Write, refused
+from . import Write, refused, scan_pieces
 
 
 @functools.cache
@@ -274,9 +274,4 @@ class _Nodes:
 
 def scan(pieces: list[str], wheres: list[str]) -> list[Write]:
     """How each tag of a YAML file is written, in order; ConfigError for a tag where nothing can be."""
-    nodes = _Nodes()
-    writes: list[Write] = []
-    for i, where in enumerate(wheres):
-        nodes.feed(pieces[i])
-        writes.append(nodes.place(where, pieces[i + 1], last=i + 1 == len(wheres)))
-    return writes
+    return scan_pieces(_Nodes(), pieces, wheres)
