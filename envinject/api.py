@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from .plan import inject
+from .records import replace
 from .settings import Settings
 from .validate import settings_values, validate
 
@@ -47,9 +47,7 @@ def load(*refs: str, override: bool = True, client: Any = None, **options: Any) 
     settings = _settings(refs, options)
     injection = inject(settings, client=client, warn=_warn)
     # The same plan, inheriting os.environ: --require counts what is set already, and override decides.
-    plan = dataclasses.replace(
-        injection.plan, inherited=os.environ, settings=dataclasses.replace(settings, override=override)
-    )
+    plan = replace(injection.plan, inherited=os.environ, settings=replace(settings, override=override))
     final = plan.environment(injection.bindings)
     changed = {k: v for k, v in final.items() if os.environ.get(k) != v}
     os.environ.update(changed)

@@ -6,18 +6,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .records import record
 from .system.trust import Untrusted, read_trusted
 from .validate import settings_values
 
 CONFIG_FILE = "envinject.toml"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConfigFile:
     path: Path
     values: Mapping[str, Any]

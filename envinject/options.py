@@ -6,11 +6,12 @@ command line, the environment or a config file; these are one command's own opti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from .records import field, record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class RunOptions:
     """How to run the command once the secrets are fetched."""
 
@@ -35,7 +36,7 @@ class RunOptions:
         return bool(self.init or self.watch is not None or self.mask or self.restart_on_exit)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExportOptions:
     fmt: str = "dotenv"
     #: The file as written on the command line; None or "-": stdout.
@@ -45,7 +46,7 @@ class ExportOptions:
     github_mask: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RenderOptions:
     template: Path
     #: ``-o`` as given; None or "-": stdout.
@@ -55,7 +56,7 @@ class RenderOptions:
     force: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PushOptions:
     file: Path
     #: The secret to create or update.

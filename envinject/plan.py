@@ -16,11 +16,11 @@ hands each poll's payloads to :meth:`Plan.bind` again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import ConfigError, EnvinjectError, quote
+from .records import field, record
 from .rules.bindings import (
     ENV_FILE,
     FileTemplate,
@@ -50,7 +50,7 @@ from .sources.endpoints import endpoint
 T = TypeVar("T")
 
 
-@dataclass
+@record
 class Plan:
     """What a run of these settings reads and sets, worked out before any request."""
 
@@ -252,7 +252,7 @@ def read_named(path: str | Path, what: str, named_in: str | None, *, missing_hin
         ) from None
 
 
-@dataclass
+@record
 class Injection:
     """A plan carried out: what was fetched, with what, and the bindings it gives."""
 

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .records import field, fields, record
 from .sources.endpoints import EVERY_SERVICE_VARIABLE, SERVICE_VARIABLES, variables_ignored
 
 if TYPE_CHECKING:
     from .configfile import ConfigFile
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """Everything a run needs to know. The defaults are envinject's defaults."""
 

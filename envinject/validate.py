@@ -15,13 +15,13 @@ import math
 import re
 import signal
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, EnvinjectError, quote
 from .options import CommandOptions, ExportOptions, PushOptions, RenderOptions, RunOptions
+from .records import record
 from .rules.naming import NAME_CASES, is_valid_name
 from .settings import _LISTS, KEYS, Settings
 from .sources.endpoints import SERVICE_VARIABLES
@@ -113,7 +113,7 @@ def _name_case(values: dict[str, Any], origin: str) -> dict[str, Any]:
     return values
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Checked:
     """What :func:`validate` parsed, for the command to use as it is."""
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import EnvinjectError, one_line
 from ..plan import caller_identity, make_plan, make_source
+from ..records import as_dict, field, record
 from ..rules.environment import Binding
 from ..rules.payload import Payload
 from ..rules.refs import Locator, Ref
@@ -43,7 +43,7 @@ STATUSES = {
 }  # fmt: skip
 
 
-@dataclass
+@record
 class RefStatus:
     """One reference: ``status`` is one of :data:`STATUSES`; ``variables`` the names it sets."""
 
@@ -56,7 +56,7 @@ class RefStatus:
     secrets: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Report:
     caller: str | None
     refs: list[RefStatus]
@@ -72,7 +72,7 @@ class Report:
         return not self.problems and not self.missing_required and all(r.status == "ok" for r in self.refs)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, **asdict(self)}
+        return {"ok": self.ok, **as_dict(self)}
 
 
 def report_of(

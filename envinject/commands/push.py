@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, FetchError, SecretFormatError, one_line
 from ..options import PushOptions
+from ..records import field, record
 from ..rules import flatten
 from ..rules.bindings import Naming
 from ..rules.naming import env_name
@@ -63,7 +63,7 @@ def push(settings: Settings, options: PushOptions, log: Log) -> int:
     return 0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PushPlan:
     """What a push changes, by the secret's key paths (``db.host``). ``content`` is the new secret; it never
     shows in a repr."""

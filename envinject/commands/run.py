@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import time
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import one_line
 from ..options import RunOptions
+from ..records import replace
 from ..system.stdio import write_stdout
 from . import NOTHING_TO_INJECT, Log, elapsed, fetch_deadline, nothing_to_inject
 
@@ -137,6 +137,6 @@ def supervise(
     masks = output.add_values if output is not None else None
     target = WatchTarget(command=options.command, env=env, files=files, reload=reload, on_values=masks)
     # A poll that fails is logged and tried again at the next, backed-off interval, not retried for long.
-    poll_source = make_source(dataclasses.replace(settings, max_attempts=resident.poll.attempts))
+    poll_source = make_source(replace(settings, max_attempts=resident.poll.attempts))
     watcher = Watcher(injection, target, policy=resident.poll, log=Log().warn, source=poll_source)
     return Loop(child, resident).run(env, watcher)

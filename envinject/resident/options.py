@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
 
+from ..records import record
 from ..rules.retry import RESTART, RetryPolicy
 from .memory import CoreLimit
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResidentOptions:
     """How the child is stopped, reaped, polled for and restarted."""
 

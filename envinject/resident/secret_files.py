@@ -30,11 +30,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
 from ..errors import ConfigError, EnvinjectError
+from ..records import replace
 from ..rules.environment import Binding
 from ..system.trust import untrusted_folder
 

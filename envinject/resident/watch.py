@@ -4,10 +4,10 @@ on rotation, or rewrite the file secrets and signal the command."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from ..errors import EnvinjectError
 from ..plan import Injection
+from ..records import field, record
 from ..rules.environment import secret_values
 from ..rules.retry import RetryPolicy
 from ..sources import Source
@@ -15,7 +15,7 @@ from ..system.process import check_exec
 from .secret_files import SecretFiles
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reload:
     """``--on-change signal:NAME``: how a change reaches the command without a restart."""
 
@@ -25,7 +25,7 @@ class Reload:
     accept_stale_env: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WatchTarget:
     """What a change is delivered to: the command, its environment now, its files, and the masked values."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from ..errors import QUOTE_LIMIT, EnvinjectError, NamingError, SecretFormatError, quote
+from ..records import field, record
 from . import flatten
 from .envfile import Entry, Literal
 from .environment import Binding, merge
@@ -20,7 +20,7 @@ from .template import Template, render_template
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Naming:
     """How keys become names."""
 
@@ -29,7 +29,7 @@ class Naming:
     case: str = "upper"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     """The rules that turn fetched secrets into bindings."""
 
@@ -128,7 +128,7 @@ def _pairs(ref: Ref, payload: Payload) -> list[tuple[tuple[str, ...], str, str]]
     return [(path, val, f"{sid}#{'.'.join(path)}") for path, val in flatten.flatten(value, ref.key or ())]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Refusal:
     """A protected name that a reference or a template would set."""
 
@@ -349,7 +349,7 @@ def bind_all(
     return [b for _, _, b in ordered]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileTemplate:
     """``--file VAR=@TEMPLATE``: a file whose content is TEMPLATE rendered, written for a reader of ``fmt`` (None: the
     name gives no format, and every tag names its own)."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from ..errors import ConfigError, EnvinjectError, quote
+from ..records import field, record
 from .naming import is_valid_name
 from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, is_prefix_target, looks_like_ref, parse_ref
 
@@ -27,7 +27,7 @@ def _quoted(original: str) -> bool:
     return _QUOTED.match(original, original.index("=")) is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Literal:
     name: str
     value: str = field(repr=False)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+
+from ..records import field, record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Binding:
     """One variable to set. The value never shows in a repr, so it cannot leak into a log or traceback."""
 

@@ -20,9 +20,9 @@ message shows a value: it may be a secret's (envinject inside envinject) or anyo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from ..errors import ConfigError, EnvinjectError
+from ..records import field, record
 from .envfile import Entry
 from .naming import is_valid_name
 from .refs import FILE_PREFIX, SCHEME, SSM_SCHEME, Ref, parse_ref
@@ -119,7 +119,7 @@ def looks_like_reference(value: str) -> bool:
     return value.removeprefix(FILE_PREFIX).startswith((SCHEME, SSM_SCHEME))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvRefRule:
     """Which inherited variables are references to resolve (the module's docstring states the rule)."""
 
@@ -177,7 +177,7 @@ def is_environment_reference(name: str, value: str, rule: EnvRefRule) -> bool:
     return isinstance(_read(name, value, rule), Ref | ConfigError)
 
 
-@dataclass
+@record
 class EnvironmentRefs:
     """What the inherited environment holds for envinject, by :class:`EnvRefRule`."""
 

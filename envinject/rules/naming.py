@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
+
+from ..records import record
 
 _OUTSIDE = re.compile(r"[^A-Za-z0-9_]")
 _VALID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -31,7 +32,7 @@ def is_valid_name(name: str) -> bool:
     return _VALID.fullmatch(name) is not None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Category:
     """A class of names through which whoever writes a secret could take over the command, and where the class
     comes from. A pattern's ``*`` stands for any characters (``LD_*``, ``*PAGER``, ``*_CONFIG_FILE``)."""

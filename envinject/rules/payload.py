@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..records import field, record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Item:
     """One value a backend has already named: ``path`` is the key path its variable is named from."""
 
@@ -15,7 +15,7 @@ class Item:
     origin: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Payload:
     """A fetched secret. Its content is left out of repr so it cannot reach a log or traceback."""
 

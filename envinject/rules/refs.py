@@ -37,9 +37,9 @@ the scheme: ``sm://A=B``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
 from ..errors import RefError, quote
+from ..records import record, replace
 
 SCHEME = "sm://"
 SSM_SCHEME = "ssm://"
@@ -59,7 +59,7 @@ _SSM_SELECTOR = re.compile(r"[0-9]+|[A-Za-z_.-][A-Za-z0-9_.-]{0,99}")
 _SSM_ARN_PARTS = 6  # arn:partition:ssm:region:account:parameter/name
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Locator:
     """What to fetch: one version of one secret. Hashable, so a secret named twice is fetched once."""
 
@@ -125,7 +125,7 @@ class Locator:
         return self.secret_id + ("?" + "&".join(query) if query else "")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Ref:
     """A parsed reference: the secret, an optional key path inside it and an optional target variable, or a
     prefix for the names it makes (``DB1_*=``)."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+
+from ..records import record, replace
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RetryPolicy:
     """Tries and waits. A fetch uses ``attempts`` (botocore's standard mode does its own waits between tries,
     on throttling and 5xx only); a poll and a restart use :meth:`delay` after each failure in a row."""

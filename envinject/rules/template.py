@@ -33,10 +33,10 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from urllib.parse import quote as url_quote
 
 from ..errors import ConfigError, EnvinjectError, SecretFormatError
+from ..records import field, record, replace
 from .escaping import Unwritable
 from .formats import dotenv
 from .refs import SCHEME, SSM_SCHEME, Ref, parse_ref
@@ -89,7 +89,7 @@ def format_for(path: str) -> str | None:
     return found
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Tag:
     """One ``{{ ... }}``: a reference, a variable, or a literal, and the format it is escaped for."""
 
@@ -100,7 +100,7 @@ class Tag:
     literal: str | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Template:
     origin: str
     parts: tuple[str | Tag, ...]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from ..errors import EnvinjectError
+from ..records import record
 from ..rules.payload import Item, Payload
 from ..rules.refs import Locator
 
@@ -16,7 +16,7 @@ __all__ = ["Account", "Item", "Payload", "Source", "Sources"]
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Account:
     """Where the secrets live, from sts:GetCallerIdentity and the region settings (for policies)."""
 

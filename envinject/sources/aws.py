@@ -8,16 +8,16 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError, EnvinjectError, FetchError
+from ..records import field, record
 from ..rules.retry import RetryPolicy
 from .endpoints import endpoint
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AwsSettings:
     """Connection settings from the command line; None means the standard AWS chain decides."""
 
@@ -214,7 +214,7 @@ def raw_answer(exc: Any) -> str:
     return f"HTTP {status}, {length} bytes" if length.isdigit() else f"HTTP {status}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NetworkFailure:
     """Why a request got no answer, in words that quote nothing the endpoint sent."""
 

@@ -5,8 +5,9 @@ when the deadline passes must not wait for it to load."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
+
+from ..records import record
 
 #: The variable that sets one service's endpoint alone (botocore's service names), before AWS_ENDPOINT_URL, for the
 #: services envinject talks to.
@@ -33,7 +34,7 @@ class EndpointSettings(Protocol):
     def service_endpoints(self) -> tuple[tuple[str, str], ...]: ...
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Endpoint:
     url: str
     #: False for AWS's own endpoint: the client is left to find it, since botocore knows partitions, FIPS,

@@ -8,24 +8,24 @@ Version selectors (``?version-id=``, ``?version-stage=``) are not modelled: ever
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import threading
 from collections.abc import Mapping, Sequence
 
 from ..errors import EnvinjectError, FetchError
+from ..records import field, record, replace
 from ..rules.refs import Locator
 from . import Payload, RequestCount, all_or_nothing
 
 Held = Payload | EnvinjectError
 
 
-@dataclasses.dataclass
+@record
 class _Secret:
     value: Held
     #: How many times it was put or rotated: its payload's version is ``v<count>`` unless one was given.
     count: int = 1
-    tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
     kms_key: str | None = None
 
 
@@ -62,7 +62,7 @@ class MemorySource:
             held = self._held[secret_id]
             held.count += 1
             payload = value if isinstance(value, Payload) else Payload(text=value)
-            held.value = dataclasses.replace(payload, version_id=f"v{held.count}")
+            held.value = replace(payload, version_id=f"v{held.count}")
             return held.value
 
     def fetch_many(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload]:

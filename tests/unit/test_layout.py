@@ -18,6 +18,8 @@ IO_MODULES = {
 }  # fmt: skip
 #: ``io.StringIO`` (an in-memory stream) is how python-dotenv's parser takes text: not I/O.
 ALLOWED_IN_RULES = {"envinject.rules.envfile": {"io"}}
+#: What every layer may stand on: errors, and the record classes (pure, no I/O).
+FOUNDATION = {"envinject.errors", "envinject.records"}
 #: The third-party packages only the AWS backends may load.
 AWS_SDK = ("botocore", "boto3")
 
@@ -62,7 +64,7 @@ def test_pure_rules_import_no_io_and_nothing_above_them(name: str) -> None:
     allowed = ALLOWED_IN_RULES.get(name, set())
     for target in imports(name):
         if target.startswith("envinject"):
-            assert in_package(target, "envinject.rules") or target == "envinject.errors", (name, target)
+            assert in_package(target, "envinject.rules") or target in FOUNDATION, (name, target)
         else:
             assert target.split(".")[0] not in IO_MODULES - allowed and target not in IO_MODULES - allowed, (
                 name,
@@ -79,7 +81,7 @@ def test_only_sources_import_the_aws_sdk(name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in MODULES if in_package(n, "envinject.system")])
 def test_system_effects_stand_on_errors_alone(name: str) -> None:
     inside = {t for t in imports(name) if t.startswith("envinject")}
-    assert inside <= {"envinject.errors"} | {n for n in MODULES if in_package(n, "envinject.system")}, inside
+    assert inside <= FOUNDATION | {n for n in MODULES if in_package(n, "envinject.system")}, inside
 
 
 @pytest.mark.parametrize("name", [n for n in MODULES if in_package(n, "envinject.resident")])
@@ -109,3 +111,9 @@ def test_no_import_cycles() -> None:
 @pytest.mark.parametrize("name", [n for n in MODULES if MODULES[n].name == "__init__.py"])
 def test_each_package_says_what_lives_there(name: str) -> None:
     assert ast.get_docstring(ast.parse(MODULES[name].read_text())), name
+
+
+@pytest.mark.parametrize("name", list(MODULES))
+def test_no_module_imports_dataclasses(name: str) -> None:
+    # envinject.records declares values without the start-up cost of dataclasses (see its docstring).
+    assert "dataclasses" not in set(imports(name)), name

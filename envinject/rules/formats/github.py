@@ -15,7 +15,6 @@ empty are skipped, as the runner refuses to mask whitespace.
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Mapping
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -25,6 +24,8 @@ _COMMAND_ESCAPES = str.maketrans({"%": "%25", "\r": "%0D", "\n": "%0A"})
 
 def new_delimiter() -> str:
     """A fresh heredoc delimiter, unguessable, as actions/toolkit makes them."""
+    import secrets  # on use: it loads hashlib, hmac and random, which a run that writes no export never needs
+
     return "ghadelimiter_" + secrets.token_hex(16)
 
 
