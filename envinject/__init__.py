@@ -7,7 +7,6 @@ The Python API: ``envinject.fetch(*refs, **options)`` and ``envinject.load(*refs
 from __future__ import annotations
 
 import time
-from typing import Any
 
 #: When envinject was first imported: -v times each phase of a run from here.
 STARTED = time.perf_counter()
@@ -16,7 +15,7 @@ __all__ = ["ConfigError", "EnvinjectError", "FetchError", "NamingError", "RefErr
            "__version__", "fetch", "load"]  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Imported on first use, so `envinject --version` and `--help` stay fast.
     if name in ("fetch", "load"):
         from . import api

@@ -217,6 +217,12 @@ def _template_formats(incomplete: str) -> list[str]:
     return [name for name in ESCAPERS if name.startswith(incomplete)]
 
 
+def _vias(incomplete: str) -> list[str]:
+    from .sources.agent import VIAS
+
+    return [name for name in VIAS if name.startswith(incomplete)]
+
+
 def _name_cases(incomplete: str) -> list[str]:
     from .rules.naming import NAME_CASES
 
@@ -266,6 +272,12 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("region", Region),
     ("profile", Profile),
     ("endpoint_url", Endpoint),
+    ("via", Annotated[str | None, _opt("--via", metavar="HOW", complete=_vias, help=(
+        "auto, agent or api: read Secrets Manager through the local agent (auto: when its token is there) or "
+        "the API [default: $ENVINJECT_VIA, else auto]."))]),
+    ("agent_url", Annotated[str | None, _opt("--agent-url", metavar="URL", help=(
+        "Where the Secrets Manager agent or Lambda extension listens "
+        "[default: $ENVINJECT_AGENT_URL, else http://localhost:2773]."))]),
     ("timeout", Timeout),
     ("max_attempts", MaxAttempts),
     ("config", ConfigPath),

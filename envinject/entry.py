@@ -42,6 +42,8 @@ def main() -> None:
     """``envinject``. The cyclic GC stays off until exec (a start makes little cyclic garbage, and collecting
     it costs about 5%); the resident modes turn it back on before they start supervising."""
     gc.disable()
+    if sys.argv[1:] == ["--version"]:  # as the CLI prints it, without loading typer (most of its time)
+        raise SystemExit(_version())
     parsed = fast_args(sys.argv[1:])
     if parsed is None:
         from .cli import main as typer_main
@@ -49,6 +51,19 @@ def main() -> None:
         typer_main()
         return
     raise SystemExit(_run(*parsed))
+
+
+def _version() -> int:
+    from . import __version__
+    from .exits import exit_status
+    from .system.stdio import open_closed, write_stdout
+
+    open_closed()
+    try:
+        write_stdout(f"envinject {__version__}\n")
+    except (Exception, KeyboardInterrupt) as e:  # noqa: BLE001 - a closed or full stdout ends it as the CLI would
+        return exit_status(e)
+    return 0
 
 
 def _run(refs: list[str], command: list[str]) -> int:

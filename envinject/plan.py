@@ -305,9 +305,13 @@ def make_source(
     client: Any = None,
     note: Callable[[str], None] | None = None,
     factory: ClientFactory | None = None,
+    environ: Mapping[str, str] | None = None,
+    refresh: bool = False,
 ) -> Sources:
     """The sources for these settings, one per backend, made when a reference first needs it. ``client``
-    replaces the AWS client (tests, the API): a Secrets Manager client, or a mapping ``{"sm": ..., "ssm": ...}``."""
+    replaces the AWS client (tests, the API): a Secrets Manager client, or a mapping ``{"sm": ..., "ssm": ...}``.
+    Otherwise Secrets Manager goes through the local agent when --via chooses one (``environ`` holds its token),
+    and ``refresh`` makes every request to it skip its cache (the watcher's polls)."""
     if client is not None:
         clients = client if isinstance(client, Mapping) else {"sm": client}
 
@@ -319,16 +323,30 @@ def make_source(
             return lambda _region: clients[backend]
 
         return Sources(lambda b: backend_source(b, given(b), batch=settings.batch, note=note))
+    import os
+
+    from .sources.agent import AgentSource, ThroughAgent, choose
+
+    told = note or (lambda _msg: None)
+    agent = choose(settings.via, settings.agent_url, os.environ if environ is None else environ, told)
     made = factory or client_factory(settings)
-    return Sources(
-        lambda b: backend_source(
+
+    def api(b: str) -> Source:
+        return backend_source(
             b,
             lambda region: made.client(SERVICES[b], region),
             batch_client_for=lambda region: made.client(SERVICES[b], region, retries=False),
             batch=settings.batch,
             note=note,
         )
+
+    if agent is None:
+        return Sources(api)
+    told(f"agent: {agent.url}, token from {agent.token_from}{'; every request skips its cache' if refresh else ''}")
+    through = ThroughAgent(
+        AgentSource(agent, timeout=settings.timeout, refresh=refresh), lambda: api("sm"), settings.region, told
     )
+    return Sources(lambda b: through if b == "sm" else api(b), agent=through)
 
 
 def caller_arn(factory: ClientFactory) -> str:

@@ -48,6 +48,10 @@ class Settings:
     override: bool = True
     pristine: bool = False
     batch: bool = True
+    #: How Secrets Manager is read: "auto" (through the local agent when one is installed), "agent" or "api".
+    via: str = "auto"
+    #: Where the local Secrets Manager agent (or the Lambda extension) listens: http:// to this machine.
+    agent_url: str = "http://localhost:2773"
     #: Which inherited variables written as references (``DB_PASSWORD=sm://prod/db#password``) are resolved: the
     #: names and ``PREFIX*`` given (--resolve-env), none (False, --no-resolve-env), or by default (True) every one
     #: unless a CI system set up the environment (:mod:`envinject.rules.envrefs` has the rule).
@@ -73,6 +77,8 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
     "profile": ("AWS_PROFILE",),
     "endpoint_url": (EVERY_SERVICE_VARIABLE,),
+    "via": ("ENVINJECT_VIA",),
+    "agent_url": ("ENVINJECT_AGENT_URL",),
 }
 
 

@@ -40,6 +40,8 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "override": bool,
     "pristine": bool,
     "batch": bool,
+    "via": str,
+    "agent_url": str,
     "resolve_env": bool,
 }
 #: The longest duration any option takes, in seconds.
@@ -183,6 +185,15 @@ def _check_settings(settings: Settings) -> None:
         names_to_resolve(settings.resolve_env, where("resolve_env"))
     if settings.name_case not in NAME_CASES:
         raise ConfigError(f"{where('name_case')} must be upper, lower or keep", hint="for example --name-case lower")
+    from .sources.agent import VIAS, parse_url
+
+    if settings.via not in VIAS:
+        raise ConfigError(f"{where('via')} must be auto, agent or api", hint="for example --via api")
+    if parse_url(settings.agent_url) is None:
+        raise ConfigError(
+            f"{where('agent_url')} must be an http:// URL to this machine (localhost, 127.x.x.x or [::1]) with no path",
+            hint="for example http://localhost:2773: the agent's token must not leave the machine",
+        )
 
 
 def _check_run(options: RunOptions) -> Checked:

@@ -31,6 +31,9 @@ def check(settings: Settings, log: Log, *, json_output: bool = False) -> int:
     with fetch_deadline(settings):
         source = make_source(settings, note=log.note)
         report = report_of(settings, source, os.environ, caller_identity(settings, log.note), warn=log.warn)
+        from ..sources.agent import unused
+
+        report.agent = source.agent.report() if source.agent is not None else unused(settings.via)
     write_stdout((json.dumps(report.to_json(), indent=2) if json_output else render_report(report)) + "\n")
     return 0 if report.ok else 1
 
@@ -66,6 +69,8 @@ class Report:
     problems: list[str]
     #: Names whose inherited value stays (--no-override), as --dry-run shows them.
     kept: list[str] = field(default_factory=list)
+    #: The local Secrets Manager agent: where, whether it answered and for how many secrets, or why none was used.
+    agent: str = ""
 
     @property
     def ok(self) -> bool:
@@ -113,6 +118,8 @@ def _status(
 def render_report(report: Report) -> str:
     """The human form: one line per reference, then the variables; never a value."""
     lines = [f"caller: {report.caller or 'unknown (sts:GetCallerIdentity failed)'}"]
+    if report.agent:
+        lines.append(f"agent: {report.agent}")
     lines += [f"error: {p}" for p in report.problems]
     for r in report.refs:
         detail = f"{len(r.variables)} variable(s)" if r.status == "ok" else r.message

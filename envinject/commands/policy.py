@@ -89,6 +89,11 @@ def iam_policy(
     region = factory.default_region() if any(loc.region is None for loc in wanted) else ""
     where = Account(partition or "aws", account, region)
     sources = make_source(settings, factory=factory)
+    if sources.agent is not None:
+        warn(
+            f"the Secrets Manager agent at {sources.agent.agent.agent.url} reads the secrets it serves with its own "
+            "role: grant the GetSecretValue statements to the agent's role too (with kms:Decrypt for its keys)"
+        )
     via: dict[str, set[str]] = {}
     for k in kms_keys:  # keys the user names: for every service this run reads, in the default region
         via[key_arn(k, where)] = {f"{sources.service_of(loc)}.{region}.amazonaws.com" for loc in wanted}

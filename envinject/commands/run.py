@@ -94,7 +94,8 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
         log.note(f"credentials: {credentials * 1000:.0f} ms ({factory.credentials_method or 'none found'})")
     requests = injection.source.requests
     detail = ", ".join(f"{n} {op}" for op, n in requests.items())
-    setup = f", {(factory.setup_seconds - credentials) * 1000:.0f} ms of it loading botocore" if factory else ""
+    loading = factory.setup_seconds - credentials if factory is not None else 0.0
+    setup = f", {loading * 1000:.0f} ms of it loading botocore" if factory is not None and factory.setup_seconds else ""
     fetch_ms = (time.perf_counter() - started - credentials) * 1000
     log.note(
         f"fetch: {fetch_ms:.0f} ms{setup}; {sum(requests.values())} request(s) ({detail or 'none'}); "
@@ -137,6 +138,7 @@ def supervise(
     masks = output.add_values if output is not None else None
     target = WatchTarget(command=options.command, env=env, files=files, reload=reload, on_values=masks)
     # A poll that fails is logged and tried again at the next, backed-off interval, not retried for long.
-    poll_source = make_source(replace(settings, max_attempts=resident.poll.attempts))
+    # Through the agent, each poll skips its cache: a rotation is seen at the next poll, not after the cache period.
+    poll_source = make_source(replace(settings, max_attempts=resident.poll.attempts), refresh=True)
     watcher = Watcher(injection, target, policy=resident.poll, log=Log().warn, source=poll_source)
     return Loop(child, resident).run(env, watcher)

@@ -73,9 +73,11 @@ class Sources:
     """Sends each locator to the source of its backend, made on first use, so a run that reads only
     Secrets Manager never builds a Parameter Store client."""
 
-    def __init__(self, make: Callable[[str], Source]) -> None:
+    def __init__(self, make: Callable[[str], Source], *, agent: Any = None) -> None:
         self._make = make
         self._built: dict[str, Source] = {}
+        #: The local agent Secrets Manager is read through (a ThroughAgent), if any: for check and policy.
+        self.agent = agent
 
     def of(self, backend: str) -> Source:
         if backend not in self._built:

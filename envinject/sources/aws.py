@@ -178,7 +178,7 @@ def _one_line(text: str) -> str:
 #: An AWS error code: a name of letters, digits, ``_``, ``.`` and ``-`` with a letter in it
 #: (``AWS.SimpleQueueService.NonExistentQueue``), never the bare HTTP status botocore puts there for a body that
 #: named no code.
-_CODE = re.compile(r"(?=[0-9_.-]*[A-Za-z])[A-Za-z0-9_.-]{1,128}")
+ERROR_CODE = re.compile(r"(?=[0-9_.-]*[A-Za-z])[A-Za-z0-9_.-]{1,128}")
 
 
 def aws_error(exc: Any) -> tuple[str, str] | None:
@@ -193,7 +193,7 @@ def aws_error(exc: Any) -> tuple[str, str] | None:
     err = exc.response.get("Error") or {}
     code, msg = str(err.get("Code") or ""), str(err.get("Message") or "")
     own = str(err.get("QueryErrorCode", code) or "")
-    if not (_CODE.fullmatch(own) and _CODE.fullmatch(code)):
+    if not (ERROR_CODE.fullmatch(own) and ERROR_CODE.fullmatch(code)):
         return None
     return code, msg
 
@@ -307,6 +307,14 @@ class _LastFailures:
             else:
                 self._by_endpoint[where] = failure
 
+    def set(self, where: str, failure: NetworkFailure | str | None) -> None:
+        """Remember ``where``'s failure, or forget it (None), for a request botocore does not send (the agent's)."""
+        with self._lock:
+            if failure is None:
+                self._by_endpoint.pop(where, None)
+            else:
+                self._by_endpoint[where] = failure
+
     def clear(self) -> None:
         with self._lock:
             self._by_endpoint.clear()
@@ -354,41 +362,7 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
                 hint="check --endpoint-url and any proxy in between",
                 code=code,
             )
-        if code in NOT_FOUND:
-            return FetchError(
-                f"{s} was not found in {_region(client)}",
-                hint="check the name, or --region if it lives in another region",
-                code=code,
-                kind="not_found",
-            )
-        if code in _DENIED or code in ("DecryptionFailure", "KMSAccessDeniedException"):
-            needed = denied_action(code, msg, action)
-            return FetchError(
-                f"access denied to {s}: the caller lacks {needed}",
-                hint=f"allow {needed} on {'its key' if needed == KMS_DECRYPT else 'it'} "
-                "(envinject policy prints the policy)",
-                code=code,
-                denied_action=needed,
-            )
-        if code in _BAD_CREDENTIALS:
-            return FetchError(
-                f"AWS rejected the credentials while reading {s} ({code})",
-                hint="refresh them (aws sso login, or new access keys) or check AWS_PROFILE",
-                code=code,
-            )
-        if code == "InvalidRequestException" and "delet" in msg.lower():
-            return FetchError(
-                f"{s} is scheduled for deletion",
-                hint="restore it with: aws secretsmanager restore-secret --secret-id NAME",
-                code=code,
-            )
-        if code in THROTTLED:
-            return FetchError(
-                f"AWS throttled the request for {s} and retries ran out",
-                hint="try again, or lower the request rate",
-                code=code,
-            )
-        return FetchError(f"AWS refused to give {s}: {code}{': ' + _one_line(msg) if msg else ''}", code=code)
+        return answered_error(code, msg, s, f"in {_region(client)}", action)
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         return FetchError(
             f"no AWS credentials were found to {_verb(action)} {s}",
@@ -430,6 +404,49 @@ def translate(exc: BaseException, what: str, client: Any, action: str) -> Envinj
     return FetchError(
         f"could not read {s}: unexpected {type(exc).__name__}", hint="report it if it persists", code=type(exc).__name__
     )
+
+
+def answered_error(code: str, msg: str, what: str, where: str, action: str, *, by: str = "") -> FetchError:
+    """What an AWS error answer to a request for ``what`` means, in one line: the same whoever passed it on. ``where``
+    says where it was looked for (``in eu-west-1``); ``by`` names who answered, when not AWS itself (the local
+    agent), and ends every message. ``msg`` is AWS's own message, shown only for a code without a meaning here."""
+    s = what
+    if code in NOT_FOUND:
+        return FetchError(
+            f"{s} was not found {where}{by}",
+            hint="check the name, or --region if it lives in another region",
+            code=code,
+            kind="not_found",
+        )
+    if code in _DENIED or code in ("DecryptionFailure", "KMSAccessDeniedException"):
+        needed = denied_action(code, msg, action)
+        caller, grantee = ("the agent's role", " to the agent's role") if by else ("the caller", "")
+        return FetchError(
+            f"access denied to {s}: {caller} lacks {needed}{by}",
+            hint=f"allow {needed} on {'its key' if needed == KMS_DECRYPT else 'it'}{grantee} "
+            "(envinject policy prints the policy)",
+            code=code,
+            denied_action=needed,
+        )
+    if code in _BAD_CREDENTIALS:
+        return FetchError(
+            f"AWS rejected the credentials while reading {s} ({code}){by}",
+            hint="refresh them (aws sso login, or new access keys) or check AWS_PROFILE",
+            code=code,
+        )
+    if code == "InvalidRequestException" and "delet" in msg.lower():
+        return FetchError(
+            f"{s} is scheduled for deletion{by}",
+            hint="restore it with: aws secretsmanager restore-secret --secret-id NAME",
+            code=code,
+        )
+    if code in THROTTLED:
+        return FetchError(
+            f"AWS throttled the request for {s} and retries ran out{by}",
+            hint="try again, or lower the request rate",
+            code=code,
+        )
+    return FetchError(f"AWS refused to give {s}: {code}{': ' + _one_line(msg) if msg else ''}{by}", code=code)
 
 
 def _verb(action: str) -> str:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -71,7 +70,7 @@ class SecretsManagerSource:
         try:
             resp = client.batch_get_secret_value(SecretIdList=[loc.secret_id for loc in chunk])
         except Exception as exc:  # noqa: BLE001 - any failure of the batch falls back to single reads
-            err = translate(exc, _what(chunk[0]), client, BATCH)
+            err = translate(exc, secret_what(chunk[0]), client, BATCH)
             reason = {"denied": "was denied", "throttled": "was throttled"}.get(
                 failure_kind(err), f"failed ({getattr(err, 'code', '')})"
             )
@@ -91,7 +90,7 @@ class SecretsManagerSource:
                 e = failed[loc.secret_id]
                 err = translate(
                     client_error(str(e.get("ErrorCode")), str(e.get("Message", "")), "BatchGetSecretValue"),
-                    _what(loc),
+                    secret_what(loc),
                     client,
                     GET,
                 )
@@ -135,7 +134,7 @@ class SecretsManagerSource:
         try:
             resp = client.get_secret_value(**kwargs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes one clear message
-            err = translate(exc, _what(loc), client, GET)
+            err = translate(exc, secret_what(loc), client, GET)
             raise (self._version_missing(loc, client) or err if err.kind == "not_found" else err) from None
         return _payload(resp, str(loc), client)
 
@@ -156,6 +155,8 @@ class SecretsManagerSource:
                 code="ResourceNotFoundException",
                 kind="not_found",
             )
+        import hashlib
+
         members = tuple(sorted(found.items()))
         digest = hashlib.sha256("\n".join(f"{n}\0{p.version_id}" for n, p in members).encode()).hexdigest()
         return Payload(version_id=digest[:32], members=members)
@@ -242,15 +243,7 @@ class SecretsManagerSource:
             client.get_secret_value(SecretId=loc.secret_id)
         except Exception:  # noqa: BLE001 - no better message than the first
             return None
-        version = f"stage {loc.version_stage!r}" if loc.version_stage else f"id {loc.version_id!r}"
-        if loc.version_stage and loc.version_id:
-            version = f"stage {loc.version_stage!r} and id {loc.version_id!r}"
-        return FetchError(
-            f"secret {loc.secret_id!r} has no version with {version} in {_region_of(client)}",
-            hint=f"list its versions with: aws secretsmanager list-secret-version-ids --secret-id {loc.secret_id}",
-            code="ResourceNotFoundException",
-            kind="not_found",
-        )
+        return version_missing(loc, f"in {_region_of(client)}")
 
     def kms_keys_of(self, loc: Locator) -> list[str]:
         """The customer-managed KMS key (id, ARN or alias) a secret is encrypted with, from DescribeSecret;
@@ -262,7 +255,7 @@ class SecretsManagerSource:
         try:
             key = client.describe_secret(SecretId=loc.secret_id).get("KmsKeyId")
         except Exception as exc:  # noqa: BLE001 - one clear line
-            raise translate(exc, _what(loc), client, "secretsmanager:DescribeSecret") from None
+            raise translate(exc, secret_what(loc), client, "secretsmanager:DescribeSecret") from None
         if not key or _aws_managed(str(key)):
             return []
         return [str(key)]
@@ -281,6 +274,20 @@ def _checked_name(answer: Mapping[str, Any], loc: Locator, client: Any) -> str:
     return name
 
 
+def version_missing(loc: Locator, where: str, *, by: str = "") -> FetchError:
+    """The error for a version of a secret that exists but has no such version, looked for ``where``; ``by`` names
+    who answered when not AWS itself."""
+    version = f"stage {loc.version_stage!r}" if loc.version_stage else f"id {loc.version_id!r}"
+    if loc.version_stage and loc.version_id:
+        version = f"stage {loc.version_stage!r} and id {loc.version_id!r}"
+    return FetchError(
+        f"secret {loc.secret_id!r} has no version with {version} {where}{by}",
+        hint=f"list its versions with: aws secretsmanager list-secret-version-ids --secret-id {loc.secret_id}",
+        code="ResourceNotFoundException",
+        kind="not_found",
+    )
+
+
 def _aws_managed(key: str) -> bool:
     return key == "alias/aws/secretsmanager" or key.endswith(":alias/aws/secretsmanager")
 
@@ -289,7 +296,8 @@ def _region_of(client: Any) -> str:
     return str(getattr(getattr(client, "meta", None), "region_name", None) or "the configured region")
 
 
-def _what(loc: Locator) -> str:
+def secret_what(loc: Locator) -> str:
+    """A secret as messages name it: ``secret 'APIKEYS'``."""
     return f"secret {str(loc)!r}"
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import envinject
 from envinject import cli, entry
 from envinject.commands import run as run_module
 
@@ -92,7 +93,7 @@ def test_fast_path_means_what_typer_means(
         [],
         ["--help"],
         ["-h"],
-        ["--version"],
+        ["--version", "--help"],
         ["run", "-s", "X", "--", "true"],
         ["export", "-s", "X"],
         ["check", "-s", "X"],
@@ -239,3 +240,17 @@ def test_both_paths_end_a_failure_alike(
     assert endings[0] == endings[1]
     if not isinstance(exc, EnvinjectError):
         assert CANARY not in endings[0][1]
+
+
+def test_version_prints_what_the_cli_prints_without_typer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    monkeypatch.setattr(cli, "main", lambda: pytest.fail("typer ran"))
+    monkeypatch.setattr(sys, "argv", ["envinject", "--version"])
+    with pytest.raises(SystemExit) as exit_:
+        entry.main()
+    assert exit_.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown == CliRunner().invoke(cli.app, ["--version"]).output == f"envinject {envinject.__version__}\n"
