@@ -379,4 +379,13 @@ def run_endpoints(settings: Settings, environ: Mapping[str, str]) -> str:
         backends = set()
     services = sorted(SERVICES[b] for b in backends) or ["secretsmanager"]
     region = settings.region or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "REGION"
-    return " and ".join(dict.fromkeys(endpoint(service, region, settings, environ).url for service in services))
+    urls = [endpoint(service, region, settings, environ).url for service in services]
+    from .sources.agent import choose
+
+    try:
+        agent = choose(settings.via, settings.agent_url, environ, lambda _msg: None)
+    except EnvinjectError:
+        agent = None
+    if agent is not None:  # what it serves goes there; what it does not, and its fallbacks, to the API
+        urls.insert(0, f"the Secrets Manager agent at {agent.url}")
+    return " and ".join(dict.fromkeys(urls))
