@@ -35,6 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.emulator import Emulator, moto_server  # noqa: E402
+from tests.fake_agent import FakeAgent, fake_agent  # noqa: E402
 from tests.faults.proxy import FaultProxy  # noqa: E402
 
 # The scripts installed next to this interpreter (the project's venv), not whatever is first on PATH.
@@ -56,6 +57,9 @@ MASK_VALUES = (1, 100, 20_000)
 MASK_SIZES = tuple(1 << b for b in range(16, 29, 2))  # 64 KiB to 256 MiB
 MASK_ENOUGH = 0.5
 MASK_PAIRS = 5
+#: The fleet: this many envinject starts at once, each reading FLEET_SECRETS secrets, with an agent on the machine.
+FLEET_STARTS = 200
+FLEET_SECRETS = 5
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,11 @@ class Command:
     key: str
     label: str
     argv: tuple[str, ...]
+    #: Variables this command runs with on top of the shared environment (the agent's token and URL).
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+    def env(self, shared: dict[str, str]) -> dict[str, str]:
+        return {**shared, **dict(self.extra_env)}
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,8 @@ class Results:
     aws: Aws
     quick: bool
     phases: dict[str, int] = field(default_factory=dict)
+    #: The fleet with the agent: requests at the AWS endpoint, at the agent, and the agent's own to AWS.
+    fleet: dict[str, int] = field(default_factory=dict)
 
 
 # --- the commands ---------------------------------------------------------------------------------------------
@@ -111,10 +122,13 @@ def _envinject(n: int) -> tuple[str, ...]:
     return (ENVINJECT, *(a for i in secret_ids(n) for a in ("-s", i)), "--", "true")
 
 
-def commands(aws: str | None) -> dict[str, Command]:
-    """Every command measured, by key."""
+def commands(aws: str | None, agent: dict[str, str]) -> dict[str, Command]:
+    """Every command measured, by key. ``agent``: the variables that point envinject at the local agent."""
     py = sys.executable
+    through = tuple(agent.items())
     out = [
+        Command("agent1", "envinject through the agent, 1 secret", _envinject(1), through),
+        Command("api1", "envinject --via api, 1 secret", _envinject(1), (("ENVINJECT_VIA", "api"),)),
         Command("floor1", "floor: botocore script, 1 secret", (py, str(HERE / "floor_botocore.py"), "s0")),
         Command("seed1", "seed boto3 script, 1 secret", (py, str(HERE / "seed_boto3.py"), "s0")),
         Command("env1", "envinject, 1 secret", _envinject(1)),
@@ -142,6 +156,8 @@ def commands(aws: str | None) -> dict[str, Command]:
 
 PAIR_LIST = [
     Pair("env1", "floor1", "one secret vs the minimal botocore script", 0.90, quick=True),
+    Pair("agent1", "floor1", "one secret through the agent vs the minimal botocore script", 0.30, quick=True),
+    Pair("env1", "api1", "one secret, auto with no agent installed, vs --via api", 1.03, quick=True),
     Pair("env1", "seed1", "one secret vs the seed's boto3 script", 0.85, quick=True),
     Pair("env1", "aws1", "one secret vs the AWS CLI", 0.50, quick=True),
     Pair("env20", "env1", "20 secrets vs one secret", 1.05),
@@ -153,8 +169,8 @@ PAIR_LIST = [
     Pair("mixed", "aws_mixed", "1 secret + an SSM path vs the AWS CLI making the same two reads"),
 ]
 #: Callgrind runs, in this order: the phases of a start can be read off the differences.
-INSTRUCTION_KEYS = ("pass", "botocore", "floor1", "seed1", "env1", "env20", "mixed", "version")
-MEMORY_KEYS = ("floor1", "seed1", "env1", "aws1", "floor20", "env20", "mixed")
+INSTRUCTION_KEYS = ("pass", "botocore", "floor1", "seed1", "env1", "agent1", "env20", "mixed", "version")
+MEMORY_KEYS = ("floor1", "seed1", "env1", "agent1", "aws1", "floor20", "env20", "mixed")
 
 
 def find_aws() -> Aws:
@@ -257,7 +273,7 @@ def run_once(cmd: Command, env: dict[str, str], cwd: str, stdin: int | None = su
         start = time.perf_counter()
         p = subprocess.Popen(
             cmd.argv,
-            env=env,
+            env=cmd.env(env),
             cwd=cwd,
             stdin=stdin,
             stdout=subprocess.DEVNULL,
@@ -282,7 +298,8 @@ def run_once(cmd: Command, env: dict[str, str], cwd: str, stdin: int | None = su
 def check(cmds: Sequence[Command], env: dict[str, str], cwd: str) -> None:
     """Run each command once with its output kept, so a broken one stops the benchmark with its error."""
     for cmd in cmds:
-        r = subprocess.run(cmd.argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+        r = subprocess.run(cmd.argv, env=cmd.env(env), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=TIMEOUT)  # fmt: skip
         if r.returncode != 0:
             err = r.stderr.decode(errors="replace").strip()
             raise SystemExit(f"{cmd.label} failed with exit code {r.returncode}:\n{err}")
@@ -333,7 +350,7 @@ def peak_rss_kib(cmd: Command, env: dict[str, str], cwd: str) -> float:
     """Max RSS over the process's life (kept across exec, and `true` is tiny, so this is the Python part's peak);
     for `sh -c`, the largest of the commands it waited for."""
     wrapper = [sys.executable, "-I", "-S", "-c", _RSS_WRAPPER, *cmd.argv]
-    r = subprocess.run(wrapper, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
+    r = subprocess.run(wrapper, env=cmd.env(env), cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
     code, maxrss = (int(x) for x in r.stdout.split()) if r.returncode == 0 else (r.returncode, 0)
     if code != 0:
         raise SystemExit(f"{cmd.label} exited {code} during the memory runs: {r.stderr.strip()}")
@@ -349,7 +366,7 @@ def instructions(cmd: Command, env: dict[str, str], cwd: str) -> int:
     with tempfile.TemporaryDirectory(prefix="envinject-callgrind-") as out:
         argv = ["valgrind", "--tool=callgrind", "--dump-before=execve", f"--callgrind-out-file={out}/cg.%p",
                 *cmd.argv]  # fmt: skip
-        r = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT * 4)
+        r = subprocess.run(argv, env=cmd.env(env), cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT * 4)
         if r.returncode != 0:
             raise SystemExit(f"{cmd.label} exited {r.returncode} under callgrind: {r.stderr.strip()[-500:]}")
         total = 0
@@ -375,6 +392,21 @@ def count_requests(
             ops = {op.rsplit(".", 1)[-1]: c / COUNT_RUNS for op, c in sorted(counts.operations.items())}
             out[cmd.key] = (counts.total / COUNT_RUNS, ops)
     return out
+
+
+def fleet(emu: Emulator, env: dict[str, str], cwd: str, agent: FakeAgent) -> dict[str, int]:
+    """FLEET_STARTS envinject starts at once, each reading FLEET_SECRETS secrets, with the agent present: what
+    reached the AWS endpoint (through a counting proxy), what the agent received, and what it asked AWS for."""
+    argv = [*_envinject(FLEET_SECRETS)[:-1], "true"]
+    with FaultProxy(emu.url) as proxy:
+        started = {**env, **agent.env(), "AWS_ENDPOINT_URL": proxy.url}
+        agent.clear()
+        procs = [subprocess.Popen(argv, env=started, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for _ in range(FLEET_STARTS)]  # fmt: skip
+        failed = [p.communicate(timeout=TIMEOUT)[1] for p in procs if p.wait(timeout=TIMEOUT) != 0]
+        if failed:
+            raise SystemExit(f"{len(failed)} fleet starts failed: {failed[0].decode(errors='replace')[-300:]}")
+        return {"api": proxy.counts.total, "agent": sum(agent.received.values()), "agent_api": agent.api_calls}
 
 
 def mask_throughput(values: int, env: dict[str, str], cwd: str, pairs: int) -> tuple[int, list[float]]:
@@ -427,9 +459,13 @@ def mask_throughput(values: int, env: dict[str, str], cwd: str, pairs: int) -> t
 def measure(pairs: int, quick: bool) -> Results:
     aws = find_aws()
     print(f"aws: {aws.note}", file=sys.stderr)
-    cmds = commands(aws.path)
-    chosen = [p for p in PAIR_LIST if (p.quick or not quick) and p.a in cmds and p.b in cmds]
-    with tempfile.TemporaryDirectory(prefix="envinject-bench-") as home, moto_server() as emu:
+    with (
+        tempfile.TemporaryDirectory(prefix="envinject-bench-") as home,
+        moto_server() as emu,
+        fake_agent(emu.url, token=secrets.token_hex(16)) as agent,
+    ):
+        cmds = commands(aws.path, agent.env())
+        chosen = [p for p in PAIR_LIST if (p.quick or not quick) and p.a in cmds and p.b in cmds]
         # cwd is the empty HOME too: envinject looks for envinject.toml / pyproject.toml from its cwd upwards.
         env = client_env(emu, home)
         create_secrets(emu, 20)
@@ -441,8 +477,13 @@ def measure(pairs: int, quick: bool) -> Results:
             print(f"  pairs {i + 1}/{len(chosen)}: {pair.name}", file=sys.stderr)
             ratios[pair] = paired(pair, cmds, pairs, lambda c: run_once(c, env, home), times)
         print("counting requests through a pass-through proxy", file=sys.stderr)
-        counted = [cmds[k] for k in ("floor1", "env1", "env5", "env20", "mixed", "aws1", "aws_mixed") if k in cmds]
+        counted = [cmds[k] for k in ("floor1", "env1", "agent1", "env5", "env20", "mixed", "aws1", "aws_mixed")
+                   if k in cmds]  # fmt: skip
         requests = count_requests(counted, emu, env, home)
+        print(
+            f"the fleet: {FLEET_STARTS} starts at once, {FLEET_SECRETS} secrets each, with the agent", file=sys.stderr
+        )
+        fleet_counts = fleet(emu, env, home, agent)
         print("peak memory", file=sys.stderr)
         memory: dict[str, list[int]] = {}
         mem_cmds = [cmds[k] for k in MEMORY_KEYS if k in cmds] + [BASELINE]
@@ -462,7 +503,7 @@ def measure(pairs: int, quick: bool) -> Results:
             print(f"  --mask throughput, {values} values", file=sys.stderr)
             size, rates = mask_throughput(values, env, home, min(pairs, MASK_PAIRS))
             mask.append((values, size, rates))
-    return Results(cmds, ratios, times, requests, memory, counts, note, mask, pairs, aws, quick)
+    return Results(cmds, ratios, times, requests, memory, counts, note, mask, pairs, aws, quick, fleet=fleet_counts)
 
 
 # --- the report -----------------------------------------------------------------------------------------------
@@ -515,6 +556,11 @@ def target_rows(res: Results) -> list[tuple[str, str, str, str]]:
         rows.append((pair.name + ", paired", f"<= {pair.limit:.2f}x", f"{mid:.2f}x (IQR {lo:.2f}-{hi:.2f})", verdict))
     if "aws1" not in res.commands:
         rows.append(("one secret vs the AWS CLI, paired", "<= 0.50x", res.aws.note, "not measured"))
+    if res.fleet:
+        got = res.fleet["api"]
+        rows.append((f"{FLEET_STARTS} concurrent starts of {FLEET_SECRETS} secrets with the agent: requests envinject "
+                     f"sends to the API", "0", f"{got} (the agent received {res.fleet['agent']} and asked AWS "
+                     f"{res.fleet['agent_api']} times)", "met" if got == 0 else "**not met**"))  # fmt: skip
     req = res.requests.get("env20")
     if req is not None:
         rows.append(("20 secrets: requests", "1", f"{req[0]:g}", "met" if req[0] <= 1 else "**not met**"))

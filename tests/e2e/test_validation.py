@@ -75,6 +75,10 @@ SHARED: list[tuple[list[str], str | None, dict[str, str], str]] = [
     ([], None, {"AWS_REGION": "eu_west_1"}, "AWS_REGION is not an AWS region name"),
     ([], 'resolve-env = ["*"]', {}, f"{CONFIG}: resolve-env takes variable names and NAME_* prefixes, and '*'"),
     ([], None, {"ENVINJECT_RESOLVE_ENV": "DB-*"}, "ENVINJECT_RESOLVE_ENV takes variable names and NAME_* prefixes"),
+    ([], None, {"ENVINJECT_VIA": "fast"}, "ENVINJECT_VIA must be auto, agent or api"),
+    ([], 'via = "agents"', {}, f"via in '{CONFIG}' must be auto, agent or api"),
+    ([], 'agent-url = "http://10.0.0.1:2773"', {}, f"agent-url in '{CONFIG}' must be an http:// URL to this machine"),
+    ([], None, {"ENVINJECT_AGENT_URL": "https://localhost"}, "ENVINJECT_AGENT_URL must be an http:// URL to this"),
 ]  # fmt: skip
 #: Each command's own options.
 OWN: list[tuple[str, list[str], str]] = [
@@ -95,6 +99,10 @@ OWN: list[tuple[str, list[str], str]] = [
     ("render", ["-f", "xml"], "unknown format 'xml'; use one of"),
     ("render", ["-o", ""], "-o was given an empty file name"),
     ("check", ["--prefix", "A-"], "--prefix must start a variable name"),
+    ("run", ["--via", "fast"], "--via must be auto, agent or api"),
+    ("export", ["--agent-url", "http://example.com:2773"], "--agent-url must be an http:// URL to this machine"),
+    ("render", ["--via", "API"], "--via must be auto, agent or api"),
+    ("policy", ["--agent-url", "http://[::1]:2773/x"], "--agent-url must be an http:// URL to this machine"),
     ("policy", ["--name-case", "x"], "the command line: name-case must be upper, lower or keep"),
     ("push", [], "push stores one Secrets Manager secret, and 'ssm:///app/x' is a parameter"),
 ]
