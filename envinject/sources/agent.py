@@ -43,8 +43,9 @@ LAMBDA_PORT = 2773
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 _GET = "secretsmanager:GetSecretValue"
 _MAX_WORKERS = 8
-#: A connection on this machine is made at once or not at all.
-_CONNECT_SECONDS = 1.0
+#: A connection on this machine is made at once, or refused at once when nothing listens. It waits only when the
+#: listener's backlog is full (a fleet starting together): then the kernel tries again at 1 s and 3 s.
+_CONNECT_SECONDS = 4.0
 #: Under auto, how long an answer may take before the API is asked instead (the agent asks AWS on a cache miss).
 _AUTO_ANSWER_SECONDS = 10.0
 
@@ -256,7 +257,8 @@ class AgentSource:
         self.requests.add("agent GetSecretValue")
         try:
             answer = get(self.agent.host, self.agent.port, target, {TOKEN_HEADER: self.agent.token},
-                         connect_timeout=_CONNECT_SECONDS, timeout=self._answer_seconds)  # fmt: skip
+                         connect_timeout=min(_CONNECT_SECONDS, self._answer_seconds),
+                         timeout=self._answer_seconds)  # fmt: skip
         except LoopbackError as e:
             failure = NetworkFailure(f"the Secrets Manager agent at {self.agent.url}", e.reason, e.connecting)
             LAST_FAILURES.set(self.agent.url, failure)
@@ -310,7 +312,7 @@ class AgentSource:
     def ping(self) -> str:
         """What ``GET /ping`` answered (the agent says "healthy"), in words that quote nothing it sent."""
         try:
-            answer = get(self.agent.host, self.agent.port, "/ping", {}, connect_timeout=_CONNECT_SECONDS,
+            answer = get(self.agent.host, self.agent.port, "/ping", {}, connect_timeout=min(_CONNECT_SECONDS, 2.0),
                          timeout=min(self._answer_seconds, 5.0))  # fmt: skip
         except LoopbackError as e:
             return e.reason
