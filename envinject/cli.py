@@ -278,6 +278,12 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("agent_url", Annotated[str | None, _opt("--agent-url", metavar="URL", help=(
         "Where the Secrets Manager agent or Lambda extension listens "
         "[default: $ENVINJECT_AGENT_URL, else http://localhost:2773]."))]),
+    ("role", Annotated[str | None, _opt("--role", metavar="ARN", help=(
+        "Read the references that name no ?role= with this IAM role, assumed once per start "
+        "[default: $ENVINJECT_ROLE, else the caller's own credentials]."))]),
+    ("failover_regions", Annotated[list[str] | None, _opt("--failover-region", metavar="REGION[,REGION]", help=(
+        "Read a secret's replica in REGION, in order, when its own region does not answer (time-outs, "
+        "throttling, 5xx); never on not found or access denied."))]),
     ("timeout", Timeout),
     ("max_attempts", MaxAttempts),
     ("config", ConfigPath),

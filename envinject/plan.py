@@ -43,7 +43,7 @@ from .rules.refs import Locator, Ref, file_template, parse_file_ref, parse_ref
 from .rules.retry import RetryPolicy
 from .rules.template import check_template, format_for, parse_template
 from .settings import Settings
-from .sources import SERVICES, Source, Sources, backend_source
+from .sources import SERVICES, Route, Source, Sources, backend_source
 from .sources.aws import AwsSettings, ClientFactory, translate
 from .sources.endpoints import endpoint
 
@@ -307,11 +307,14 @@ def make_source(
     factory: ClientFactory | None = None,
     environ: Mapping[str, str] | None = None,
     refresh: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> Sources:
-    """The sources for these settings, one per backend, made when a reference first needs it. ``client``
-    replaces the AWS client (tests, the API): a Secrets Manager client, or a mapping ``{"sm": ..., "ssm": ...}``.
-    Otherwise Secrets Manager goes through the local agent when --via chooses one (``environ`` holds its token),
-    and ``refresh`` makes every request to it skip its cache (the watcher's polls)."""
+    """The sources for these settings, one per route (a backend, and the role it is read with), made when a
+    reference first needs it. ``client`` replaces the AWS client (tests, the API): a Secrets Manager client, or a
+    mapping ``{"sm": ..., "ssm": ...}``. Otherwise Secrets Manager goes through the local agent when --via chooses
+    one (``environ`` holds its token), ``refresh`` makes every request to it skip its cache (the watcher's polls),
+    and a secret with failover regions is read from a replica when its own region does not answer (``warn`` hears
+    when the region that serves it changes, for the watcher)."""
     if client is not None:
         clients = client if isinstance(client, Mapping) else {"sm": client}
 
@@ -322,31 +325,46 @@ def make_source(
                 )
             return lambda _region: clients[backend]
 
-        return Sources(lambda b: backend_source(b, given(b), batch=settings.batch, note=note))
+        return Sources(lambda r: backend_source(r.backend, given(r.backend), batch=settings.batch, note=note))
     import os
 
     from .sources.agent import AgentSource, ThroughAgent, choose
+    from .sources.failover import Failover, hedge_seconds
 
     told = note or (lambda _msg: None)
     agent = choose(settings.via, settings.agent_url, os.environ if environ is None else environ, told)
     made = factory or client_factory(settings)
+    regions = tuple(r for given in settings.failover_regions for r in given.split(","))
 
-    def api(b: str) -> Source:
-        return backend_source(
-            b,
-            lambda region: made.client(SERVICES[b], region),
-            batch_client_for=lambda region: made.client(SERVICES[b], region, retries=False),
+    def api(route: Route) -> Source:
+        def client_for(region: str | None, *, retries: bool = True) -> Any:
+            return made.client(SERVICES[route.backend], region, retries=retries, role=route.role,
+                               external_id=route.external_id)  # fmt: skip
+
+        source = backend_source(
+            route.backend,
+            client_for,
+            batch_client_for=lambda region: client_for(region, retries=False),
             batch=settings.batch,
             note=note,
         )
+        return Failover(source, regions, hedge=hedge_seconds(settings.timeout), note=told, changed=warn)
 
     if agent is None:
-        return Sources(api)
+        return Sources(api, role=settings.role)
     told(f"agent: {agent.url}, token from {agent.token_from}{'; every request skips its cache' if refresh else ''}")
     through = ThroughAgent(
-        AgentSource(agent, timeout=settings.timeout, refresh=refresh), lambda: api("sm"), settings.region, told
+        AgentSource(agent, timeout=settings.timeout, refresh=refresh),
+        lambda: api(Route("sm")),
+        settings.region,
+        told,
     )
-    return Sources(lambda b: through if b == "sm" else api(b), agent=through)
+
+    def route_to(route: Route) -> Source:
+        # The agent reads with its own role: a reference read with another goes to the API.
+        return through if route == Route("sm") else api(route)
+
+    return Sources(route_to, agent=through, role=settings.role)
 
 
 def caller_arn(factory: ClientFactory) -> str:

@@ -52,6 +52,10 @@ class Settings:
     via: str = "auto"
     #: Where the local Secrets Manager agent (or the Lambda extension) listens: http:// to this machine.
     agent_url: str = "http://localhost:2773"
+    #: The IAM role to read references that name none with (``?role=`` names one per reference).
+    role: str | None = None
+    #: Regions holding replicas, read in order when a secret's own region does not answer.
+    failover_regions: tuple[str, ...] = ()
     #: Which inherited variables written as references (``DB_PASSWORD=sm://prod/db#password``) are resolved: the
     #: names and ``PREFIX*`` given (--resolve-env), none (False, --no-resolve-env), or by default (True) every one
     #: unless a CI system set up the environment (:mod:`envinject.rules.envrefs` has the rule).
@@ -67,7 +71,7 @@ class Settings:
     from_config: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
-_LISTS = {"secrets", "files", "env_files", "require", "allow"}
+_LISTS = {"secrets", "files", "env_files", "require", "allow", "failover_regions"}
 #: Settings' names, and keep_case, the older spelling of name_case ("keep" or "upper").
 KEYS = (frozenset(f.name for f in fields(Settings)) - {"service_endpoints", "origins", "from_config"}) | {"keep_case"}
 
@@ -79,6 +83,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "endpoint_url": (EVERY_SERVICE_VARIABLE,),
     "via": ("ENVINJECT_VIA",),
     "agent_url": ("ENVINJECT_AGENT_URL",),
+    "role": ("ENVINJECT_ROLE",),
 }
 
 

@@ -23,6 +23,7 @@ from .errors import ConfigError, EnvinjectError, quote
 from .options import CommandOptions, ExportOptions, PushOptions, RenderOptions, RunOptions
 from .records import record
 from .rules.naming import NAME_CASES, is_valid_name
+from .rules.refs import AWS_REGION_NAME, ROLE_ARN
 from .settings import _LISTS, KEYS, Settings
 from .sources.endpoints import SERVICE_VARIABLES
 
@@ -42,6 +43,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "batch": bool,
     "via": str,
     "agent_url": str,
+    "role": str,
     "resolve_env": bool,
 }
 #: The longest duration any option takes, in seconds.
@@ -49,7 +51,7 @@ DAY = 86400.0
 #: botocore's rule for a region name (anything else is an InvalidRegionError when a client is made).
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
 #: How every AWS region is named (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1, with or without fips).
-_AWS_REGION = re.compile(r"(fips-)?[a-z]{2,}(-[a-z]+)+-\d{1,2}(-fips)?")
+_AWS_REGION = AWS_REGION_NAME
 #: botocore's rule for an endpoint's host name (is_valid_endpoint_url); an IP address is fine too.
 _HOST = re.compile(r"((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))\.?", re.IGNORECASE)
 
@@ -185,6 +187,17 @@ def _check_settings(settings: Settings) -> None:
         names_to_resolve(settings.resolve_env, where("resolve_env"))
     if settings.name_case not in NAME_CASES:
         raise ConfigError(f"{where('name_case')} must be upper, lower or keep", hint="for example --name-case lower")
+    if settings.role is not None and not ROLE_ARN.fullmatch(settings.role):
+        raise ConfigError(
+            f"{where('role')} is not an IAM role ARN", hint="for example arn:aws:iam::210987654321:role/reader"
+        )
+    regions = [r for given in settings.failover_regions for r in given.split(",")]
+    bad = [r for r in regions if not AWS_REGION_NAME.fullmatch(r)]
+    if bad:
+        given = settings.origins.get("failover_regions") or "--failover-region"
+        raise ConfigError(
+            f"{given} takes AWS region names, and {quote(bad[0])} is none", hint="for example us-west-2,eu-west-1"
+        )
     from .sources.agent import VIAS, parse_url
 
     if settings.via not in VIAS:

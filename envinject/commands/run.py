@@ -92,7 +92,9 @@ def note_fetch(log: Log, injection: Injection, started: float, variables: int) -
     if factory is not None and factory.credentials_seconds is not None:
         credentials = factory.credentials_seconds
         log.note(f"credentials: {credentials * 1000:.0f} ms ({factory.credentials_method or 'none found'})")
-    requests = injection.source.requests
+    requests = dict(injection.source.requests)
+    for op, n in factory.requests.items() if factory is not None else ():
+        requests[op] = requests.get(op, 0) + n
     detail = ", ".join(f"{n} {op}" for op, n in requests.items())
     loading = factory.setup_seconds - credentials if factory is not None else 0.0
     setup = f", {loading * 1000:.0f} ms of it loading botocore" if factory is not None and factory.setup_seconds else ""
@@ -139,6 +141,6 @@ def supervise(
     target = WatchTarget(command=options.command, env=env, files=files, reload=reload, on_values=masks)
     # A poll that fails is logged and tried again at the next, backed-off interval, not retried for long.
     # Through the agent, each poll skips its cache: a rotation is seen at the next poll, not after the cache period.
-    poll_source = make_source(replace(settings, max_attempts=resident.poll.attempts), refresh=True)
+    poll_source = make_source(replace(settings, max_attempts=resident.poll.attempts), refresh=True, warn=Log().warn)
     watcher = Watcher(injection, target, policy=resident.poll, log=Log().warn, source=poll_source)
     return Loop(child, resident).run(env, watcher)

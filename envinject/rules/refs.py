@@ -11,15 +11,20 @@ Grammar (see the README for examples)::
     TARGET  := VAR "="            the value (or one key) into exactly VAR
              | PREFIX "*="        each name made from a key gets PREFIX, as written, in front (DB1_*=prod/db1)
     ID      := a secret name ([A-Za-z0-9/_+=.@-]) or a full or partial ARN
-    QUERY   := "version-stage=" STAGE | "version-id=" UUID   (joined by "&")
+    QUERY   := "version-stage=" STAGE | "version-id=" UUID | ACCESS   (joined by "&")
+    ACCESS  := "role=" ROLE-ARN | "external-id=" ID | "failover-region=" REGION ("," REGION)*
     KEYPATH := KEY ("." KEY)*  where "\\." is a literal dot and "\\\\" a backslash
     ECS-ARN := arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME[:JSON_KEY[:STAGE[:VERSION_ID]]]
     PARAM   := a Parameter Store name ([A-Za-z0-9/_.-]) or its ARN (arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME)
     SELECTOR:= a version number or a label, as the SSM API writes them (NAME:3, NAME:prod)
-    SSM-QUERY := "version=" N | "label=" LABEL
+    SSM-QUERY := "version=" N | "label=" LABEL | ACCESS
 
 ``ssm://`` followed by a name ending in ``/`` is a path: every parameter below it, recursively. A path sets many
 variables, so it takes no ``VAR=``, selector or key. A parameter's ARN needs no scheme (as ECS's ``valueFrom``).
+
+ACCESS may follow every form but the ECS one (``prod/app/*?role=...``, ``sm://?tag:k=v&role=...``,
+``ssm:///app/?role=...``): the secret is read with that IAM role (assumed with ``external-id``, if given), and
+from the replicas in the failover regions, in order, when its own region does not answer.
 
 ``VAR=file:REF`` (and ``--file VAR=REF``) puts the value into a file and ``VAR`` names its path: the whole
 SecretString or SecretBinary byte for byte, one key with ``#KEY``, or one parameter. A path or a selection cannot
@@ -37,6 +42,7 @@ the scheme: ``sm://A=B``.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..errors import RefError, quote
 from ..records import record, replace
@@ -51,8 +57,16 @@ _TAG = "?tag:"
 _TAG_KEY = re.compile(r"[\w .:/+@-]{1,128}")  # the characters AWS allows in a tag, less "=" (which ends the key)
 _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 _NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
-_QUERY_TAIL = re.compile(r"\?((?:version-stage|version-id)=[^?#]*(?:&[^?#]*)*)\Z")
+_QUERY_TAIL = re.compile(r"\?((?:version-stage|version-id|role|external-id|failover-region)=[^?#]*(?:&[^?#]*)*)\Z")
 _QUERY_KEYS = {"version-stage": "version_stage", "version-id": "version_id"}
+#: The keys that say how a reference is read rather than which version: every form takes them.
+_ACCESS_KEYS = {"role": "role", "external-id": "external_id", "failover-region": "failover"}
+#: An IAM role's ARN, as STS AssumeRole takes it.
+ROLE_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+#: STS's rule for an external id.
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+#: How every AWS region is named (us-east-1, us-gov-west-1, cn-northwest-1, eusc-de-east-1, with or without fips).
+AWS_REGION_NAME = re.compile(r"(fips-)?[a-z]{2,}(-[a-z]+)+-\d{1,2}(-fips)?")
 _ARN_PARTS = 7  # arn:partition:secretsmanager:region:account:secret:name
 _SSM_NAME = re.compile(r"[A-Za-z0-9/_.-]{1,2048}")
 _SSM_SELECTOR = re.compile(r"[0-9]+|[A-Za-z_.-][A-Za-z0-9_.-]{0,99}")
@@ -71,13 +85,33 @@ class Locator:
     backend: str = "sm"
     #: A tag selection, (KEY, VALUE): every secret with that tag (``secret_id`` is then empty).
     tag: tuple[str, str] | None = None
+    #: The IAM role to read it with (``?role=``), and the external id to assume it with; None: the caller's own.
+    role: str | None = None
+    external_id: str | None = None
+    #: Regions holding replicas to read from, in order, when its own region does not answer (``?failover-region=``).
+    failover: tuple[str, ...] = ()
+    #: The region a plain name is read in, when not the default (a failover read); an ARN names its own.
+    pinned_region: str | None = None
 
     @property
     def region(self) -> str | None:
-        """The region an ARN names, or None for a plain name."""
+        """The region an ARN names (or a failover read was pinned to), or None for the default region."""
         if self.secret_id.startswith("arn:"):
             return self.secret_id.split(":")[3] or None
-        return None
+        return self.pinned_region
+
+    def in_region(self, region: str) -> Locator:
+        """The same secret read in ``region``: a replica keeps the name, and its ARN differs in the region alone."""
+        if self.secret_id.startswith("arn:"):
+            parts = self.secret_id.split(":")
+            parts[3] = region
+            return replace(self, secret_id=":".join(parts), failover=())
+        return replace(self, pinned_region=region, failover=())
+
+    @property
+    def access(self) -> tuple[str | None, str | None]:
+        """Who reads it: (role, external id); (None, None) for the caller's own credentials."""
+        return self.role, self.external_id
 
     @property
     def versioned(self) -> bool:
@@ -117,12 +151,17 @@ class Locator:
         return f"parameter {'path ' if self.is_path else ''}{quote(self.selected)}"
 
     def __str__(self) -> str:
+        access = self._access_query()
         if self.backend == "ssm":
-            return SSM_SCHEME + self.selected
+            return SSM_SCHEME + self.selected + ("?" + "&".join(access) if access else "")
         if self.tag is not None:
-            return f"{SCHEME}{_TAG}{self.tag[0]}={self.tag[1]}"
+            return f"{SCHEME}{_TAG}{self.tag[0]}={self.tag[1]}" + "".join("&" + a for a in access)
         query = [f"{k}={v}" for k, v in (("version-stage", self.version_stage), ("version-id", self.version_id)) if v]
-        return self.secret_id + ("?" + "&".join(query) if query else "")
+        return self.secret_id + ("?" + "&".join(query + self._access_query()) if query or self.role else "")
+
+    def _access_query(self) -> list[str]:
+        """The access keys as written in a reference (never the external id: a shared secret of the role's owner)."""
+        return [f"role={self.role}"] if self.role else []
 
 
 @record(frozen=True)
@@ -193,17 +232,52 @@ def parse_keypath(text: str, ref: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _parse_query(query: str, ref: str) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _parse_query(query: str, ref: str, *, versions: dict[str, str] | None = None) -> dict[str, Any]:
+    """``k=v&k=v`` as Locator's keyword arguments: the version keys given (``versions``: the query key -> the
+    field; Secrets Manager's by default) and the access keys every form takes."""
+    known = _QUERY_KEYS if versions is None else versions
+    out: dict[str, Any] = {}
     for item in query.split("&"):
         k, sep, v = item.partition("=")
-        if not sep or k not in _QUERY_KEYS or not v:
+        if not sep or not v or (k not in known and k not in _ACCESS_KEYS):
+            names = " or ".join(f"?{key}=..." for key in known)
             raise RefError(
                 f"reference {quote(ref)}: unknown selector {quote(item)}",
-                hint="use ?version-stage=STAGE or ?version-id=ID",
+                hint=f"use {names}, or ?role=ARN, ?external-id=ID, ?failover-region=REGION",
             )
-        out[_QUERY_KEYS[k]] = v
+        field_name = known.get(k) or _ACCESS_KEYS[k]
+        if field_name in out:
+            raise RefError(f"reference {quote(ref)} gives {k} twice", hint=f"give {k} once")
+        out[field_name] = _access_value(k, v, ref) if k in _ACCESS_KEYS else v
+    if "external_id" in out and "role" not in out:
+        raise RefError(f"reference {quote(ref)}: external-id goes with role", hint="add ?role=ARN")
     return out
+
+
+def _access_value(key: str, value: str, ref: str) -> Any:
+    if key == "role":
+        if not ROLE_ARN.fullmatch(value):
+            raise RefError(
+                f"reference {quote(ref)}: role {quote(value)} is not an IAM role ARN",
+                hint="for example ?role=arn:aws:iam::210987654321:role/reader",
+            )
+        return value
+    if key == "external-id":
+        if not _EXTERNAL_ID.fullmatch(value):
+            raise RefError(
+                f"reference {quote(ref)}: an external id is 2 to 1224 letters, digits and + = , . @ : / -",
+                hint="write it as the role's trust policy has it",
+            )
+        return value
+    regions = tuple(value.split(","))
+    bad = [r for r in regions if not AWS_REGION_NAME.fullmatch(r)]
+    if bad or len(set(regions)) != len(regions):
+        raise RefError(
+            f"reference {quote(ref)}: failover-region takes region names, each once, and "
+            f"{quote(bad[0]) if bad else 'one is repeated'}",
+            hint="for example ?failover-region=us-west-2,eu-west-1",
+        )
+    return regions
 
 
 def _parse_arn(body: str, ref: str) -> tuple[Locator, tuple[str, ...] | None]:
@@ -231,14 +305,19 @@ def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
     ident, hash_, keytext = body.partition("#")
     ident, q, query = ident.partition("?")
     selectors: list[str] = []
+    access_items: list[str] = []
     for item in query.split("&") if q else []:
         k, _, v = item.partition("=")
         if (k == "version" and v.isdigit()) or (k == "label" and _SSM_SELECTOR.fullmatch(v) and not v.isdigit()):
             selectors.append(v)
+        elif k in _ACCESS_KEYS:
+            access_items.append(item)
         else:
             raise RefError(
-                f"reference {quote(text)}: unknown selector {quote(item)}", hint="use ?version=N or ?label=LABEL"
+                f"reference {quote(text)}: unknown selector {quote(item)}",
+                hint="use ?version=N or ?label=LABEL, or ?role=ARN, ?external-id=ID, ?failover-region=REGION",
             )
+    access = _parse_query("&".join(access_items), text, versions={}) if access_items else {}
     if ident.startswith("arn:"):
         parts = ident.split(":")
         if len(parts) < _SSM_ARN_PARTS or parts[2] != "ssm" or not parts[5].startswith("parameter/"):
@@ -266,7 +345,7 @@ def _parse_ssm(var: str | None, body: str, text: str) -> Ref:
         )
     selector = selectors[0] if selectors else None
     pinned_version = selector is not None and selector.isdigit()
-    locator = Locator(name, None if pinned_version else selector, selector if pinned_version else None, "ssm")
+    locator = Locator(name, None if pinned_version else selector, selector if pinned_version else None, "ssm", **access)
     if locator.is_path:
         if not ident.startswith("arn:") and not name.startswith("/"):
             raise RefError(f"reference {quote(text)}: a parameter path starts with '/'", hint=f"write ssm:///{name}")
@@ -314,6 +393,15 @@ def parse_ref(text: str) -> Ref:
     return _parse_body(target, body, text)
 
 
+def _selection_access(body: str, text: str) -> tuple[str, dict[str, Any]]:
+    """A selection, and its access keys: ``prod/app/*?role=...``, ``?tag:k=v&role=...`` (a tag takes no ``&``)."""
+    if body.startswith(_TAG):
+        selection, amp, query = body.partition("&")
+    else:
+        selection, amp, query = body.partition("?")
+    return selection, (_parse_query(query, text, versions={}) if amp else {})
+
+
 def _parse_selection(body: str, text: str) -> Locator:
     """``NAME-PREFIX*`` or ``?tag:KEY=VALUE`` (after ``sm://``)."""
     if body.startswith(_TAG):
@@ -341,7 +429,8 @@ def _parse_body(var: str | None, body: str, text: str) -> Ref:
     if body.startswith(SCHEME):
         body = body[len(SCHEME) :]
     if body.startswith(_TAG) or (not body.startswith("arn:") and "*" in body.split("#")[0].split("?")[0]):
-        locator = _parse_selection(body, text)
+        body, access = _selection_access(body, text)
+        locator = replace(_parse_selection(body, text), **access)
         if var is not None:
             raise RefError(
                 f"reference {text!r} selects many secrets, which set one variable per key",
@@ -357,7 +446,7 @@ def _parse_body(var: str | None, body: str, text: str) -> Ref:
 
     keypath: tuple[str, ...] | None = None
     ident, hash_, keytext = body.partition("#")
-    query: dict[str, str] = {}
+    query: dict[str, Any] = {}
     if "?" in ident:
         ident, _, q = ident.partition("?")
         query = _parse_query(q, text)
@@ -377,4 +466,4 @@ def _parse_body(var: str | None, body: str, text: str) -> Ref:
             f"reference {quote(text)}: {quote(ident)} is not a valid secret name",
             hint="names use letters, digits and / _ + = . @ - (at most 512)",
         )
-    return Ref(text, Locator(ident, query.get("version_stage"), query.get("version_id")), keypath, var)
+    return Ref(text, Locator(ident, **query), keypath, var)

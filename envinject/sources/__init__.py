@@ -11,7 +11,7 @@ from ..records import record
 from ..rules.payload import Item, Payload
 from ..rules.refs import Locator
 
-__all__ = ["Account", "Item", "Payload", "Source", "Sources"]
+__all__ = ["Account", "Item", "Payload", "Route", "Source", "Sources"]
 
 R = TypeVar("R")
 
@@ -69,45 +69,65 @@ class Source(Protocol):
         ...
 
 
-class Sources:
-    """Sends each locator to the source of its backend, made on first use, so a run that reads only
-    Secrets Manager never builds a Parameter Store client."""
+@record(frozen=True)
+class Route:
+    """Which source reads a locator: its backend, and the role it is read with (None: the caller's own)."""
 
-    def __init__(self, make: Callable[[str], Source], *, agent: Any = None) -> None:
+    backend: str
+    role: str | None = None
+    external_id: str | None = None
+
+
+class Sources:
+    """Sends each locator to the source of its route (its backend, and the IAM role it is read with), made on
+    first use, so a run that reads only Secrets Manager never builds a Parameter Store client, and a role is assumed
+    only if a reference needs it. ``role``: the role for references that name none (--role)."""
+
+    def __init__(self, make: Callable[[Route], Source], *, agent: Any = None, role: str | None = None) -> None:
         self._make = make
-        self._built: dict[str, Source] = {}
+        self._built: dict[Route, Source] = {}
         #: The local agent Secrets Manager is read through (a ThroughAgent), if any: for check and policy.
         self.agent = agent
+        self._role = role
 
-    def of(self, backend: str) -> Source:
-        if backend not in self._built:
-            self._built[backend] = self._make(backend)
-        return self._built[backend]
+    def route(self, locator: Locator) -> Route:
+        if locator.role is not None:
+            return Route(locator.backend, locator.role, locator.external_id)
+        return Route(locator.backend, self._role)
+
+    def of(self, route: Route) -> Source:
+        if route not in self._built:
+            self._built[route] = self._make(route)
+        return self._built[route]
 
     @property
     def requests(self) -> dict[str, int]:
-        return {op: n for src in self._built.values() for op, n in src.requests.items()}
+        counted: dict[str, int] = {}
+        for src in self._built.values():
+            for op, n in src.requests.items():
+                counted[op] = counted.get(op, 0) + n
+        return counted
 
-    def _groups(self, locators: Sequence[Locator]) -> dict[str, list[Locator]]:
-        groups: dict[str, list[Locator]] = {}
+    def _groups(self, locators: Sequence[Locator]) -> dict[Route, list[Locator]]:
+        groups: dict[Route, list[Locator]] = {}
         for loc in locators:
-            groups.setdefault(loc.backend, []).append(loc)
+            groups.setdefault(self.route(loc), []).append(loc)
         return groups
 
     def _each_backend(
         self, locators: Sequence[Locator], fetch: Callable[[Source, list[Locator]], Mapping[Locator, R]]
     ) -> dict[Locator, R]:
-        """``fetch`` for each backend's locators, the backends concurrently; a failure is raised for the
-        backend named first, whatever finished first."""
-        groups = [(self.of(backend), group) for backend, group in self._groups(locators).items()]
+        """``fetch`` for each route's locators, the routes concurrently; a failure is raised for the route named
+        first, whatever finished first. A role that cannot be assumed fails its route's secrets."""
+        groups = list(self._groups(locators).items())
         found: dict[Locator, R] = {}
         if len(groups) == 1:
-            found.update(fetch(*groups[0]))
+            found.update(fetch(self.of(groups[0][0]), groups[0][1]))
         elif groups:
-            from concurrent.futures import ThreadPoolExecutor  # one backend needs no thread
+            from concurrent.futures import ThreadPoolExecutor  # one route needs no thread
 
             with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-                for part in pool.map(lambda g: fetch(*g), groups):
+                for part in pool.map(lambda g: fetch(self.of(g[0]), g[1]), groups):
                     found.update(part)
         return {loc: found[loc] for loc in locators}
 
@@ -115,13 +135,25 @@ class Sources:
         return self._each_backend(locators, lambda src, group: src.fetch_many(group))
 
     def fetch_each(self, locators: Sequence[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
-        return self._each_backend(locators, lambda src, group: src.fetch_each(group))
+        return self._each_backend(locators, lambda src, group: _each_or_error(src, group))
 
     def kms_keys_of(self, locator: Locator) -> list[str]:
-        return self.of(locator.backend).kms_keys_of(locator)
+        return self.of(self.route(locator)).kms_keys_of(locator)
 
     def service_of(self, locator: Locator) -> str:
         return SERVICES[locator.backend]
+
+    def roles(self, locators: Sequence[Locator]) -> list[str]:
+        """The roles these locators are read with, each once, in the order first needed."""
+        return list(dict.fromkeys(r.role for r in map(self.route, locators) if r.role is not None))
+
+
+def _each_or_error(src: Source, group: list[Locator]) -> Mapping[Locator, Payload | EnvinjectError]:
+    """Each locator's result; a failure before any request (a role that cannot be assumed) is every one's."""
+    try:
+        return src.fetch_each(group)
+    except EnvinjectError as e:
+        return dict.fromkeys(group, e)
 
 
 #: Each backend's AWS service name, as clients and kms:ViaService name it.

@@ -41,7 +41,10 @@ class ClientFactory:
         self.settings = settings or AwsSettings()
         self._environ = os.environ if environ is None else environ
         self._session: Any = None
-        self._clients: dict[tuple[str, str, bool], Any] = {}
+        self._clients: dict[tuple[str, str, bool, tuple[str, str | None] | None], Any] = {}
+        self._role_sessions: dict[tuple[str, str | None], Any] = {}
+        #: Requests the factory itself sends (sts:AssumeRole), for -v and the benchmarks.
+        self.requests = _count()
         # botocore's session is not safe to build clients from two threads at once (backends run concurrently).
         self._lock = threading.Lock()
         #: For -v: seconds spent building clients (loading botocore included), and finding credentials.
@@ -83,17 +86,61 @@ class ClientFactory:
             hint=f"check {self.settings.profile_origin or '--profile / AWS_PROFILE'} against ~/.aws/config",
         )
 
-    def client(self, service: str, region: str | None = None, *, retries: bool = True) -> Any:
-        """A client for ``service`` in ``region`` (the default region when None).
+    def client(
+        self, service: str, region: str | None = None, *, retries: bool = True, role: str | None = None,
+        external_id: str | None = None,
+    ) -> Any:  # fmt: skip
+        """A client for ``service`` in ``region`` (the default region when None), with the caller's credentials or,
+        given a ``role``, that role's (assumed once, with ``external_id`` if given, and refreshed before they
+        expire).
 
         ``retries=False`` gives a client that tries once, for calls that have a cheaper fallback.
         """
         with self._lock:
             started = time.perf_counter()
             try:
-                return self._client(service, region, retries)
+                return self._client(service, region, retries, (role, external_id) if role else None)
             finally:
                 self.setup_seconds += time.perf_counter() - started
+
+    def _role_session(self, role: str, external_id: str | None) -> Any:
+        """A botocore session whose credentials are ``role``'s, from one sts:AssumeRole with the caller's own
+        credentials; botocore refreshes them before they expire (the resident modes). A failure is one line naming
+        the role, never a credential."""
+        key = (role, external_id)
+        if key not in self._role_sessions:
+            import botocore.session
+            from botocore.credentials import CredentialResolver, RefreshableCredentials
+
+            from .loader import use_narrow_loader
+
+            sts = self._client("sts", None, True, None)
+
+            def assume() -> dict[str, str]:
+                kwargs = {"RoleArn": role, "RoleSessionName": f"envinject-{os.getpid()}"}
+                if external_id:
+                    kwargs["ExternalId"] = external_id
+                self.requests.add("AssumeRole")
+                try:
+                    found = sts.assume_role(**kwargs)["Credentials"]
+                except Exception as exc:  # noqa: BLE001 - one clear line naming the role
+                    raise translate(exc, f"role {role!r}", sts, "sts:AssumeRole") from None
+                return {"access_key": found["AccessKeyId"], "secret_key": found["SecretAccessKey"],
+                        "token": found["SessionToken"], "expiry_time": found["Expiration"].isoformat()}  # fmt: skip
+
+            credentials = RefreshableCredentials.create_from_metadata(assume(), assume, "assume-role")
+
+            class Provider:
+                METHOD = CANONICAL_NAME = "assume-role"
+
+                def load(self) -> Any:
+                    return credentials
+
+            session = botocore.session.Session()
+            use_narrow_loader(session, self._environ)
+            session.register_component("credential_provider", CredentialResolver([Provider()]))
+            self._role_sessions[key] = session
+        return self._role_sessions[key]
 
     def _find_credentials(self) -> None:
         """Resolve credentials once, timed; botocore reuses them for every client. A failure is left for the
@@ -106,9 +153,9 @@ class ClientFactory:
         self.credentials_seconds = time.perf_counter() - started
         self.credentials_method = getattr(found, "method", None)
 
-    def _client(self, service: str, region: str | None, retries: bool) -> Any:
+    def _client(self, service: str, region: str | None, retries: bool, access: tuple[str, str | None] | None) -> Any:
         region = region or self.default_region()
-        key = (service, region, retries)
+        key = (service, region, retries, access)
         if key not in self._clients:
             from botocore.config import Config
             from botocore.exceptions import ProfileNotFound
@@ -124,8 +171,9 @@ class ClientFactory:
             if self.credentials_seconds is None:
                 self._find_credentials()
             found = endpoint(service, region, self.settings, self._environ)
+            session = self._get_session() if access is None else self._role_session(*access)
             try:
-                client = self._get_session().create_client(
+                client = session.create_client(
                     service, region_name=region, endpoint_url=found.url if found.configured else None, config=config
                 )
             except ProfileNotFound:
@@ -133,6 +181,12 @@ class ClientFactory:
             client.meta.events.register("needs-retry", LAST_FAILURES.record)
             self._clients[key] = client
         return self._clients[key]
+
+
+def _count() -> Any:
+    from . import RequestCount
+
+    return RequestCount()
 
 
 KMS_DECRYPT = "kms:Decrypt"

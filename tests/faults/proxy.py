@@ -103,6 +103,8 @@ class Counts:
     total: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     operations: Counter[str] = field(default_factory=Counter)
+    #: Requests by the region they were signed for.
+    regions: Counter[str] = field(default_factory=Counter)
 
 
 def _operation(headers: Any, body: bytes) -> str:
@@ -153,6 +155,14 @@ class _Server(ThreadingHTTPServer):
         self.server_name, self.server_port = "127.0.0.1", self.server_address[1]
 
 
+def _signed_region(headers: Any) -> str:
+    """The region a SigV4 request was signed for: ``Credential=AKID/DATE/REGION/SERVICE/aws4_request``."""
+    auth = str(headers.get("Authorization", ""))
+    _, found, rest = auth.partition("Credential=")
+    parts = rest.split(",")[0].split("/") if found else []
+    return parts[2] if len(parts) >= 5 else ""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -173,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         proxy = self.server.proxy
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        kind, delay_seconds = proxy._next_fault(_operation(self.headers, body))
+        kind, delay_seconds = proxy._next_fault(_operation(self.headers, body), _signed_region(self.headers))
         if kind in _ERRORS:
             status, type_, message = _ERRORS[kind]
             self._send(status, [("Content-Type", _JSON)], json.dumps({"__type": type_, "message": message}).encode())
@@ -252,6 +262,8 @@ class FaultProxy:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.proxy = self
         self._thread: threading.Thread | None = None
+        #: A fault for every request signed for a region (SigV4's credential scope names it), over the plan.
+        self.region_faults: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -272,7 +284,7 @@ class FaultProxy:
         """A snapshot copy of the counters."""
         with self._lock:
             c = self._counts
-            return Counts(c.total, Counter(c.faults), Counter(c.operations))
+            return Counts(c.total, Counter(c.faults), Counter(c.operations), Counter(c.regions))
 
     @property
     def hanging(self) -> int:
@@ -313,10 +325,11 @@ class FaultProxy:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
 
-    def _next_fault(self, operation: str) -> tuple[str, float]:
+    def _next_fault(self, operation: str, region: str = "") -> tuple[str, float]:
         with self._lock:
-            kind = self._plan.choose()
+            kind = self.region_faults.get(region) or self._plan.choose()
             self._counts.total += 1
+            self._counts.regions[region] += 1
             self._counts.faults[kind] += 1
             self._counts.operations[operation] += 1
             return kind, self._plan.delay_seconds

@@ -131,6 +131,7 @@ def test_bad_name_case(given: dict[str, object], words: list[str]) -> None:
 # environment and in the config file, then the value that wins with the defaults alone, with the config file,
 # with the config file and the environment, and with all three. "endpoint_url:SERVICE" is the endpoint a client
 # for that service is made with.
+R1, R2, R3 = (f"arn:aws:iam::{n * 12}:role/r" for n in "123")
 CLI_ENV_CONFIG: list[tuple[str, Any, dict[str, str], Any, tuple[Any, Any, Any, Any]]] = [
     ("secrets", ["c"], {"ENVINJECT_SECRETS": "e1,e2"}, ["f"], ((), ("f",), ("f", "e1", "e2"), ("f", "c"))),
     ("env_files", ["/c.env"], {}, ["/f.env"], ((), ("/f.env",), ("/f.env",), ("/f.env", "/c.env"))),
@@ -154,6 +155,9 @@ CLI_ENV_CONFIG: list[tuple[str, Any, dict[str, str], Any, tuple[Any, Any, Any, A
     ("via", "auto", {"ENVINJECT_VIA": "agent"}, "api", ("auto", "api", "agent", "auto")),
     ("agent_url", "http://localhost:1", {"ENVINJECT_AGENT_URL": "http://localhost:2"}, "http://localhost:3",
      ("http://localhost:2773", "http://localhost:3", "http://localhost:2", "http://localhost:1")),
+    ("role", R1, {"ENVINJECT_ROLE": R2}, R3, (None, R3, R2, R1)),
+    ("failover_regions", ["eu-west-1"], {}, ["us-west-2"],
+     ((), ("us-west-2",), ("us-west-2",), ("us-west-2", "eu-west-1"))),
     ("timeout", 5.0, {}, 7, (30.0, 7, 7, 5.0)),
     ("max_attempts", 3, {}, 4, (20, 4, 4, 3)),
     ("region", "cli-1", {"AWS_REGION": "env-1", "AWS_DEFAULT_REGION": "env-2"}, "cfg-1",
