@@ -57,6 +57,10 @@ class RefStatus:
     variables: list[str] = field(default_factory=list)
     #: A selection's secrets (``sm://prod/app/*``), by name.
     secrets: list[str] = field(default_factory=list)
+    #: The IAM role it is read with (None: the caller's own credentials).
+    role: str | None = None
+    #: The region that served it (a replica's when it failed over).
+    region: str | None = None
 
 
 @record
@@ -93,8 +97,15 @@ def report_of(
     results = source.fetch_each(plan.locators)
     statuses: list[RefStatus] = []
 
+    route = getattr(source, "route", None)
+
     def outcome(where: str, ref: Ref, result: list[Binding] | EnvinjectError) -> None:
-        statuses.append(_status(where, ref, result, results))
+        status = _status(where, ref, result, results)
+        status.role = route(ref.locator).role if route is not None else ref.locator.role
+        found = results.get(ref.locator)
+        if isinstance(found, Payload) and found.arn and found.arn.count(":") >= 4:
+            status.region = found.arn.split(":")[3] or None
+        statuses.append(status)
 
     bindings = plan.bind(results, outcome=outcome)
     variables: dict[str, list[str]] = {}
@@ -125,6 +136,11 @@ def render_report(report: Report) -> str:
         detail = f"{len(r.variables)} variable(s)" if r.status == "ok" else r.message
         if r.secrets:
             detail += f" from {len(r.secrets)} secret(s): {', '.join(r.secrets)}"
+        if r.role:  # read with a role: assumed (then fetched or not), or the assumption was denied
+            assumed = "denied" if r.action == "sts:AssumeRole" else "assumed"
+            detail += f" [role {r.role}: {assumed}]"
+        if r.region and r.status == "ok":
+            detail += f" [from {r.region}]"
         lines.append(f"{STATUSES[r.status]:12} {r.ref}: {detail}")
     if report.variables:
         lines.append("variables:")

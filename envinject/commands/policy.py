@@ -79,7 +79,9 @@ def iam_policy(
     inherited: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The narrowest policy for a run of these settings. Reads no secret value: it asks STS who the caller
-    is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot."""
+    is (unless ``account`` is given) and DescribeSecret for each secret's KMS key, warning when it cannot. When
+    references are read with roles, one policy per principal, keyed by who needs it: ``caller`` (its own reads,
+    and sts:AssumeRole on each role), then each role's ARN (the reads made with it, in its account)."""
     factory = client_factory(settings)
     wanted = make_plan(settings, inherited or {}, environment_references=inherited is not None, warn=warn).locators
     if account is None:
@@ -94,6 +96,29 @@ def iam_policy(
             f"the Secrets Manager agent at {sources.agent.agent.agent.url} reads the secrets it serves with its own "
             "role: grant the GetSecretValue statements to the agent's role too (with kms:Decrypt for its keys)"
         )
+    roles = sources.roles(wanted)
+    if not roles:
+        return _policy_for(wanted, where, sources, factory, kms_keys, warn, batch=settings.batch)
+    # Keyed by who needs it: the caller (its own reads, and sts:AssumeRole on each role), then each role.
+    mine = [loc for loc in wanted if sources.route(loc).role is None]
+    caller = _policy_for(mine, where, sources, factory, kms_keys, warn, batch=settings.batch)
+    caller["Statement"].append({"Sid": "AssumeRoles", "Effect": "Allow", "Action": "sts:AssumeRole",
+                                "Resource": roles if len(roles) > 1 else roles[0]})  # fmt: skip
+    out: dict[str, Any] = {"caller": caller}
+    for role in roles:
+        group = [loc for loc in wanted if sources.route(loc).role == role]
+        in_account = Account(where.partition, role.split(":")[4], region)
+        out[role] = _policy_for(group, in_account, sources, factory, kms_keys, warn, batch=settings.batch)
+    return out
+
+
+def _policy_for(
+    wanted: Sequence[Locator], where: Account, sources: Any, factory: Any, kms_keys: Sequence[str],
+    warn: Callable[[str], None], *, batch: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """The narrowest policy for reading ``wanted`` in ``where``'s account, asking each secret's KMS key with the
+    credentials it is read with."""
+    region = where.region
     via: dict[str, set[str]] = {}
     for k in kms_keys:  # keys the user names: for every service this run reads, in the default region
         via[key_arn(k, where)] = {f"{sources.service_of(loc)}.{region}.amazonaws.com" for loc in wanted}
@@ -114,4 +139,4 @@ def iam_policy(
                     continue
             arn = key_arn(arn, Account(where.partition, where.account, secret_region))
             via.setdefault(arn, set()).add(f"{sources.service_of(loc)}.{secret_region}.amazonaws.com")
-    return build_policy(wanted, where, batch=settings.batch, kms_keys=via)
+    return build_policy(wanted, where, batch=batch, kms_keys=via)

@@ -154,3 +154,63 @@ def test_a_healthy_primary_is_never_hedged(run: Run, replicated: FaultProxy) -> 
     r = run("--failover-region", "us-west-2", "-s", "app", "--", *CHILD, env={"AWS_ENDPOINT_URL": replicated.url})
     assert values(r, "WHERE") == {"WHERE": "primary"}
     assert replicated.counts.regions["us-west-2"] == 0
+
+
+def test_policy_is_keyed_by_who_needs_it(run: Run, accounts: Any) -> None:
+    r = run("policy", "-s", "MINE=prod/db#pw", "-s", f"THEIRS=prod/db#pw?role={ROLE}", "-s", f"app/s1?role={ROLE}")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert set(doc) == {"caller", ROLE}
+    caller = {s["Sid"]: s for s in doc["caller"]["Statement"]}
+    assert caller["AssumeRoles"]["Action"] == "sts:AssumeRole" and caller["AssumeRoles"]["Resource"] == ROLE
+    assert caller["ReadSecrets"]["Resource"] == ["arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-??????"]
+    theirs = {s["Sid"]: s for s in doc[ROLE]["Statement"]}
+    assert theirs["ReadSecrets"]["Resource"] == [
+        "arn:aws:secretsmanager:us-east-1:210987654321:secret:app/s1-??????",
+        "arn:aws:secretsmanager:us-east-1:210987654321:secret:prod/db-??????",
+    ]
+    alone = json.loads(run("policy", "-s", "prod/db").stdout)
+    assert set(alone) == {"Version", "Statement"}  # no role: one document, as before
+
+
+def test_check_reports_each_reference_under_its_role(
+    run: Run, accounts: Any, iam: Callable[[str | None], dict[str, str]]
+) -> None:
+    r = run("check", "-s", f"DB=prod/db#pw?role={ROLE}", "-s", "MINE=prod/db#pw")
+    line = next(x for x in r.stdout.splitlines() if x.startswith("OK") and "role=" in x)
+    assert line.endswith(f"1 variable(s) [role {ROLE}: assumed] [from us-east-1]"), r.stdout
+    keys = iam(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))  # fmt: skip
+    denied = run("check", "-s", f"DB=prod/db#pw?role={ROLE}", env=keys)
+    assert denied.returncode == 1 and f"[role {ROLE}: denied]" in denied.stdout and "DENIED" in denied.stdout
+
+
+def test_a_watch_says_once_when_the_region_that_serves_a_secret_changes(
+    emulator: Emulator, replicated: FaultProxy
+) -> None:
+    import signal
+    import subprocess
+
+    from tests.e2e.conftest import ENVINJECT, base_env
+    from tests.e2e.test_mask import Reader
+    from tests.waiting import wait_for
+
+    env = {**base_env(emulator), "AWS_ENDPOINT_URL": replicated.url}
+    p = subprocess.Popen([ENVINJECT, "--watch", "1", "--timeout", "5", "--failover-region", "us-west-2", "-s", "app",
+                          "--", "sleep", "60"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    assert p.stderr is not None
+    err = Reader(p.stderr)
+    try:
+        wait_for(lambda: replicated.counts.operations.get("secretsmanager.GetSecretValue", 0) >= 2, timeout=30)
+        replicated.region_faults["us-east-1"] = "error_503"
+        wait_for(lambda: b"now read from us-west-2" in err.data, timeout=30)
+        before = replicated.counts.regions["us-west-2"]
+        wait_for(lambda: replicated.counts.regions["us-west-2"] >= before + 2, timeout=30)  # two more polls
+        replicated.region_faults.clear()
+        wait_for(lambda: b"now read from us-east-1" in err.data, timeout=30)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+    text = err.join().decode()
+    assert text.count("now read from us-west-2") == 1 and text.count("now read from us-east-1") == 1, text
+    assert CANARY not in text
