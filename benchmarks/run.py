@@ -60,6 +60,10 @@ MASK_PAIRS = 5
 #: The fleet: this many envinject starts at once, each reading FLEET_SECRETS secrets, with an agent on the machine.
 FLEET_STARTS = 200
 FLEET_SECRETS = 5
+#: The role the 20 role secrets are read with (moto gives an assumed role's credentials the role's account).
+ROLE = "arn:aws:iam::210987654321:role/bench"
+#: The failover start: the primary region black-holed, one replica region, this --timeout.
+FAILOVER_TIMEOUT = 10
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Pair:
     name: str
     limit: float | None = None
     quick: bool = False  # also measured with --quick
+    #: Seconds taken off A's time before the ratio (the failover's hedge delay, which the target adds).
+    minus: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ class Results:
     phases: dict[str, int] = field(default_factory=dict)
     #: The fleet with the agent: requests at the AWS endpoint, at the agent, and the agent's own to AWS.
     fleet: dict[str, int] = field(default_factory=dict)
+    #: Requests sent to the failover region when the primary answered 404 (None: not measured).
+    failover_404: int | None = None
 
 
 # --- the commands ---------------------------------------------------------------------------------------------
@@ -122,11 +130,27 @@ def _envinject(n: int) -> tuple[str, ...]:
     return (ENVINJECT, *(a for i in secret_ids(n) for a in ("-s", i)), "--", "true")
 
 
-def commands(aws: str | None, agent: dict[str, str]) -> dict[str, Command]:
-    """Every command measured, by key. ``agent``: the variables that point envinject at the local agent."""
+def commands(aws: str | None, agent: dict[str, str], blackholed: str = "") -> dict[str, Command]:
+    """Every command measured, by key. ``agent``: the variables that point envinject at the local agent;
+    ``blackholed``: a proxy whose primary region never answers."""
     py = sys.executable
     through = tuple(agent.items())
+    role20 = (ENVINJECT, *(a for i in secret_ids(20) for a in ("-s", f"{i}?role={ROLE}")), "--", "true")
+    failover = (
+        ENVINJECT,
+        "--timeout",
+        str(FAILOVER_TIMEOUT),
+        "--failover-region",
+        "us-west-2",
+        "-s",
+        "s0",
+        "--",
+        "true",
+    )
     out = [
+        Command("role20", "envinject, 20 secrets under one role", role20),
+        Command("failover1", "envinject, 1 secret, primary region black-holed, one failover region", failover,
+                (("AWS_ENDPOINT_URL", blackholed),) if blackholed else ()),
         Command("agent1", "envinject through the agent, 1 secret", _envinject(1), through),
         Command("api1", "envinject --via api, 1 secret", _envinject(1), (("ENVINJECT_VIA", "api"),)),
         Command("floor1", "floor: botocore script, 1 secret", (py, str(HERE / "floor_botocore.py"), "s0")),
@@ -158,6 +182,14 @@ PAIR_LIST = [
     Pair("env1", "floor1", "one secret vs the minimal botocore script", 0.90, quick=True),
     Pair("agent1", "floor1", "one secret through the agent vs the minimal botocore script", 0.30, quick=True),
     Pair("env1", "api1", "one secret, auto with no agent installed, vs --via api", 1.03, quick=True),
+    Pair("role20", "env20", "20 secrets under one role vs 20 secrets with no role", 1.15),
+    Pair(
+        "failover1",
+        "env1",
+        "primary black-holed, one failover region, less the 1 s hedge, vs a normal start",
+        1.30,
+        minus=1.0,
+    ),
     Pair("env1", "seed1", "one secret vs the seed's boto3 script", 0.85, quick=True),
     Pair("env1", "aws1", "one secret vs the AWS CLI", 0.50, quick=True),
     Pair("env20", "env1", "20 secrets vs one secret", 1.05),
@@ -238,6 +270,16 @@ def create_secrets(emu: Emulator, n: int) -> None:
     for i, secret_id in enumerate(secret_ids(n)):
         value = {f"S{i}_USER": f"user-{i}", f"S{i}_TOKEN": secrets.token_hex(16)}
         client.create_secret(Name=secret_id, SecretString=json.dumps(value))
+    west = boto3.client("secretsmanager", **{**fake, "region_name": "us-west-2"})
+    west.create_secret(Name="s0", SecretString=json.dumps({"S0_USER": "replica", "S0_TOKEN": "replica"}))
+    west.create_secret(Name="west-only", SecretString=json.dumps({"W": "w"}))
+    sts = boto3.client("sts", **fake)
+    c = sts.assume_role(RoleArn=ROLE, RoleSessionName="bench")["Credentials"]
+    other = boto3.client("secretsmanager", endpoint_url=emu.url, region_name="us-east-1",
+                         aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                         aws_session_token=c["SessionToken"])  # fmt: skip
+    for i, secret_id in enumerate(secret_ids(n)):
+        other.create_secret(Name=secret_id, SecretString=json.dumps({f"R{i}_USER": f"user-{i}"}))
     ssm = boto3.client("ssm", **fake)
     for i in range(PARAMETERS):  # two levels, so the read is recursive and takes two pages
         name = f"/bench/{'db/' if i % 2 else ''}p{i}"
@@ -327,7 +369,7 @@ def paired(
             tb, ta = measure(b), measure(a)
         times.setdefault(a.key, []).append(ta)
         times.setdefault(b.key, []).append(tb)
-        ratios.append(ta / tb)
+        ratios.append((ta - pair.minus) / tb)
     return ratios
 
 
@@ -392,6 +434,17 @@ def count_requests(
             ops = {op.rsplit(".", 1)[-1]: c / COUNT_RUNS for op, c in sorted(counts.operations.items())}
             out[cmd.key] = (counts.total / COUNT_RUNS, ops)
     return out
+
+
+def failover_on_404(emu: Emulator, env: dict[str, str], cwd: str) -> int:
+    """Requests that reach the failover region when the primary region answers that the secret is not there."""
+    with FaultProxy(emu.url) as proxy:
+        argv = [ENVINJECT, "--failover-region", "us-west-2", "-s", "west-only", "--", "true"]
+        r = subprocess.run(argv, env={**env, "AWS_ENDPOINT_URL": proxy.url}, cwd=cwd, capture_output=True,
+                           timeout=TIMEOUT)  # fmt: skip
+        if r.returncode != 125 or b"not found" not in r.stderr:
+            raise SystemExit(f"a secret missing from the primary region did not fail as one: {r.stderr[-300:]!r}")
+        return proxy.counts.regions["us-west-2"]
 
 
 def fleet(emu: Emulator, env: dict[str, str], cwd: str, agent: FakeAgent) -> dict[str, int]:
@@ -463,8 +516,10 @@ def measure(pairs: int, quick: bool) -> Results:
         tempfile.TemporaryDirectory(prefix="envinject-bench-") as home,
         moto_server() as emu,
         fake_agent(emu.url, token=secrets.token_hex(16)) as agent,
+        FaultProxy(emu.url) as blackholed,
     ):
-        cmds = commands(aws.path, agent.env())
+        blackholed.region_faults["us-east-1"] = "hang"  # the primary region never answers; us-west-2 does
+        cmds = commands(aws.path, agent.env(), blackholed.url)
         chosen = [p for p in PAIR_LIST if (p.quick or not quick) and p.a in cmds and p.b in cmds]
         # cwd is the empty HOME too: envinject looks for envinject.toml / pyproject.toml from its cwd upwards.
         env = client_env(emu, home)
@@ -477,9 +532,11 @@ def measure(pairs: int, quick: bool) -> Results:
             print(f"  pairs {i + 1}/{len(chosen)}: {pair.name}", file=sys.stderr)
             ratios[pair] = paired(pair, cmds, pairs, lambda c: run_once(c, env, home), times)
         print("counting requests through a pass-through proxy", file=sys.stderr)
-        counted = [cmds[k] for k in ("floor1", "env1", "agent1", "env5", "env20", "mixed", "aws1", "aws_mixed")
-                   if k in cmds]  # fmt: skip
+        counted = [cmds[k] for k in ("floor1", "env1", "agent1", "env5", "env20", "role20", "mixed", "aws1",
+                                     "aws_mixed") if k in cmds]  # fmt: skip
         requests = count_requests(counted, emu, env, home)
+        print("a primary that answers 404, with a failover region", file=sys.stderr)
+        not_found = failover_on_404(emu, env, home)
         print(
             f"the fleet: {FLEET_STARTS} starts at once, {FLEET_SECRETS} secrets each, with the agent", file=sys.stderr
         )
@@ -503,7 +560,8 @@ def measure(pairs: int, quick: bool) -> Results:
             print(f"  --mask throughput, {values} values", file=sys.stderr)
             size, rates = mask_throughput(values, env, home, min(pairs, MASK_PAIRS))
             mask.append((values, size, rates))
-    return Results(cmds, ratios, times, requests, memory, counts, note, mask, pairs, aws, quick, fleet=fleet_counts)
+    return Results(cmds, ratios, times, requests, memory, counts, note, mask, pairs, aws, quick, fleet=fleet_counts,
+                   failover_404=not_found)  # fmt: skip
 
 
 # --- the report -----------------------------------------------------------------------------------------------
@@ -561,6 +619,17 @@ def target_rows(res: Results) -> list[tuple[str, str, str, str]]:
         rows.append((f"{FLEET_STARTS} concurrent starts of {FLEET_SECRETS} secrets with the agent: requests envinject "
                      f"sends to the API", "0", f"{got} (the agent received {res.fleet['agent']} and asked AWS "
                      f"{res.fleet['agent_api']} times)", "met" if got == 0 else "**not met**"))  # fmt: skip
+    role = res.requests.get("role20")
+    if role is not None:
+        ops = role[1]
+        met = ops.get("AssumeRole") == 1 and ops.get("BatchGetSecretValue") == 1 and role[0] == 2
+        shown = ", ".join(f"{op} {c:g}" for op, c in ops.items())
+        rows.append(("requests for 20 secrets under one role", "1 AssumeRole + 1 batch", shown,
+                     "met" if met else "**not met**"))  # fmt: skip
+    if res.failover_404 is not None:
+        got = res.failover_404
+        rows.append(("primary answers 404: requests sent to the failover region", "0", str(got),
+                     "met" if got == 0 else "**not met**"))  # fmt: skip
     req = res.requests.get("env20")
     if req is not None:
         rows.append(("20 secrets: requests", "1", f"{req[0]:g}", "met" if req[0] <= 1 else "**not met**"))

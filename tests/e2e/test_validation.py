@@ -79,6 +79,8 @@ SHARED: list[tuple[list[str], str | None, dict[str, str], str]] = [
     ([], 'via = "agents"', {}, f"via in '{CONFIG}' must be auto, agent or api"),
     ([], 'agent-url = "http://10.0.0.1:2773"', {}, f"agent-url in '{CONFIG}' must be an http:// URL to this machine"),
     ([], None, {"ENVINJECT_AGENT_URL": "https://localhost"}, "ENVINJECT_AGENT_URL must be an http:// URL to this"),
+    ([], None, {"ENVINJECT_ROLE": "admin"}, "ENVINJECT_ROLE is not an IAM role ARN"),
+    ([], 'failover-regions = ["mars"]', {}, f"failover-regions in '{CONFIG}' takes AWS region names, and 'mars'"),
 ]  # fmt: skip
 #: Each command's own options.
 OWN: list[tuple[str, list[str], str]] = [
@@ -100,6 +102,8 @@ OWN: list[tuple[str, list[str], str]] = [
     ("render", ["-o", ""], "-o was given an empty file name"),
     ("check", ["--prefix", "A-"], "--prefix must start a variable name"),
     ("run", ["--via", "fast"], "--via must be auto, agent or api"),
+    ("run", ["--role", "arn:aws:iam::1:role/x"], "--role is not an IAM role ARN"),
+    ("export", ["--failover-region", "us-west-2,mars"], "--failover-region takes AWS region names, and 'mars'"),
     ("export", ["--agent-url", "http://example.com:2773"], "--agent-url must be an http:// URL to this machine"),
     ("render", ["--via", "API"], "--via must be auto, agent or api"),
     ("policy", ["--agent-url", "http://[::1]:2773/x"], "--agent-url must be an http:// URL to this machine"),

@@ -234,3 +234,49 @@ def test_selection_locators() -> None:
     assert not Locator("prod/app").is_selection
     assert not Locator("/app/", backend="ssm").is_selection
     assert split_assignment("DB1_*=prod/db") == ("DB1_*", "prod/db")
+
+
+ROLE = "arn:aws:iam::210987654321:role/reader"
+
+
+@pytest.mark.parametrize(
+    ("text", "role", "external_id", "failover", "key"),
+    [
+        (f"sm://prod/db?role={ROLE}", ROLE, None, (), None),
+        (f"prod/db#pw?role={ROLE}&external-id=team-a", ROLE, "team-a", (), ("pw",)),
+        (f"DB=prod/db?version-stage=AWSPREVIOUS&role={ROLE}&failover-region=us-west-2,eu-west-1", ROLE, None,
+         ("us-west-2", "eu-west-1"), None),
+        (f"prod/app/*?role={ROLE}", ROLE, None, (), None),
+        (f"sm://?tag:app=billing&role={ROLE}", ROLE, None, (), None),
+        (f"ssm:///app/db?role={ROLE}", ROLE, None, (), None),
+        ("ssm:///app/?failover-region=us-west-2", None, None, ("us-west-2",), None),
+        (f"arn:aws:secretsmanager:us-east-1:123456789012:secret:x?role={ROLE}", ROLE, None, (), None),
+        ("prod/db?failover-region=us-west-2", None, None, ("us-west-2",), None),
+    ],
+)  # fmt: skip
+def test_access_keys(
+    text: str, role: str | None, external_id: str | None, failover: tuple[str, ...], key: tuple[str, ...] | None
+) -> None:
+    ref = parse_ref(text)
+    assert (ref.locator.role, ref.locator.external_id, ref.locator.failover, ref.key) == (role, external_id,
+                                                                                          failover, key)  # fmt: skip
+    assert "team-a" not in str(ref.locator)  # an external id is a shared secret of the role's owner
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x?role=nope", "x?role=arn:aws:iam::12:role/r", "x?external-id=abc", f"x?role={ROLE}&external-id=a",
+     "x?failover-region=mars", "x?failover-region=us-west-2,us-west-2", f"x?role={ROLE}&role={ROLE}",
+     "ssm:///a/b?failover-region=", "prod/*?version-stage=AWSCURRENT"],
+)  # fmt: skip
+def test_bad_access_keys_are_refused_with_a_hint(text: str) -> None:
+    with pytest.raises(RefError) as e:
+        parse_ref(text)
+    assert e.value.hint
+
+
+def test_a_failover_read_keeps_the_name_and_replaces_an_arns_region() -> None:
+    by_name = parse_ref("prod/db?failover-region=us-west-2").locator
+    assert by_name.in_region("us-west-2").region == "us-west-2" and by_name.in_region("us-west-2").failover == ()
+    arn = parse_ref("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf").locator
+    assert arn.in_region("us-west-2").secret_id == "arn:aws:secretsmanager:us-west-2:123456789012:secret:prod/db-AbCdEf"
