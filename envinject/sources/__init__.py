@@ -48,6 +48,25 @@ def all_or_nothing(results: Mapping[Locator, Payload | EnvinjectError]) -> dict[
     return payloads
 
 
+def each_concurrently(
+    fetch_one: Callable[[Locator], Payload], locators: Sequence[Locator], max_workers: int = 8
+) -> dict[Locator, Payload | EnvinjectError]:
+    """``fetch_one`` for each locator, several at once (one needs no thread), each one's payload or error."""
+
+    def result(loc: Locator) -> Payload | EnvinjectError:
+        try:
+            return fetch_one(loc)
+        except EnvinjectError as e:
+            return e
+
+    if len(locators) <= 1:
+        return {loc: result(loc) for loc in locators}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(locators))) as pool:
+        return dict(zip(locators, pool.map(result, locators), strict=True))
+
+
 class Source(Protocol):
     """A backend."""
 

@@ -26,7 +26,7 @@ from ..errors import ConfigError, EnvinjectError, FetchError
 from ..records import field, record
 from ..rules.payload import Payload
 from ..rules.refs import Locator, is_secret_name
-from . import RequestCount, Source, all_or_nothing
+from . import RequestCount, Source, all_or_nothing, each_concurrently
 from .aws import ERROR_CODE, LAST_FAILURES, NetworkFailure, answered_error
 from .loopback import LoopbackError, get
 from .secretsmanager import secret_what, version_missing
@@ -198,21 +198,10 @@ class AgentSource:
         return all_or_nothing(self.fetch_each(locators))
 
     def fetch_each(self, locators: Sequence[Locator]) -> dict[Locator, Payload | EnvinjectError]:
-        if len(locators) <= 1:
-            return {loc: self._fetch_or_error(loc) for loc in locators}
-        from concurrent.futures import ThreadPoolExecutor  # one secret needs no thread
-
-        with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(locators))) as pool:
-            return dict(zip(locators, pool.map(self._fetch_or_error, locators), strict=True))
+        return each_concurrently(self.fetch_one, locators, _MAX_WORKERS)
 
     def kms_keys_of(self, locator: Locator) -> list[str]:
         raise ConfigError("the agent answers GetSecretValue only", hint="policy asks the API for a secret's key")
-
-    def _fetch_or_error(self, loc: Locator) -> Payload | EnvinjectError:
-        try:
-            return self.fetch_one(loc)
-        except EnvinjectError as e:
-            return e
 
     def fetch_one(self, loc: Locator) -> Payload:
         what = secret_what(loc)

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import EnvinjectError, FetchError
 from ..rules.refs import Locator, is_secret_name
-from . import Account, Payload, RequestCount, all_or_nothing
+from . import Account, Payload, RequestCount, all_or_nothing, each_concurrently
 from .aws import client_endpoint, client_error, failure_kind, translate
 
 GET = "secretsmanager:GetSecretValue"
@@ -103,21 +103,11 @@ class SecretsManagerSource:
 
     def fetch_each(self, locators: Sequence[Locator]) -> dict[Locator, Payload | EnvinjectError]:
         """GetSecretValue for each locator, concurrently, each one's result or error (for check)."""
-        if len(locators) <= 1:
-            return {loc: self._fetch_or_error(loc) for loc in locators}
-        # Build the clients first: a setup failure (no region, an unknown profile) is one error for the call.
-        for loc in locators:
-            self._client_for(loc.region)
-        from concurrent.futures import ThreadPoolExecutor  # one secret needs no thread
-
-        with ThreadPoolExecutor(max_workers=min(_MAX_WORKERS, len(locators))) as pool:
-            return dict(zip(locators, pool.map(self._fetch_or_error, locators), strict=True))
-
-    def _fetch_or_error(self, loc: Locator) -> Payload | EnvinjectError:
-        try:
-            return self.fetch_one(loc)
-        except EnvinjectError as e:
-            return e
+        if len(locators) > 1:
+            # Build the clients first: a setup failure (no region, an unknown profile) is one error for the call.
+            for loc in locators:
+                self._client_for(loc.region)
+        return each_concurrently(self.fetch_one, locators, _MAX_WORKERS)
 
     def fetch_one(self, loc: Locator) -> Payload:
         """One GetSecretValue call, with the version selectors the locator carries; or every secret of a
