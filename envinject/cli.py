@@ -234,6 +234,10 @@ Prefix = Annotated[str | None, _opt("--prefix", metavar="PREFIX", help=(
 NameCase = Annotated[str | None, _opt("--name-case", metavar="CASE", complete=_name_cases, help=(
     "upper, lower or keep: the case of names made from keys [default: upper]."))]  # fmt: skip
 
+Stage = Annotated[str | None, _opt("--stage", metavar="NAME", help=(
+    "Use the stage NAME of the config file: its references, env files, region and role over the file's own "
+    "[default: $ENVINJECT_STAGE, else the file's default-stage]."))]  # fmt: skip
+
 #: The options every command that reads secrets shares (run, export, check, policy), added to each by
 #: @_source_options. Their names are Settings' field names, plus config, no_config and no_resolve_env.
 _SOURCE_OPTIONS: list[tuple[str, Any]] = [
@@ -288,6 +292,7 @@ _SOURCE_OPTIONS: list[tuple[str, Any]] = [
     ("max_attempts", MaxAttempts),
     ("config", ConfigPath),
     ("no_config", NoConfig),
+    ("stage", Stage),
 ]  # fmt: skip
 
 
@@ -555,6 +560,9 @@ def policy(
     partition: Annotated[
         str | None, _opt("--partition", metavar="NAME", help="AWS partition [default: the caller's, or aws].")
     ] = None,
+    each_stage: Annotated[
+        bool, typer.Option("--each-stage", help="One policy per stage of the config file, keyed by its name.")
+    ] = False,
     verbose: Verbose = False,
     **source: Any,
 ) -> None:
@@ -562,11 +570,64 @@ def policy(
     from .commands.policy import policy as policy_command
 
     log = Log(verbose)
-    _call(
-        lambda: policy_command(
-            load_settings(source, log), log, kms_keys=kms_key or [], account=account, partition=partition
-        )
+
+    def settings() -> Any:
+        if not each_stage:
+            return load_settings(source, log)
+        from .commands import stage_names
+
+        return {name: load_settings({**source, "stage": name}, log) for name in stage_names(source, log)}
+
+    _call(lambda: policy_command(settings(), log, kms_keys=kms_key or [], account=account, partition=partition))
+
+
+@app.command(
+    help="Compare the variables two sources give, never a value: each .env file, template, references "
+    "(comma or space separated) or stage:NAME. Exit 0: no drift; 1: drift; 125: a source could not be read.",
+    short_help="Show the drift between two sources, never a value.",
+)
+@_source_options(
+    without=(
+        "secrets",
+        "files",
+        "env_files",
+        "stage",
+        "resolve_env",
+        "no_resolve_env",
+        "pristine",
+        "override",
+        "require",
     )
+)
+def diff(
+    sides: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[A] [B]", help="Each a .env file or template, references, or stage:NAME.", show_default=False
+        ),
+    ] = None,
+    stages: Annotated[
+        list[str] | None, _opt("--stage", metavar="NAME", help="A side: the config file's stage NAME (twice: A, B).")
+    ] = None,
+    keys_only: Annotated[bool, typer.Option("--keys-only", help="Compare the names alone.")] = False,
+    ignore: Annotated[
+        list[str] | None,
+        _opt("--ignore", metavar="PATTERN", help="Leave out names matching PATTERN (*, ?). Repeatable."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    github: Annotated[bool, typer.Option("--github", help="Print GitHub Actions annotations.")] = False,
+    verbose: Verbose = False,
+    **source: Any,
+) -> None:
+    from .commands import Log
+    from .commands.diff import diff as diff_command
+    from .options import DiffOptions
+
+    log = Log(verbose)
+    given = [*(sides or []), *(f"stage:{name}" for name in stages or [])]
+    options = DiffOptions(sides=tuple(given), keys_only=keys_only, ignore=tuple(ignore or ()),
+                          fmt="json" if json_output else "github" if github else "table")  # fmt: skip
+    _call(lambda: diff_command(source, options, log))
 
 
 @app.command(
@@ -596,6 +657,7 @@ def push(
     max_attempts: MaxAttempts = None,
     config: ConfigPath = None,
     no_config: NoConfig = None,
+    stage: Stage = None,
     prefix: Annotated[
         str | None,
         _opt(
@@ -637,7 +699,7 @@ def push(
     # The same settings as every other command: the command line, then the environment, then the config file.
     given = {"region": region, "profile": profile, "endpoint_url": endpoint_url, "timeout": timeout,
              "max_attempts": max_attempts, "config": config, "no_config": no_config, "prefix": prefix,
-             "name_case": name_case}  # fmt: skip
+             "name_case": name_case, "stage": stage}  # fmt: skip
     options = PushOptions(
         file=file,
         secret=secret,

@@ -69,4 +69,15 @@ class PushOptions:
     interpolate: bool = False
 
 
-CommandOptions = RunOptions | ExportOptions | RenderOptions | PushOptions
+@record(frozen=True)
+class DiffOptions:
+    #: The two sides as given: a file, references, or ``stage:NAME``.
+    sides: tuple[str, ...] = ()
+    keys_only: bool = False
+    #: Names to leave out, as shell patterns (``*``, ``?``, ``[...]``).
+    ignore: tuple[str, ...] = ()
+    #: table, json or github.
+    fmt: str = "table"
+
+
+CommandOptions = RunOptions | ExportOptions | RenderOptions | PushOptions | DiffOptions

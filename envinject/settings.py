@@ -63,6 +63,8 @@ class Settings:
     #: Per-service endpoints from ``AWS_ENDPOINT_URL_<SERVICE>`` (botocore's service names), which beat
     #: ``endpoint_url`` when that came from the config file.
     service_endpoints: tuple[tuple[str, str], ...] = ()
+    #: The config file's stage these settings were read with (--stage, ENVINJECT_STAGE, default-stage), if any.
+    stage: str | None = None
     #: Where a setting came from when not from the command line or the defaults: ``"timeout in 'envinject.toml'"``
     #: or ``"AWS_REGION"``, for messages.
     origins: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -73,7 +75,9 @@ class Settings:
 
 _LISTS = {"secrets", "files", "env_files", "require", "allow", "failover_regions"}
 #: Settings' names, and keep_case, the older spelling of name_case ("keep" or "upper").
-KEYS = (frozenset(f.name for f in fields(Settings)) - {"service_endpoints", "origins", "from_config"}) | {"keep_case"}
+KEYS = (frozenset(f.name for f in fields(Settings)) - {"service_endpoints", "origins", "from_config", "stage"}) | {
+    "keep_case"
+}
 
 
 #: The environment variables that give a setting, the first one set winning; they beat the config file.
@@ -118,10 +122,15 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     from_config: dict[str, str] = {}
+    cli = dict(cli)
+    stage, stage_origin = _chosen_stage(cli, environ, config)
     if config is not None:
         values.update(config.values)
+        for name in config.chain(stage, stage_origin) if stage is not None else []:
+            for key, value in config.stages[name].values.items():  # a list adds up, a value replaces
+                values[key] = tuple(values.get(key, ())) + tuple(value) if key in _LISTS else value
         base = config.path.parent
-        origins.update({k: f"{k.replace('_', '-')} in {str(config.path)!r}" for k in config.values})
+        origins.update({k: f"{k.replace('_', '-')} in {str(config.path)!r}" for k in values})
         if "env_files" in values:
             values["env_files"] = tuple(str(base / p) for p in values["env_files"])
             from_config.update(dict.fromkeys(values["env_files"], str(config.path)))
@@ -129,7 +138,6 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
             relative = [_relative_template(f, base) for f in values["files"]]
             values["files"] = tuple(text for text, _ in relative)
             from_config.update({path: str(config.path) for _, path in relative if path is not None})
-    cli = dict(cli)
     if not cli.get("secrets") and environ.get("ENVINJECT_SECRETS"):
         cli["secrets"] = split_secrets(environ["ENVINJECT_SECRETS"])
     if cli.pop("no_resolve_env", None):
@@ -162,4 +170,18 @@ def resolve_settings(cli: Mapping[str, Any], environ: Mapping[str, str], config:
             origins.pop(key, None)
     if cli.get("endpoint_url") is None and not endpoints_ignored:
         values["service_endpoints"] = tuple((s, environ[v]) for s, v in SERVICE_VARIABLES.items() if environ.get(v))
-    return Settings(**values, origins=origins, from_config=from_config)
+    return Settings(**values, stage=stage, origins=origins, from_config=from_config)
+
+
+def _chosen_stage(cli: dict[str, Any], environ: Mapping[str, str], config: ConfigFile | None) -> tuple[str | None, str]:
+    """The stage named by --stage, else ENVINJECT_STAGE, else the config file's default-stage; and who named it."""
+    given = cli.pop("stage", None)
+    stage, origin = (given, "--stage") if given else (environ.get("ENVINJECT_STAGE") or None, "ENVINJECT_STAGE")
+    if stage is None and config is not None and config.default_stage is not None:
+        stage, origin = config.default_stage, f"default-stage in {str(config.path)!r}"
+    if stage is not None and (config is None or not config.stages):
+        raise ConfigError(
+            f"{origin} names stage {stage[:60]!r}, and no config file defines stages",
+            hint="define it in envinject.toml ([stages.NAME]) or pyproject.toml ([tool.envinject.stages.NAME])",
+        )
+    return stage, origin

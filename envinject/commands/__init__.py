@@ -85,6 +85,21 @@ def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str]
     return settings
 
 
+def stage_names(given: Mapping[str, Any], log: Log) -> list[str]:
+    """The stages of the config file the command line finds (or names), in the file's order."""
+    from ..configfile import find_config, load_config
+
+    if given.get("config") is not None:
+        config = load_config(Path(given["config"]), warn=log.warn)
+    elif given.get("no_config"):
+        config = None
+    else:
+        config = find_config(Path.cwd(), home=Path(os.environ.get("HOME") or os.path.expanduser("~")), warn=log.warn)
+    if config is None or not config.stages:
+        raise ConfigError("--each-stage needs a config file that defines stages", hint="add [stages.NAME] tables")
+    return list(config.stages)
+
+
 def warn_if_committable(path: Path, log: Log) -> None:
     """A file of secrets that git would commit: say so (export and render write such files)."""
     from ..system.output_files import git_unignored

@@ -17,20 +17,24 @@ from . import Log, fetch_deadline, require_something
 
 
 def policy(
-    settings: Settings, log: Log, *, kms_keys: Sequence[str] = (), account: str | None = None,
-    partition: str | None = None,
+    settings: Settings | Mapping[str, Settings], log: Log, *, kms_keys: Sequence[str] = (),
+    account: str | None = None, partition: str | None = None,
 ) -> int:  # fmt: skip
-    """Print the policy document as JSON."""
+    """Print the policy document as JSON; given settings per stage, one document per stage, keyed by its name."""
     from ..validate import validate
 
-    validate(settings)
-    require_something(settings)
-    with fetch_deadline(settings):
-        document = iam_policy(
-            settings, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
-            inherited=os.environ,
-        )  # fmt: skip
-    write_stdout(json.dumps(document, indent=2) + "\n")
+    each = settings if isinstance(settings, Mapping) else {"": settings}
+    for one in each.values():
+        validate(one)
+        require_something(one)
+    documents: dict[str, Any] = {}
+    for name, one in each.items():
+        with fetch_deadline(one):
+            documents[name] = iam_policy(
+                one, kms_keys=kms_keys, account=account, partition=partition, note=log.note, warn=log.warn,
+                inherited=os.environ,
+            )  # fmt: skip
+    write_stdout(json.dumps(documents if isinstance(settings, Mapping) else documents[""], indent=2) + "\n")
     return 0
 
 

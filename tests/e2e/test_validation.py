@@ -55,10 +55,11 @@ def command_line(command: str, tmp_path: Path) -> tuple[list[str], list[str]]:
         "check": (["check", "-s", "APIKEYS"], []),
         "policy": (["policy", "-s", "APIKEYS"], []),
         "push": (["push", str(tmp_path / "x.env"), "-s", "APIKEYS"], []),
+        "diff": (["diff", str(tmp_path / "x.env"), "APIKEYS"], []),
     }[command]
 
 
-COMMANDS = ["run", "export", "render", "check", "policy", "push"]
+COMMANDS = ["run", "export", "render", "check", "policy", "push", "diff"]
 CONFIG = "{config}"
 #: Settings every command takes: (flags, config file line, environment, the line's start).
 SHARED: list[tuple[list[str], str | None, dict[str, str], str]] = [
@@ -80,6 +81,7 @@ SHARED: list[tuple[list[str], str | None, dict[str, str], str]] = [
     ([], 'agent-url = "http://10.0.0.1:2773"', {}, f"agent-url in '{CONFIG}' must be an http:// URL to this machine"),
     ([], None, {"ENVINJECT_AGENT_URL": "https://localhost"}, "ENVINJECT_AGENT_URL must be an http:// URL to this"),
     ([], None, {"ENVINJECT_ROLE": "admin"}, "ENVINJECT_ROLE is not an IAM role ARN"),
+    ([], None, {"ENVINJECT_STAGE": "qa"}, "ENVINJECT_STAGE names stage 'qa', and no config file defines stages"),
     ([], 'failover-regions = ["mars"]', {}, f"failover-regions in '{CONFIG}' takes AWS region names, and 'mars'"),
 ]  # fmt: skip
 #: Each command's own options.
@@ -108,6 +110,7 @@ OWN: list[tuple[str, list[str], str]] = [
     ("render", ["--via", "API"], "--via must be auto, agent or api"),
     ("policy", ["--agent-url", "http://[::1]:2773/x"], "--agent-url must be an http:// URL to this machine"),
     ("policy", ["--name-case", "x"], "the command line: name-case must be upper, lower or keep"),
+    ("diff", ["--stage", "qa"], "diff compares two sources, and 3 were given"),
     ("push", [], "push stores one Secrets Manager secret, and 'ssm:///app/x' is a parameter"),
 ]
 

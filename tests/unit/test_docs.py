@@ -38,7 +38,7 @@ def test_every_promise_names_a_test_that_exists() -> None:
         assert re.search(rf"^def {test}\(", (ROOT / path).read_text(), re.M), f"{path}::{test} does not exist"
 
 
-@pytest.mark.parametrize("command", ["run", "export", "render", "check", "policy", "push"])
+@pytest.mark.parametrize("command", ["run", "export", "render", "check", "policy", "push", "diff"])
 def test_each_reference_page_lists_exactly_the_options_its_command_takes(command: str) -> None:
     from typer.main import get_command
 
