@@ -160,7 +160,7 @@ class Locator:
         return self.secret_id + ("?" + "&".join(query + self._access_query()) if query or self.role else "")
 
     def _access_query(self) -> list[str]:
-        """The access keys as written in a reference (never the external id: a shared secret of the role's owner)."""
+        """The access keys a message names the locator by: its role (an external id only says how it is assumed)."""
         return [f"role={self.role}"] if self.role else []
 
 
@@ -254,20 +254,19 @@ def _parse_query(query: str, ref: str, *, versions: dict[str, str] | None = None
     return out
 
 
+#: Each single-valued access key: the rule its value follows, what a refusal says of it, and the hint.
+_ACCESS_RULES = {
+    "role": (ROLE_ARN, "is not an IAM role ARN", "for example ?role=arn:aws:iam::210987654321:role/reader"),
+    "external-id": (_EXTERNAL_ID, "is not an external id (2 to 1224 letters, digits and + = , . @ : / -)",
+                    "write it as the role's trust policy has it"),
+}  # fmt: skip
+
+
 def _access_value(key: str, value: str, ref: str) -> Any:
-    if key == "role":
-        if not ROLE_ARN.fullmatch(value):
-            raise RefError(
-                f"reference {quote(ref)}: role {quote(value)} is not an IAM role ARN",
-                hint="for example ?role=arn:aws:iam::210987654321:role/reader",
-            )
-        return value
-    if key == "external-id":
-        if not _EXTERNAL_ID.fullmatch(value):
-            raise RefError(
-                f"reference {quote(ref)}: an external id is 2 to 1224 letters, digits and + = , . @ : / -",
-                hint="write it as the role's trust policy has it",
-            )
+    if key in _ACCESS_RULES:
+        rule, problem, hint = _ACCESS_RULES[key]
+        if not rule.fullmatch(value):
+            raise RefError(f"reference {quote(ref)}: the {key} {quote(value)} {problem}", hint=hint)
         return value
     regions = tuple(value.split(","))
     bad = [r for r in regions if not AWS_REGION_NAME.fullmatch(r)]
