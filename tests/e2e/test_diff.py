@@ -145,3 +145,21 @@ def test_policy_writes_one_policy_per_stage(run: Run, stages: Path) -> None:
     assert "prod-eu/app-??????" in json.dumps(docs["prod-eu"]) and "base/app-??????" in json.dumps(docs["prod-eu"])
     none = run("policy", "--each-stage", "-s", "x")
     assert none.returncode == 125 and "needs a config file that defines stages" in none.stderr
+
+
+def test_render_push_and_pyproject_honour_the_stage(run: Run, emulator: Emulator, sm: Any, tmp_path: Path) -> None:
+    import boto3
+
+    eu = boto3.client("secretsmanager", endpoint_url=emulator.url, region_name="eu-west-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    eu.create_secret(Name="regional", SecretString=json.dumps({"K": "from-eu"}))
+    (tmp_path / "pyproject.toml").write_text('[tool.envinject.stages.eu]\nregion = "eu-west-1"\n')
+    (tmp_path / "t.json").write_text('{"k": {{ sm://regional#K }}}\n')
+    no_region = {"AWS_REGION": None, "AWS_DEFAULT_REGION": None}  # the environment would win over the stage
+    rendered = run("render", "--stage", "eu", "t.json", cwd=tmp_path, env=no_region)
+    assert rendered.returncode == 0, rendered.stderr
+    assert json.loads(rendered.stdout) == {"k": "from-eu"}
+    (tmp_path / "x.env").write_text("PUSHED=1\n")
+    pushed = run("push", "x.env", "-s", "pushed-in-eu", "--stage", "eu", cwd=tmp_path, env=no_region)
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(eu.get_secret_value(SecretId="pushed-in-eu")["SecretString"]) == {"PUSHED": "1"}
