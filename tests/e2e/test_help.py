@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import ENVINJECT
 
-COMMANDS = ["run", "export", "render", "check", "policy", "push"]
+COMMANDS = ["run", "export", "render", "check", "policy", "push", "diff"]
 
 
 def envinject(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
