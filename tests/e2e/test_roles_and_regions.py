@@ -214,3 +214,19 @@ def test_a_watch_says_once_when_the_region_that_serves_a_secret_changes(
     text = err.join().decode()
     assert text.count("now read from us-west-2") == 1 and text.count("now read from us-east-1") == 1, text
     assert CANARY not in text
+
+
+def test_several_secrets_fail_over_together_not_one_after_another(
+    run: Run, replicated: FaultProxy, emulator: Emulator
+) -> None:
+    west = boto3.client("secretsmanager", endpoint_url=emulator.url, region_name="us-west-2",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    for i in range(8):
+        west.create_secret(Name=f"many{i}", SecretString=json.dumps({f"M{i}": "replica"}))
+    replicated.region_faults["us-east-1"] = "hang"
+    started = time.monotonic()
+    r = run("--timeout", "20", "--failover-region", "us-west-2", *(a for i in range(8) for a in ("-s", f"many{i}")),
+            "--", *CHILD, env={"AWS_ENDPOINT_URL": replicated.url})  # fmt: skip
+    took = time.monotonic() - started
+    assert values(r, *(f"M{i}" for i in range(8))) == {f"M{i}": "replica" for i in range(8)}
+    assert took < 6, took  # one hedge delay for all of them (one each would be 8 s)
