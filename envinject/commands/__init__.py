@@ -18,6 +18,7 @@ from ..errors import ConfigError, EnvinjectError
 from ..system.stdio import write_stderr
 
 if TYPE_CHECKING:
+    from ..configfile import ConfigFile
     from ..settings import Settings
 
 #: Nothing names a secret (no --secret, --file, env file or reference in the environment): an error for export,
@@ -65,36 +66,37 @@ def require_something(settings: Settings) -> None:
 def load_settings(given: Mapping[str, Any], log: Log, environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the command line (``given``: the source options as parsed, ``config`` and ``no_config``
     among them), the environment and the config file, in that order of precedence."""
-    from ..configfile import find_config, load_config
     from ..settings import resolve_settings
 
     values = dict(given)
     environ = os.environ if environ is None else environ
-    config_path, no_config = values.pop("config", None), values.pop("no_config", None)
-    if config_path is not None and no_config:
-        raise ConfigError("--config and --no-config contradict each other", hint="give one of them")
-    config = None
-    if config_path is not None:
-        config = load_config(Path(config_path), warn=log.warn)
-        if config is None:
-            raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
-    elif not no_config:
-        config = find_config(Path.cwd(), home=Path(environ.get("HOME") or os.path.expanduser("~")), warn=log.warn)
+    config = config_file(values.pop("config", None), values.pop("no_config", None), log, environ)
     settings = resolve_settings(values, environ, config)
     log.note(f"config: {elapsed()} ({config.path if config is not None else 'no config file'})")
     return settings
 
 
-def stage_names(given: Mapping[str, Any], log: Log) -> list[str]:
-    """The stages of the config file the command line finds (or names), in the file's order."""
+def config_file(
+    config_path: str | Path | None, no_config: bool | None, log: Log, environ: Mapping[str, str]
+) -> ConfigFile | None:
+    """The config file the command line names (--config), none (--no-config), or the nearest one found."""
     from ..configfile import find_config, load_config
 
-    if given.get("config") is not None:
-        config = load_config(Path(given["config"]), warn=log.warn)
-    elif given.get("no_config"):
-        config = None
-    else:
-        config = find_config(Path.cwd(), home=Path(os.environ.get("HOME") or os.path.expanduser("~")), warn=log.warn)
+    if config_path is not None and no_config:
+        raise ConfigError("--config and --no-config contradict each other", hint="give one of them")
+    if config_path is not None:
+        config = load_config(Path(config_path), warn=log.warn)
+        if config is None:
+            raise EnvinjectError(f"{str(config_path)!r} has no [tool.envinject] table", hint="add one or drop --config")
+        return config
+    if no_config:
+        return None
+    return find_config(Path.cwd(), home=Path(environ.get("HOME") or os.path.expanduser("~")), warn=log.warn)
+
+
+def stage_names(given: Mapping[str, Any], log: Log) -> list[str]:
+    """The stages of the config file the command line finds (or names), in the file's order."""
+    config = config_file(given.get("config"), given.get("no_config"), log, os.environ)
     if config is None or not config.stages:
         raise ConfigError("--each-stage needs a config file that defines stages", hint="add [stages.NAME] tables")
     return list(config.stages)

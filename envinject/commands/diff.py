@@ -78,6 +78,7 @@ def compare(
     a: Mapping[str, bytes], b: Mapping[str, bytes], *, keys_only: bool = False, ignore: tuple[str, ...] = ()
 ) -> dict[str, str]:
     """Each name's status, in name order: only_a, only_b, differs or same (``keys_only``: never differs)."""
+    import hmac
     from fnmatch import fnmatchcase
 
     out: dict[str, str] = {}
@@ -89,8 +90,6 @@ def compare(
         elif name not in a:
             out[name] = "only_b"
         else:
-            import hmac
-
             out[name] = "same" if keys_only or hmac.compare_digest(a[name], b[name]) else "differs"
     return out
 

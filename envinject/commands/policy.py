@@ -97,7 +97,7 @@ def iam_policy(
     sources = make_source(settings, factory=factory)
     if sources.agent is not None:
         warn(
-            f"the Secrets Manager agent at {sources.agent.agent.agent.url} reads the secrets it serves with its own "
+            f"the Secrets Manager agent at {sources.agent.url} reads the secrets it serves with its own "
             "role: grant the GetSecretValue statements to the agent's role too (with kms:Decrypt for its keys)"
         )
     roles = sources.roles(wanted)

@@ -111,20 +111,22 @@ def find_token(environ: Mapping[str, str]) -> tuple[str, str] | None:
         path = value[len("file://") :]
         where = f"the file AWS_TOKEN names ({path[:200]!r})"
         try:
-            with open(path, "rb") as f:
-                text = f.read(8192).decode("ascii").strip()
+            return _checked_token(_read_token(path), where), where
         except (OSError, UnicodeDecodeError) as e:
             reason = e.strerror if isinstance(e, OSError) and e.strerror else "not ASCII text"
             raise ConfigError(f"cannot read {where}: {reason}", hint="check AWS_TOKEN, or pass --via api") from None
-        return _checked_token(text, where), where
     if os.access(TOKEN_FILE, os.R_OK):
         try:
-            with open(TOKEN_FILE, "rb") as f:
-                text = f.read(8192).decode("ascii").strip()
+            text = _read_token(TOKEN_FILE)
         except (OSError, UnicodeDecodeError):
             return None
         return _checked_token(text, TOKEN_FILE), TOKEN_FILE
     return None
+
+
+def _read_token(path: str) -> str:
+    with open(path, "rb") as f:
+        return f.read(8192).decode("ascii").strip()
 
 
 def _lambda_token(environ: Mapping[str, str], port: int) -> tuple[str, str] | None:
@@ -394,6 +396,10 @@ class ThroughAgent:
 
     def kms_keys_of(self, locator: Locator) -> list[str]:
         return self._api_source().kms_keys_of(locator)
+
+    @property
+    def url(self) -> str:
+        return self.agent.agent.url
 
     def report(self) -> str:
         """For check: where the agent is, whether it answers, and for how many secrets it did."""

@@ -152,7 +152,7 @@ class Failover:
 
     def _served(self, loc: Locator, asked: Locator, payload: Payload) -> None:
         region = served_region(payload, asked) or "the default region"
-        primary = asked is loc or asked == loc
+        primary = asked == loc
         self._note(f"{loc.describe()}: read {'in' if primary else 'from the replica in'} {region}")
         before = self._last.get(loc, region if primary else None)
         self._last[loc] = region
