@@ -254,3 +254,10 @@ def test_a_watch_poll_skips_the_agents_cache(emulator: Emulator, agent: FakeAgen
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_reference_with_a_role_is_read_from_the_api(run: Run, agent: FakeAgent) -> None:
+    role = "arn:aws:iam::210987654321:role/reader"  # the agent reads with its own role, never with this one
+    r = run("-s", f"KEY=APIKEYS#openai?role={role}", "--", *CHILD, env=dict(agent.env()))
+    assert r.returncode == 125 and "was not found in us-east-1" in r.stderr  # the role's account has no APIKEYS
+    assert "agent" not in r.stderr and agent.received == {}

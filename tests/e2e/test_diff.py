@@ -163,3 +163,9 @@ def test_render_push_and_pyproject_honour_the_stage(run: Run, emulator: Emulator
     pushed = run("push", "x.env", "-s", "pushed-in-eu", "--stage", "eu", cwd=tmp_path, env=no_region)
     assert pushed.returncode == 0, pushed.stderr
     assert json.loads(eu.get_secret_value(SecretId="pushed-in-eu")["SecretString"]) == {"PUSHED": "1"}
+
+
+def test_a_stage_that_layers_on_itself_is_one_line(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "envinject.toml").write_text('[stages.a]\nlayers-on = "b"\n[stages.b]\nlayers-on = "a"\n')
+    r = run("--stage", "a", "--", *CHILD, cwd=tmp_path)
+    assert r.returncode == 125 and r.stderr.count("\n") == 1 and "layers on itself through a -> b" in r.stderr
